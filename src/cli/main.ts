@@ -1,0 +1,125 @@
+/**
+ * `oidc-testbed start [--config FILE] [--port 9400] [--host 127.0.0.1] [--issuer URL] …`
+ * `oidc-testbed check FILE`
+ */
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { FixtureError, loadFixtureFile } from '../fixtures/load.ts';
+import { defaultKeysFile } from '../provider/keys.ts';
+import { startTestbed, type Testbed } from '../testbed.ts';
+import type { LogLevel } from '../log.ts';
+
+const USAGE = `Usage:
+  oidc-testbed start [--config FILE] [--port 9400] [--host 127.0.0.1] [--issuer URL]
+                     [--keys FILE | --ephemeral-keys] [--log-level info] [--no-auto-login]
+  oidc-testbed check FILE
+  oidc-testbed --help`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  try {
+    if (command === 'check') return check(rest);
+    if (command === 'start') return await start(rest);
+    throw new UsageError(`unknown command "${command}"`);
+  } catch (error) {
+    if (error instanceof FixtureError || error instanceof UsageError || error instanceof StartupError) {
+      console.error(`oidc-testbed: ${error.message}`);
+      if (error instanceof UsageError) console.error(USAGE);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+class UsageError extends Error {}
+class StartupError extends Error {}
+
+function check(args: string[]): number {
+  const [file, ...extra] = args;
+  if (!file || extra.length > 0) throw new UsageError('check takes exactly one fixture file');
+  const fixture = loadFixtureFile(file);
+  console.log(`${file}: OK — ${fixture.clients.length} clients, ${fixture.users.length} users, ${fixture.resources.length} resources`);
+  return 0;
+}
+
+async function start(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        port: { type: 'string', short: 'p' },
+        host: { type: 'string' },
+        issuer: { type: 'string' },
+        keys: { type: 'string' },
+        'ephemeral-keys': { type: 'boolean' },
+        'log-level': { type: 'string' },
+        'no-auto-login': { type: 'boolean' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const port = values.port === undefined ? 9400 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got "${values.port}"`);
+  if (values.issuer !== undefined && !URL.canParse(values.issuer)) throw new UsageError(`--issuer must be an absolute URL, got "${values.issuer}"`);
+  const logLevel = (values['log-level'] ?? 'info') as LogLevel;
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw new UsageError(`--log-level must be one of fatal, error, warn, info, debug, trace, silent`);
+
+  let testbed: Testbed;
+  try {
+    testbed = await startTestbed({
+      fixture: values.config,
+      port,
+      host: values.host ?? '127.0.0.1',
+      issuer: values.issuer,
+      keysFile: values['ephemeral-keys'] ? false : values.keys ?? defaultKeysFile(),
+      autoLogin: values['no-auto-login'] ? false : undefined,
+      logLevel,
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new StartupError(`port ${port} is already in use: stop the other server or pass --port`);
+    if (code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new StartupError(`cannot listen on ${values.host ?? '127.0.0.1'}:${port} (${code})`);
+    throw error;
+  }
+  printBanner(testbed);
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      console.error(`oidc-testbed: ${signal}, stopping`);
+      void testbed.stop().then(resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}
+
+function printBanner(testbed: Testbed): void {
+  const { fixture, urls } = testbed;
+  const lines = [
+    `oidc-testbed is up`,
+    `  issuer     ${urls.issuer}`,
+    `  discovery  ${urls.discovery}`,
+    `  health     ${urls.health}`,
+    `  clients    ${fixture.clients.map((client) => client.client_id).join(', ')}`,
+    `  users      ${fixture.users.map((user) => user.username).join(', ')}`,
+    `  resources  ${fixture.resources.map((resource) => `${resource.name} ${resource.indicator}`).join(', ')}`,
+  ];
+  console.error(lines.join('\n'));
+}
+
+// Run directly (`node src/cli/main.ts start`, as `npm start` does); bin/oidc-testbed.js imports main().
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).then((code) => process.exit(code), (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,154 @@
+/**
+ * The oidc-provider configuration of one issuer, derived from its validated fixture. Everything the
+ * engine already does (protocol, validation, errors) stays the engine's; this file only decides.
+ */
+import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import type { Fixture } from '../fixtures/schema.ts';
+import type { Store } from '../store/store.ts';
+import type { UserDirectory } from '../store/user-directory.ts';
+import { accountFinder, scopeClaims } from './accounts.ts';
+import type { ClientRegistry } from './clients.ts';
+import type { IssuerKeys } from './keys.ts';
+import { fetchAllowingLocalTargets } from './local-relaxations.ts';
+import { deviceConfirmPage, deviceInputPage, deviceSuccessPage, errorPage, logoutPage, logoutSuccessPage } from './pages.ts';
+import type { ResourceCatalog } from './resources.ts';
+
+/** Paths of the endpoints; fixed so that pages, tests and docs can name them. */
+export const ROUTES = {
+  authorization: '/auth',
+  backchannel_authentication: '/backchannel',
+  code_verification: '/device',
+  device_authorization: '/device/auth',
+  end_session: '/session/end',
+  introspection: '/token/introspection',
+  jwks: '/jwks',
+  pushed_authorization_request: '/request',
+  registration: '/reg',
+  revocation: '/token/revocation',
+  token: '/token',
+  userinfo: '/me',
+} as const;
+
+export interface ConfigurationInputs {
+  fixture: Fixture;
+  keys: IssuerKeys;
+  store: Store;
+  users: UserDirectory;
+  clients: ClientRegistry;
+  resources: ResourceCatalog;
+  mountPath: string;
+}
+
+export function providerConfiguration(inputs: ConfigurationInputs): Configuration {
+  const { fixture, keys, store, users, clients, resources, mountPath } = inputs;
+  const { ttl, features } = fixture.issuer;
+  const policyOf = (clientId: string | undefined) => clients.policyOf(clientId ?? '');
+  const grantTypes = (ctx: KoaContextWithOIDC) => ctx.oidc.client?.grantTypes ?? [];
+
+  return {
+    adapter: (model: string) => store.adapterFor(model),
+    clients: clients.metadata,
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      id_token_signed_response_alg: fixture.issuer.id_token_alg,
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    jwks: { keys: keys.signing } as Configuration['jwks'],
+    cookies: {
+      keys: keys.cookies,
+      long: { httpOnly: true, sameSite: 'lax' },
+      short: { httpOnly: true, sameSite: 'lax' },
+    },
+    claims: { openid: ['sub'], ...scopeClaims(fixture.claims) },
+    scopes: ['openid', 'offline_access'],
+    findAccount: accountFinder(users),
+    conformIdTokenClaims: true,
+    routes: ROUTES,
+    pkce: { required: (_ctx, client) => policyOf(client.clientId).pkceRequired },
+    responseTypes: features.implicit_id_token ? ['code', 'id_token', 'none'] : ['code', 'none'],
+    // ForgeRock AM issues a refresh token to any client allowed the grant, offline_access or not;
+    // the seed's openid-client-helper depends on it.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // Rotate on every use (reuse of a rotated token revokes the grant), but never when the request
+    // will fail on its `resource`: oidc-provider consumes the old token before resolving it.
+    rotateRefreshToken: (ctx) => {
+      const refreshToken = ctx.oidc.entities.RefreshToken;
+      return refreshToken ? resources.refreshTargetResolves(ctx, refreshToken) : true;
+    },
+    ttl: {
+      AccessToken: (_ctx, token, client) => token.resourceServer?.accessTokenTTL ?? policyOf(client?.clientId).accessTokenTTL ?? ttl.access_token,
+      ClientCredentials: (_ctx, token, client) => token.resourceServer?.accessTokenTTL ?? policyOf(client?.clientId).accessTokenTTL ?? ttl.access_token,
+      AuthorizationCode: ttl.authorization_code,
+      DeviceCode: ttl.device_code,
+      IdToken: (_ctx, _token, client) => policyOf(client?.clientId).idTokenTTL ?? ttl.id_token,
+      RefreshToken: (_ctx, _token, client) => policyOf(client?.clientId).refreshTokenTTL ?? ttl.refresh_token,
+      Interaction: ttl.interaction,
+      Session: ttl.session,
+      Grant: ttl.grant,
+      BackchannelAuthenticationRequest: (ctx) => Math.min(600, Number(ctx?.oidc?.params?.requested_expiry) || 600),
+    },
+    interactions: { url: (_ctx, interaction) => `${mountPath}/interaction/${interaction.uid}` },
+    renderError: async (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = errorPage({ error: String(out.error), description: out.error_description as string | undefined, status: ctx.status });
+    },
+    fetch: fetchAllowingLocalTargets,
+    features: {
+      devInteractions: { enabled: false },
+      resourceIndicators: resources.feature(),
+      clientCredentials: { enabled: features.client_credentials },
+      introspection: {
+        enabled: features.introspection,
+        // Resource servers introspect tokens issued to other clients; clients their own.
+        allowedPolicy: async (ctx, client, token) => client.clientId === token.clientId
+          || (client.clientAuthMethod !== 'none' && grantTypes(ctx).length === 0),
+      },
+      revocation: { enabled: features.revocation },
+      deviceFlow: {
+        enabled: features.device_flow,
+        charset: 'base-20',
+        mask: '****-****',
+        userCodeInputSource: async (ctx, form, _out, error) => {
+          ctx.type = 'html';
+          ctx.body = deviceInputPage({
+            formHtml: form,
+            userCode: typeof ctx.oidc.params?.user_code === 'string' ? ctx.oidc.params.user_code : undefined,
+            error: error ? describeDeviceError(error) : undefined,
+          });
+        },
+        userCodeConfirmSource: async (ctx, form, client, deviceInfo, userCode) => {
+          ctx.type = 'html';
+          ctx.body = deviceConfirmPage({ formHtml: form, clientId: client.clientId, clientName: client.clientName ?? client.clientId, userCode, deviceInfo });
+        },
+        successSource: async (ctx) => {
+          const client = ctx.oidc.client;
+          ctx.type = 'html';
+          ctx.body = deviceSuccessPage({ clientName: client?.clientName ?? client?.clientId ?? 'your device' });
+        },
+      },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          const client = ctx.oidc.client;
+          ctx.type = 'html';
+          ctx.body = logoutPage({ formHtml: form, clientName: client?.clientName ?? client?.clientId });
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          const client = ctx.oidc.client;
+          ctx.type = 'html';
+          ctx.body = logoutSuccessPage({ clientName: client?.clientName ?? client?.clientId });
+        },
+      },
+      backchannelLogout: { enabled: features.backchannel_logout },
+      userinfo: { enabled: true },
+    } as Configuration['features'], // the types want literal `enabled: true | false` per feature
+  };
+}
+
+function describeDeviceError(error: Error & { userCode?: string }): string {
+  if (error.name === 'NoCodeError') return 'Enter the code shown on your device.';
+  if (error.name === 'AbortedError') return 'The request was cancelled.';
+  if (error.userCode) return 'That code is not valid, has expired or was already used. Check it and try again.';
+  return 'The code could not be checked. Try again.';
+}

@@ -1,0 +1,57 @@
+/**
+ * One issuer: an oidc-provider instance configured from a validated fixture, with the testbed's
+ * own middleware composed in front of it. All per-issuer state hangs off the returned object, so
+ * several issuers (the main one, profiles, conformance scenarios) live side by side in a process.
+ */
+import { Provider } from 'oidc-provider';
+import type { Fixture } from '../fixtures/schema.ts';
+import type { Logger } from '../log.ts';
+import type { Store } from '../store/store.ts';
+import type { UserDirectory } from '../store/user-directory.ts';
+import { buildClientRegistry, type ClientRegistry } from './clients.ts';
+import { providerConfiguration, ROUTES } from './configuration.ts';
+import { interactionRoutes } from './interactions.ts';
+import { recordIssuedJwtAccessTokens, resolveJwtTokenParameter } from './jwt-access-tokens.ts';
+import type { IssuerKeys } from './keys.ts';
+import { allowHttpLocalhostForImplicit } from './local-relaxations.ts';
+import { ResourceCatalog } from './resources.ts';
+import { logProviderEvents } from './events.ts';
+
+export interface IssuerOptions {
+  /** The public issuer identifier, including `mountPath`. */
+  issuer: string;
+  /** Path under which the issuer is served ('' for the root). */
+  mountPath: string;
+  fixture: Fixture;
+  keys: IssuerKeys;
+  store: Store;
+  users: UserDirectory;
+  logger: Logger;
+}
+
+export interface Issuer {
+  readonly issuer: string;
+  readonly mountPath: string;
+  readonly provider: Provider;
+  readonly fixture: Fixture;
+  readonly clients: ClientRegistry;
+  readonly resources: ResourceCatalog;
+  readonly store: Store;
+}
+
+export function createIssuer(options: IssuerOptions): Issuer {
+  const { issuer, mountPath, fixture, keys, store, users, logger } = options;
+  const clients = buildClientRegistry(fixture);
+  const resources = new ResourceCatalog(fixture.resources, fixture.issuer, clients.policyOf);
+  const provider = new Provider(issuer, providerConfiguration({ fixture, keys, store, users, clients, resources, mountPath }));
+  provider.proxy = true;
+
+  if (fixture.issuer.features.implicit_id_token) allowHttpLocalhostForImplicit(provider);
+
+  provider.use(resolveJwtTokenParameter([ROUTES.introspection, ROUTES.revocation]));
+  provider.use(recordIssuedJwtAccessTokens(ROUTES.token));
+  provider.use(interactionRoutes({ provider, users, resources, policyOf: clients.policyOf, mountPath }).routes());
+  logProviderEvents(provider, logger.child({ issuer }));
+
+  return { issuer, mountPath, provider, fixture, clients, resources, store };
+}

@@ -1,0 +1,164 @@
+/**
+ * Login and consent (oidc-provider "interactions"). The routes live under /interaction/:uid because
+ * oidc-provider scopes its interaction cookie to that path.
+ *
+ * Headless use: when the authorization request's `login_hint` names a fixture user and auto-login
+ * is on for the client, the user is logged in and consent granted with no page at all. The login
+ * and consent POSTs answer JSON `{ redirectTo }` when the request asks for `application/json`.
+ */
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { Context } from 'koa';
+import type { InteractionResults, Provider } from 'oidc-provider';
+import type { UserDirectory } from '../store/user-directory.ts';
+import type { ClientPolicy } from './clients.ts';
+import type { ResourceCatalog } from './resources.ts';
+import { consentPage, loginPage } from './pages.ts';
+
+type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+export interface InteractionDependencies {
+  provider: Provider;
+  users: UserDirectory;
+  resources: ResourceCatalog;
+  policyOf: (clientId: string) => ClientPolicy;
+  /** The path the issuer is mounted under ('' at the root). */
+  mountPath: string;
+}
+
+export function interactionRoutes(deps: InteractionDependencies): Router {
+  const { provider, users, policyOf, mountPath } = deps;
+  const router = new Router({ prefix: '/interaction/:uid' });
+  const parseForm = bodyParser({ enableTypes: ['form', 'json'], formLimit: '16kb', jsonLimit: '16kb' });
+  const wantsJson = (ctx: Context) => ctx.accepts('html', 'json') === 'json';
+  const action = (uid: string, step: string) => `${mountPath}/interaction/${uid}/${step}`;
+
+  const finish = async (ctx: Context, result: InteractionResults) => {
+    if (wantsJson(ctx)) {
+      ctx.body = { redirectTo: await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false }) };
+    } else {
+      await provider.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+      ctx.respond = false;
+    }
+  };
+
+  const clientName = async (clientId: string) => {
+    const client = await provider.Client.find(clientId);
+    return client?.clientName ?? clientId;
+  };
+
+  const hintedUser = (interaction: Interaction) => {
+    const clientId = String(interaction.params.client_id);
+    return policyOf(clientId).autoLogin ? users.findByHint(interaction.params.login_hint as string | undefined) : undefined;
+  };
+
+  const consentImplied = (interaction: Interaction) => {
+    const clientId = String(interaction.params.client_id);
+    const hinted = hintedUser(interaction);
+    return policyOf(clientId).firstParty || (hinted !== undefined && hinted.sub === interaction.session?.accountId);
+  };
+
+  router.get('/', async (ctx) => {
+    const interaction = await provider.interactionDetails(ctx.req, ctx.res);
+    const { uid, prompt, params } = interaction;
+    const clientId = String(params.client_id);
+    if (prompt.name === 'login') {
+      const user = hintedUser(interaction);
+      if (user) return finish(ctx, { login: { accountId: user.sub } });
+      ctx.type = 'html';
+      ctx.body = loginPage({
+        action: action(uid, 'login'),
+        abortUrl: action(uid, 'abort'),
+        clientId,
+        clientName: await clientName(clientId),
+        username: typeof params.login_hint === 'string' ? params.login_hint : undefined,
+      });
+      return undefined;
+    }
+    if (consentImplied(interaction)) return finish(ctx, { consent: { grantId: await grantConsent(provider, interaction) } });
+    ctx.type = 'html';
+    ctx.body = consentPage({
+      action: action(uid, 'consent'),
+      abortUrl: action(uid, 'abort'),
+      clientId,
+      clientName: await clientName(clientId),
+      username: users.findBySub(interaction.session?.accountId ?? '')?.username ?? String(interaction.session?.accountId),
+      ...describeConsent(interaction, deps.resources),
+    });
+    return undefined;
+  });
+
+  router.post('/login', parseForm, async (ctx) => {
+    const interaction = await provider.interactionDetails(ctx.req, ctx.res);
+    const { username, password } = (ctx.request.body ?? {}) as Record<string, unknown>;
+    const user = typeof username === 'string' && typeof password === 'string' ? users.authenticate(username, password) : undefined;
+    if (!user) {
+      ctx.status = 401;
+      if (wantsJson(ctx)) {
+        ctx.body = { error: 'invalid_credentials', error_description: 'unknown username or wrong password' };
+      } else {
+        const clientId = String(interaction.params.client_id);
+        ctx.type = 'html';
+        ctx.body = loginPage({
+          action: action(interaction.uid, 'login'),
+          abortUrl: action(interaction.uid, 'abort'),
+          clientId,
+          clientName: await clientName(clientId),
+          username: typeof username === 'string' ? username : undefined,
+          error: 'Unknown username or wrong password.',
+        });
+      }
+      return undefined;
+    }
+    return finish(ctx, { login: { accountId: user.sub } });
+  });
+
+  router.post('/consent', parseForm, async (ctx) => {
+    const interaction = await provider.interactionDetails(ctx.req, ctx.res);
+    const { decision } = (ctx.request.body ?? {}) as Record<string, unknown>;
+    if (interaction.prompt.name !== 'consent') {
+      ctx.status = 400;
+      ctx.body = { error: 'invalid_request', error_description: `this interaction asks for ${interaction.prompt.name}, not consent` };
+      return undefined;
+    }
+    if (decision === 'deny') return finish(ctx, { error: 'access_denied', error_description: 'the user denied the request' });
+    return finish(ctx, { consent: { grantId: await grantConsent(provider, interaction) } });
+  });
+
+  router.get('/abort', async (ctx) => finish(ctx, { error: 'access_denied', error_description: 'the user cancelled the sign-in' }));
+
+  return router;
+}
+
+interface PromptDetails {
+  missingOIDCScope?: string[];
+  missingOIDCClaims?: string[];
+  missingResourceScopes?: Record<string, string[]>;
+}
+
+/** Consent: a Grant holding everything the prompt says is missing (oidc-provider 7+ model). */
+async function grantConsent(provider: Provider, interaction: Interaction): Promise<string> {
+  const { grantId, session, params } = interaction;
+  const details = interaction.prompt.details as PromptDetails;
+  const grant = (grantId ? await provider.Grant.find(grantId) : undefined)
+    ?? new provider.Grant({ accountId: session?.accountId, clientId: String(params.client_id) });
+  if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '));
+  if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
+  for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) {
+    grant.addResourceScope(indicator, scopes.join(' '));
+  }
+  return grant.save();
+}
+
+function describeConsent(interaction: Interaction, catalog: ResourceCatalog) {
+  const details = interaction.prompt.details as PromptDetails;
+  return {
+    scopes: details.missingOIDCScope ?? [],
+    claims: details.missingOIDCClaims ?? [],
+    resources: Object.entries(details.missingResourceScopes ?? {}).map(([indicator, scopes]) => ({
+      indicator,
+      name: catalog.find(indicator)?.name,
+      scopes,
+    })),
+  };
+}

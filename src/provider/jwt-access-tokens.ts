@@ -1,0 +1,120 @@
+/**
+ * Introspection (RFC 7662) and revocation (RFC 7009) of JWT access tokens.
+ *
+ * oidc-provider does not store JWT access tokens, so its introspection and revocation endpoints
+ * answer `unsupported_token_type` for them. The testbed keeps, for every JWT access token it
+ * issues, an opaque-format record of the same token under a handle (the SHA-256 of the JWT) in the
+ * AccessToken or ClientCredentials model. Requests to the two endpoints that carry a JWT have the
+ * token replaced by its handle before oidc-provider's own pipeline runs, so client authentication,
+ * policies, grant checks, `revokeByGrantId` and session binding all apply unchanged: a revoked JWT
+ * introspects `active: false`, and so does one whose grant was revoked (refresh-token reuse,
+ * logout without offline_access).
+ */
+import { createHash } from 'node:crypto';
+import { parse as parseQuery, stringify as stringifyQuery } from 'node:querystring';
+import type { IncomingMessage } from 'node:http';
+import type { Middleware } from 'koa';
+import type { AdapterPayload, KoaContextWithOIDC, Provider } from 'oidc-provider';
+
+const MAX_BODY_BYTES = 56 * 1024; // oidc-provider's own limit
+
+type StructuredToken = InstanceType<Provider['AccessToken']> | InstanceType<Provider['ClientCredentials']>;
+
+/** The key under which a JWT access token's record is stored. */
+export function jwtAccessTokenHandle(jwt: string): string {
+  return createHash('sha256').update(jwt).digest('base64url');
+}
+
+export function looksLikeJwt(value: unknown): value is string {
+  return typeof value === 'string' && /^[\w-]+\.[\w-]+\.[\w-]*$/.test(value);
+}
+
+/**
+ * Whether a JWT access token this issuer signed is still live: issued, not revoked, its grant and
+ * (for session-bound tokens) its session still there. Signature and claims are the caller's job.
+ */
+export async function isJwtAccessTokenLive(provider: Provider, jwt: string): Promise<boolean> {
+  const handle = jwtAccessTokenHandle(jwt);
+  const token = (await provider.AccessToken.find(handle)) ?? (await provider.ClientCredentials.find(handle));
+  if (!token?.isValid) return false;
+  const grantId = 'grantId' in token ? token.grantId : undefined;
+  if (grantId) {
+    const grant = await provider.Grant.find(grantId);
+    if (!grant || grant.clientId !== token.clientId) return false;
+  }
+  return true;
+}
+
+/** After a token endpoint response that carries a JWT access token, store its record. */
+export function recordIssuedJwtAccessTokens(tokenPath: string): Middleware {
+  return async function recordIssuedJwtAccessToken(ctx, next) {
+    await next();
+    if (ctx.path !== tokenPath || ctx.status !== 200) return;
+    const body = ctx.body as { access_token?: unknown } | undefined;
+    if (!looksLikeJwt(body?.access_token)) return;
+    const { entities } = (ctx as unknown as KoaContextWithOIDC).oidc;
+    const token: StructuredToken | undefined = entities.AccessToken ?? entities.ClientCredentials;
+    if (token?.format !== 'jwt') return;
+    await storeRecord(token, body.access_token);
+  };
+}
+
+async function storeRecord(token: StructuredToken, jwt: string): Promise<void> {
+  const Model = token.constructor as unknown as { IN_PAYLOAD: string[] };
+  const payload: Record<string, unknown> = {};
+  for (const key of Model.IN_PAYLOAD) {
+    const value = (token as unknown as Record<string, unknown>)[key];
+    if (value !== undefined) payload[key] = value;
+  }
+  const handle = jwtAccessTokenHandle(jwt);
+  payload.jti = handle;
+  const ttl = Math.max(1, (token.exp ?? 0) - Math.floor(Date.now() / 1000));
+  await token.adapter.upsert(handle, payload as AdapterPayload, ttl);
+}
+
+/**
+ * Before introspection and revocation: a `token` that is a JWT is replaced by its handle. The body
+ * is read here and handed on as a fresh stream, so oidc-provider parses it as usual.
+ */
+export function resolveJwtTokenParameter(paths: readonly string[]): Middleware {
+  const routes = new Set(paths);
+  return async function resolveJwtTokenParameter(ctx, next) {
+    if (ctx.method !== 'POST' || !routes.has(ctx.path) || !ctx.is('application/x-www-form-urlencoded')) return next();
+    const raw = await readBody(ctx.req);
+    if (raw === undefined) {
+      ctx.status = 413;
+      ctx.body = { error: 'invalid_request', error_description: 'request body too large' };
+      return undefined;
+    }
+    const params = parseQuery(raw.toString('utf8'));
+    const replaced = looksLikeJwt(params.token) ? stringifyQuery({ ...params, token: jwtAccessTokenHandle(params.token) }) : undefined;
+    replayBody(ctx.req, replaced === undefined ? raw : Buffer.from(replaced));
+    return next();
+  };
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/**
+ * Makes an already-read request readable once more with `body`: oidc-provider reads bodies through
+ * `req.iterator()` after checking `req.readable`.
+ */
+function replayBody(req: IncomingMessage, body: Buffer): void {
+  req.headers['content-length'] = String(body.length);
+  Object.defineProperty(req, 'readable', { value: true, configurable: true });
+  Object.defineProperty(req, 'iterator', {
+    configurable: true,
+    value: async function* iterator() {
+      yield body;
+    },
+  });
+}

@@ -1,0 +1,100 @@
+import { errors, type KoaContextWithOIDC, type ResourceServer, type Client } from 'oidc-provider';
+import type { FixtureResource, IssuerSettings } from '../fixtures/schema.ts';
+import type { ClientPolicy } from './clients.ts';
+
+/**
+ * The fixture's resource servers (RFC 8707) and the rules that map a request onto them:
+ * - an access token is audience-restricted to exactly one resource;
+ * - a request without `resource` whose `scope` names scopes owned by exactly one resource server
+ *   gets a token for that resource server (how ForgeRock AM clients ask for per-resource tokens).
+ */
+const requestedScopes = (ctx: KoaContextWithOIDC) => new Set(String(ctx.oidc.params?.scope ?? '').split(' ').filter(Boolean));
+
+export class ResourceCatalog {
+  readonly #byIndicator: Map<string, FixtureResource>;
+  readonly #settings: IssuerSettings;
+  readonly #policyOf: (clientId: string) => ClientPolicy;
+
+  constructor(resources: readonly FixtureResource[], settings: IssuerSettings, policyOf: (clientId: string) => ClientPolicy) {
+    this.#byIndicator = new Map(resources.map((resource) => [resource.indicator, resource]));
+    this.#settings = settings;
+    this.#policyOf = policyOf;
+  }
+
+  get all(): FixtureResource[] {
+    return [...this.#byIndicator.values()];
+  }
+
+  find(indicator: string): FixtureResource | undefined {
+    return this.#byIndicator.get(indicator);
+  }
+
+  allowedFor(clientId: string): FixtureResource[] {
+    const allowed = this.#policyOf(clientId).allowedResources;
+    return this.all.filter((resource) => !allowed || allowed.has(resource.indicator));
+  }
+
+  /** Resources (among `candidates`) that own at least one of `scopes`. */
+  owningAny(scopes: ReadonlySet<string>, candidates: readonly FixtureResource[]): FixtureResource[] {
+    return candidates.filter((resource) => resource.scopes.some((scope) => scopes.has(scope)));
+  }
+
+  /** The one resource among `indicators` that owns a scope the request names, if exactly one does. */
+  #soleOwner(ctx: KoaContextWithOIDC, indicators: readonly string[]): string | undefined {
+    const candidates = indicators.map((indicator) => this.find(indicator)).filter((resource) => resource !== undefined);
+    const owners = this.owningAny(requestedScopes(ctx), candidates);
+    return owners.length === 1 ? owners[0].indicator : undefined;
+  }
+
+  /**
+   * Whether a refresh request will resolve to at most one granted, known resource, the way
+   * oidc-provider's resource resolution plus the helpers below decide. Rotation is skipped when it
+   * will not: oidc-provider consumes the old refresh token before resolving the resource.
+   */
+  refreshTargetResolves(ctx: KoaContextWithOIDC, refreshToken: { resource?: string | string[]; scopes: Set<string> }): boolean {
+    const granted = ([] as string[]).concat(refreshToken.resource ?? []);
+    const requested = ctx.oidc.params?.resource as string | string[] | undefined;
+    if (requested !== undefined) {
+      return typeof requested === 'string' && granted.includes(requested) && this.allowedFor(ctx.oidc.client!.clientId).some((resource) => resource.indicator === requested);
+    }
+    if (granted.length <= 1 || this.#soleOwner(ctx, granted)) return true;
+    const scopes = ctx.oidc.params?.scope ? requestedScopes(ctx) : refreshToken.scopes;
+    return scopes.has('openid');
+  }
+
+  /** oidc-provider's `features.resourceIndicators` helpers. */
+  feature() {
+    const soleOwner = (ctx: KoaContextWithOIDC, indicators: readonly string[]) => this.#soleOwner(ctx, indicators);
+    return {
+      enabled: true,
+      // Authorization, device, CIBA and client-credentials requests without `resource`: the
+      // resources that own a requested scope (at most one for client credentials).
+      defaultResource: async (ctx: KoaContextWithOIDC, client: Client, oneOf?: readonly string[]) => {
+        if (oneOf) return soleOwner(ctx, oneOf) ?? (oneOf.length === 1 ? oneOf[0] : oneOf);
+        const owners = this.owningAny(requestedScopes(ctx), this.allowedFor(client.clientId)).map((resource) => resource.indicator);
+        if (ctx.oidc.route === 'token') return owners.length === 1 ? owners[0] : undefined;
+        return owners.length > 0 ? owners : undefined;
+      },
+      // Token requests without `resource` on a grant that holds resources: use the one whose scope
+      // was asked for, instead of the opaque userinfo token an `openid` grant would give.
+      useGrantedResource: async (ctx: KoaContextWithOIDC, model: { resource?: string | string[] }) => {
+        const granted = ([] as string[]).concat(model.resource ?? []);
+        return soleOwner(ctx, granted) !== undefined;
+      },
+      getResourceServerInfo: async (_ctx: KoaContextWithOIDC, indicator: string, client: Client): Promise<ResourceServer> => {
+        const resource = this.find(indicator);
+        if (!resource || !this.allowedFor(client.clientId).includes(resource)) {
+          throw new errors.InvalidTarget(resource ? `client is not allowed to request resource ${indicator}` : `unknown resource ${indicator}`);
+        }
+        const policy = this.#policyOf(client.clientId);
+        return {
+          scope: resource.scopes.join(' '),
+          audience: resource.audience ?? resource.indicator,
+          accessTokenFormat: resource.token_format,
+          accessTokenTTL: policy.accessTokenTTL ?? resource.access_token_ttl ?? this.#settings.ttl.access_token,
+          ...(resource.token_format === 'jwt' ? { jwt: { sign: { alg: resource.signing_alg ?? this.#settings.access_token_alg } } } : {}),
+        };
+      },
+    };
+  }
+}
