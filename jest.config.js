@@ -6,7 +6,7 @@ export default {
   // tsconfig's rewriteRelativeImportExtensions makes ts-jest emit `.js` for our `.ts` imports.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  setupFiles: ['<rootDir>/test/support/quiet-provider-notices.ts'],
+  setupFiles: ['<rootDir>/test/support/quiet-provider-notices.ts', '<rootDir>/test/support/jest-realm.ts'],
   reporters: ['default', '<rootDir>/test/support/summary-reporter.cjs'],
   testTimeout: 30000,
   maxWorkers: 2,

@@ -4,3 +4,10 @@ export { loadFixtureFile, parseFixture, validateFixture, FixtureError, DEFAULT_F
 export type { Fixture, FixtureInput, FixtureClient, FixtureResource, FixtureUser, IssuerSettings } from './fixtures/schema.ts';
 export type { Issuer } from './provider/create-issuer.ts';
 export type { LogLevel } from './log.ts';
+export type { MockApiOptions, MockApisOptions } from './resource-servers/start-apis.ts';
+export { MemoryStore } from './store/memory-store.ts';
+export { RedisStore, DEFAULT_REDIS_PREFIX } from './store/redis-store.ts';
+export type { RedisStoreOptions } from './store/redis-store.ts';
+export type { RedisTopology } from './store/redis-url.ts';
+export type { Store, StoreHealth } from './store/store.ts';
+export { StoreStartupError, StoreUnavailableError } from './store/store-unavailable.ts';

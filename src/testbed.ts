@@ -12,8 +12,11 @@ import { createLogger, type Logger, type LogLevel } from './log.ts';
 import { ROUTES } from './provider/configuration.ts';
 import { createIssuer, type Issuer } from './provider/create-issuer.ts';
 import { resolveKeys } from './provider/keys.ts';
-import { errorBoundary, requestLog } from './server/middleware.ts';
-import { MemoryStore } from './store/memory-store.ts';
+import { startMockApis, type MockApisOptions } from './resource-servers/start-apis.ts';
+import { errorBoundary, requestLog, storeOutage } from './server/middleware.ts';
+import { openStore } from './store/open-store.ts';
+import type { RedisStoreOptions } from './store/redis-store.ts';
+import type { Store } from './store/store.ts';
 import { UserDirectory } from './store/user-directory.ts';
 
 export interface TestbedOptions {
@@ -25,14 +28,27 @@ export interface TestbedOptions {
   host?: string;
   /** Public issuer URL when it differs from the bind address (containers, proxies). */
   issuer?: string;
-  /** Where generated keys are kept across restarts; `false` (the default here) keeps them in memory. */
+  /** Where generated keys are kept across restarts; `false` (the default here) keeps them in memory. Unused with Redis, which keeps them. */
   keysFile?: string | false;
+  /**
+   * Keep state (sessions, tokens, keys, claim changes) in Redis: a URL or options. Testbeds on one
+   * Redis with the same issuer and prefix are replicas of one IdP. `false` keeps state in memory even
+   * when the fixture names Redis. Default: the fixture's `redis`, else memory.
+   */
+  redis?: string | Partial<RedisStoreOptions> | false;
+  /** A store opened by the caller, e.g. one RedisStore shared by several testbeds; not closed by `stop()`. */
+  store?: Store;
   /** Overrides `issuer.auto_login` of the fixture. */
   autoLogin?: boolean;
   /** Log level of the JSON log on stdout. Default `warn`; the CLI uses `info`. */
   logLevel?: LogLevel;
   /** A pino logger to use instead (its level wins). */
   logger?: Logger;
+  /**
+   * The mock resource servers (profile API, directory API) beside the IdP, or `false` for none.
+   * With `port: 0` for the IdP they default to port 0 too.
+   */
+  apis?: MockApisOptions | false;
 }
 
 export interface TestbedUrls {
@@ -49,6 +65,10 @@ export interface TestbedUrls {
   deviceVerification: string;
   endSession: string;
   health: string;
+  /** Base URL of the profile API (`…/userinfo`, `…/me`), when it runs. */
+  profileApi?: string;
+  /** Base URL of the directory API (`…/openidm/`), when it runs. */
+  directoryApi?: string;
 }
 
 export interface Testbed {
@@ -67,23 +87,36 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
   const fixture = resolveFixture(options);
   const logger = options.logger ?? createLogger(options.logLevel ?? 'warn');
   const host = options.host ?? '127.0.0.1';
+  const { store: rootStore, owned: ownsStore } = await openStore(options, fixture, logger);
+  const releaseStore = () => (ownsStore ? rootStore.close() : Promise.resolve());
   const server = createServer();
-  await listen(server, options.port ?? 9400, host);
+  await listen(server, options.port ?? 9400, host).catch(async (error: unknown) => {
+    await releaseStore();
+    throw error;
+  });
   const { port } = server.address() as AddressInfo;
   const issuerUrl = trimSlash(options.issuer ?? fixture.issuer.url ?? `http://${publicHost(host)}:${port}`);
 
-  const keys = await resolveKeys(fixture.keys, options.keysFile ?? false);
-  const store = new MemoryStore();
-  const users = new UserDirectory(fixture.users);
+  // Each issuer works in its own namespace of the store; with Redis, keys live there too (shared by replicas).
+  const store = rootStore.namespace(issuerUrl);
+  const sharedStore = rootStore.kind !== 'memory';
+  const keys = await resolveKeys(fixture.keys, sharedStore ? false : options.keysFile ?? false, sharedStore ? store : undefined)
+    .catch(async (error: unknown) => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await releaseStore();
+      throw error;
+    });
+  const users = new UserDirectory(fixture.users, store);
   const main = createIssuer({ issuer: issuerUrl, mountPath: new URL(issuerUrl).pathname.replace(/\/$/, ''), fixture, keys, store, users, logger });
 
   const app = new Koa({ keys: keys.cookies, proxy: true });
   app.silent = true;
   app.use(requestLog(logger));
   app.use(errorBoundary(logger));
+  app.use(storeOutage());
   app.use(async (ctx, next) => {
     if (ctx.path !== '/healthz') return next();
-    const health = await store.health();
+    const health = await rootStore.health();
     ctx.status = health.ok ? 200 : 503;
     ctx.body = { status: health.ok ? 'ok' : 'unavailable', issuer: issuerUrl, store: health };
     return undefined;
@@ -96,18 +129,30 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     connections.add(socket);
     socket.once('close', () => connections.delete(socket));
   });
+  const stopIdp = async () => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    for (const socket of connections) socket.destroy();
+    await closed;
+    await releaseStore();
+  };
+
+  // The mock resource servers, each on its own port, trusting this issuer (src/resource-servers).
+  const apis = await startMockApis(options.apis, {
+    main, users, logger, host, publicHost: publicHost(host), idpPort: port, idpPortRequested: options.port ?? 9400,
+  }).catch(async (error: unknown) => {
+    await stopIdp();
+    throw error;
+  });
 
   return {
     issuer: issuerUrl,
-    urls: urlsOf(issuerUrl, `http://${publicHost(host)}:${port}`),
+    urls: { ...urlsOf(issuerUrl, `http://${publicHost(host)}:${port}`), ...apis.urls },
     fixture,
     main,
     async stop() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      for (const socket of connections) socket.destroy();
-      await closed;
-      await store.close();
+      await apis.stop();
+      await stopIdp();
     },
   };
 }

@@ -5,13 +5,17 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FixtureError, loadFixtureFile } from '../fixtures/load.ts';
+import { EnvironmentError, readEnvironment } from './environment.ts';
 import { defaultKeysFile } from '../provider/keys.ts';
+import { StoreStartupError, StoreUnavailableError } from '../store/store-unavailable.ts';
 import { startTestbed, type Testbed } from '../testbed.ts';
 import type { LogLevel } from '../log.ts';
 
 const USAGE = `Usage:
   oidc-testbed start [--config FILE] [--port 9400] [--host 127.0.0.1] [--issuer URL]
                      [--keys FILE | --ephemeral-keys] [--log-level info] [--no-auto-login]
+                     [--profile-api-port 9401] [--directory-api-port 9402] [--no-apis]
+                     [--redis URL] [--redis-prefix oidc-testbed:] [--wait-for-redis]
   oidc-testbed check FILE
   oidc-testbed --help`;
 
@@ -26,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'start') return await start(rest);
     throw new UsageError(`unknown command "${command}"`);
   } catch (error) {
-    if (error instanceof FixtureError || error instanceof UsageError || error instanceof StartupError) {
+    if (error instanceof FixtureError || error instanceof UsageError || error instanceof StartupError || error instanceof EnvironmentError) {
       console.error(`oidc-testbed: ${error.message}`);
       if (error instanceof UsageError) console.error(USAGE);
       return 2;
@@ -61,32 +65,60 @@ async function start(args: string[]): Promise<number> {
         'ephemeral-keys': { type: 'boolean' },
         'log-level': { type: 'string' },
         'no-auto-login': { type: 'boolean' },
+        'profile-api-port': { type: 'string' },
+        'directory-api-port': { type: 'string' },
+        'no-apis': { type: 'boolean' },
+        redis: { type: 'string' },
+        'redis-prefix': { type: 'string' },
+        'wait-for-redis': { type: 'boolean' },
       },
     }));
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const port = values.port === undefined ? 9400 : Number(values.port);
+  // Container configuration (environment.ts); every flag wins over its variable.
+  const env = readEnvironment(process.env);
+  const port = values.port === undefined ? env.port ?? 9400 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got "${values.port}"`);
   if (values.issuer !== undefined && !URL.canParse(values.issuer)) throw new UsageError(`--issuer must be an absolute URL, got "${values.issuer}"`);
-  const logLevel = (values['log-level'] ?? 'info') as LogLevel;
+  const apiPort = (flag: 'profile-api-port' | 'directory-api-port') => {
+    if (values[flag] === undefined) return flag === 'profile-api-port' ? env.profileApiPort : env.directoryApiPort;
+    const value = Number(values[flag]);
+    if (!Number.isInteger(value) || value < 0 || value > 65535) throw new UsageError(`--${flag} must be a port number, got "${values[flag]}"`);
+    return value;
+  };
+  const apis = values['no-apis'] ? false as const : { profile: { port: apiPort('profile-api-port') }, directory: { port: apiPort('directory-api-port') } };
+  // Redis: --redis, else REDIS_URL, else the fixture's redis.url; the prefix and waiting apply to whichever.
+  const redisUrl = values.redis ?? env.redisUrl;
+  const redis = redisUrl === undefined && values['redis-prefix'] === undefined && !values['wait-for-redis']
+    ? undefined
+    : { url: redisUrl, prefix: values['redis-prefix'], waitForConnection: values['wait-for-redis'] ?? false };
+  const logLevel = (values['log-level'] ?? env.logLevel ?? 'info') as LogLevel;
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw new UsageError(`--log-level must be one of fatal, error, warn, info, debug, trace, silent`);
 
   let testbed: Testbed;
   try {
     testbed = await startTestbed({
-      fixture: values.config,
+      fixture: values.config ?? env.fixture ?? env.fixtureFile,
       port,
-      host: values.host ?? '127.0.0.1',
-      issuer: values.issuer,
-      keysFile: values['ephemeral-keys'] ? false : values.keys ?? defaultKeysFile(),
-      autoLogin: values['no-auto-login'] ? false : undefined,
+      host: values.host ?? env.host ?? '127.0.0.1',
+      issuer: values.issuer ?? env.issuer,
+      keysFile: values['ephemeral-keys'] ? false : values.keys ?? env.keysFile ?? defaultKeysFile(),
+      autoLogin: values['no-auto-login'] ? false : env.autoLogin,
       logLevel,
+      apis,
+      redis,
     });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new StartupError(`port ${port} is already in use: stop the other server or pass --port`);
-    if (code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new StartupError(`cannot listen on ${values.host ?? '127.0.0.1'}:${port} (${code})`);
+    if (error instanceof StoreStartupError || error instanceof StoreUnavailableError) throw new StartupError(error instanceof StoreUnavailableError ? error.error_detail ?? error.message : error.message);
+    const { code, syscall, path } = error as NodeJS.ErrnoException;
+    if (code === 'EADDRINUSE') {
+      const taken = (error as { port?: number }).port ?? port;
+      throw new StartupError(`port ${taken} is already in use: stop the other server or pass ${taken === port ? '--port' : '--profile-api-port / --directory-api-port (or --no-apis)'}`);
+    }
+    if (syscall === 'listen' && (code === 'EACCES' || code === 'EADDRNOTAVAIL')) throw new StartupError(`cannot listen on ${values.host ?? env.host ?? '127.0.0.1'}:${port} (${code})`);
+    // The keys file (--keys, OIDC_TESTBED_KEYS_FILE, or the state directory a container volume holds).
+    if (path && (code === 'EACCES' || code === 'EROFS' || code === 'ENOTDIR' || code === 'EISDIR')) throw new StartupError(`${path}: cannot write the keys file (${code}): make it writable, or pass --keys FILE or --ephemeral-keys`);
     throw error;
   }
   printBanner(testbed);
@@ -112,6 +144,8 @@ function printBanner(testbed: Testbed): void {
     `  clients    ${fixture.clients.map((client) => client.client_id).join(', ')}`,
     `  users      ${fixture.users.map((user) => user.username).join(', ')}`,
     `  resources  ${fixture.resources.map((resource) => `${resource.name} ${resource.indicator}`).join(', ')}`,
+    ...(urls.profileApi ? [`  profile API    ${urls.profileApi} (userinfo, me)`] : []),
+    ...(urls.directoryApi ? [`  directory API  ${urls.directoryApi} (info/login, managed/user)`] : []),
   ];
   console.error(lines.join('\n'));
 }

@@ -19,15 +19,15 @@ export function scopeClaims(extra: Readonly<Record<string, readonly string[]>>):
   return merged;
 }
 
-/** oidc-provider's `findAccount`: fixture users, with claims read at the time of each request. */
+/** oidc-provider's `findAccount`: fixture users, with claims as changed at the time of each request. */
 export function accountFinder(users: UserDirectory): FindAccount {
   return async (_ctx, sub): Promise<Account | undefined> => {
-    const user = users.findBySub(sub);
+    const user = await users.findBySub(sub);
     if (!user) return undefined;
     return {
       accountId: user.sub,
       // oidc-provider filters these by the granted scopes and claims.
-      claims: async () => ({ ...users.findBySub(sub)?.claims, sub: user.sub }),
+      claims: async () => ({ ...user.claims, sub: user.sub }),
     };
   };
 }

@@ -29,6 +29,9 @@ export const ROUTES = {
   userinfo: '/me',
 } as const;
 
+/** Options of the session cookie (oidc-provider's "long" cookies). */
+const LONG_COOKIE = { httpOnly: true, sameSite: 'lax' } as const;
+
 export interface ConfigurationInputs {
   fixture: Fixture;
   keys: IssuerKeys;
@@ -57,7 +60,7 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
     jwks: { keys: keys.signing } as Configuration['jwks'],
     cookies: {
       keys: keys.cookies,
-      long: { httpOnly: true, sameSite: 'lax' },
+      long: LONG_COOKIE,
       short: { httpOnly: true, sameSite: 'lax' },
     },
     claims: { openid: ['sub'], ...scopeClaims(fixture.claims) },
@@ -110,6 +113,7 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
         charset: 'base-20',
         mask: '****-****',
         userCodeInputSource: async (ctx, form, _out, error) => {
+          if (error) await saveSessionOfRerenderedForm(ctx, ttl.session);
           ctx.type = 'html';
           ctx.body = deviceInputPage({
             formHtml: form,
@@ -144,6 +148,19 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
       userinfo: { enabled: true },
     } as Configuration['features'], // the types want literal `enabled: true | false` per feature
   };
+}
+
+/**
+ * oidc-provider (9.13) re-renders the code-entry form from its error handler, after its session
+ * middleware is done. When the request came without a live session (no cookie; a store that was
+ * restarted), the form's new xsrf secret sits in a session nobody saved, whose `persist()` then
+ * throws: a 500 instead of the form. Save it here as the session middleware would have.
+ */
+async function saveSessionOfRerenderedForm(ctx: KoaContextWithOIDC, ttl: number): Promise<void> {
+  const { session } = ctx.oidc;
+  if (!session || typeof session.exp === 'number') return;
+  ctx.oidc.cookies.set(ctx.oidc.provider.cookieName('session'), session.jti, LONG_COOKIE);
+  await session.save(ttl);
 }
 
 function describeDeviceError(error: Error & { userCode?: string }): string {

@@ -10,6 +10,7 @@ import type { Store } from '../store/store.ts';
 import type { UserDirectory } from '../store/user-directory.ts';
 import { buildClientRegistry, type ClientRegistry } from './clients.ts';
 import { providerConfiguration, ROUTES } from './configuration.ts';
+import { pinFrontChannelToIssuer } from './front-channel.ts';
 import { interactionRoutes } from './interactions.ts';
 import { recordIssuedJwtAccessTokens, resolveJwtTokenParameter } from './jwt-access-tokens.ts';
 import type { IssuerKeys } from './keys.ts';
@@ -50,6 +51,7 @@ export function createIssuer(options: IssuerOptions): Issuer {
 
   provider.use(resolveJwtTokenParameter([ROUTES.introspection, ROUTES.revocation]));
   provider.use(recordIssuedJwtAccessTokens(ROUTES.token));
+  provider.use(pinFrontChannelToIssuer(issuer));
   provider.use(interactionRoutes({ provider, users, resources, policyOf: clients.policyOf, mountPath }).routes());
   logProviderEvents(provider, logger.child({ issuer }));
 

@@ -47,14 +47,14 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     return client?.clientName ?? clientId;
   };
 
-  const hintedUser = (interaction: Interaction) => {
+  const hintedUser = async (interaction: Interaction) => {
     const clientId = String(interaction.params.client_id);
     return policyOf(clientId).autoLogin ? users.findByHint(interaction.params.login_hint as string | undefined) : undefined;
   };
 
-  const consentImplied = (interaction: Interaction) => {
+  const consentImplied = async (interaction: Interaction) => {
     const clientId = String(interaction.params.client_id);
-    const hinted = hintedUser(interaction);
+    const hinted = await hintedUser(interaction);
     return policyOf(clientId).firstParty || (hinted !== undefined && hinted.sub === interaction.session?.accountId);
   };
 
@@ -63,7 +63,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     const { uid, prompt, params } = interaction;
     const clientId = String(params.client_id);
     if (prompt.name === 'login') {
-      const user = hintedUser(interaction);
+      const user = await hintedUser(interaction);
       if (user) return finish(ctx, { login: { accountId: user.sub } });
       ctx.type = 'html';
       ctx.body = loginPage({
@@ -75,14 +75,14 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       });
       return undefined;
     }
-    if (consentImplied(interaction)) return finish(ctx, { consent: { grantId: await grantConsent(provider, interaction) } });
+    if (await consentImplied(interaction)) return finish(ctx, { consent: { grantId: await grantConsent(provider, interaction) } });
     ctx.type = 'html';
     ctx.body = consentPage({
       action: action(uid, 'consent'),
       abortUrl: action(uid, 'abort'),
       clientId,
       clientName: await clientName(clientId),
-      username: users.findBySub(interaction.session?.accountId ?? '')?.username ?? String(interaction.session?.accountId),
+      username: (await users.findBySub(interaction.session?.accountId ?? ''))?.username ?? String(interaction.session?.accountId),
       ...describeConsent(interaction, deps.resources),
     });
     return undefined;
@@ -91,7 +91,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
   router.post('/login', parseForm, async (ctx) => {
     const interaction = await provider.interactionDetails(ctx.req, ctx.res);
     const { username, password } = (ctx.request.body ?? {}) as Record<string, unknown>;
-    const user = typeof username === 'string' && typeof password === 'string' ? users.authenticate(username, password) : undefined;
+    const user = typeof username === 'string' && typeof password === 'string' ? await users.authenticate(username, password) : undefined;
     if (!user) {
       ctx.status = 401;
       if (wantsJson(ctx)) {

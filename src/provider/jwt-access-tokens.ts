@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { parse as parseQuery, stringify as stringifyQuery } from 'node:querystring';
 import type { IncomingMessage } from 'node:http';
+import { decodeJwt } from 'jose';
 import type { Middleware } from 'koa';
 import type { AdapterPayload, KoaContextWithOIDC, Provider } from 'oidc-provider';
 
@@ -66,9 +67,12 @@ async function storeRecord(token: StructuredToken, jwt: string): Promise<void> {
     const value = (token as unknown as Record<string, unknown>)[key];
     if (value !== undefined) payload[key] = value;
   }
+  // oidc-provider's JWT format computes iat and exp into the JWT only, not onto the model: take
+  // them from the token just signed, so the record lives (and introspects) exactly as long.
+  const { iat, exp } = decodeJwt(jwt);
   const handle = jwtAccessTokenHandle(jwt);
-  payload.jti = handle;
-  const ttl = Math.max(1, (token.exp ?? 0) - Math.floor(Date.now() / 1000));
+  Object.assign(payload, { jti: handle, iat, exp });
+  const ttl = Math.max(1, (exp ?? 0) - Math.floor(Date.now() / 1000));
   await token.adapter.upsert(handle, payload as AdapterPayload, ttl);
 }
 
@@ -80,9 +84,11 @@ export function resolveJwtTokenParameter(paths: readonly string[]): Middleware {
   const routes = new Set(paths);
   return async function resolveJwtTokenParameter(ctx, next) {
     if (ctx.method !== 'POST' || !routes.has(ctx.path) || !ctx.is('application/x-www-form-urlencoded')) return next();
-    const raw = await readBody(ctx.req);
+    const raw = await readBody(ctx.req, ctx.request.length);
     if (raw === undefined) {
-      ctx.status = 413;
+      // As oidc-provider answers an oversized body on its other endpoints (RFC 6749 §5.2).
+      ctx.status = 400;
+      ctx.set('Cache-Control', 'no-store');
       ctx.body = { error: 'invalid_request', error_description: 'request body too large' };
       return undefined;
     }
@@ -93,10 +99,12 @@ export function resolveJwtTokenParameter(paths: readonly string[]): Middleware {
   };
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+async function readBody(req: IncomingMessage, declaredLength: number | undefined): Promise<Buffer | undefined> {
+  if (declaredLength !== undefined && declaredLength > MAX_BODY_BYTES) return undefined;
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
+  // Stopping early must not destroy the request: that resets the connection the answer uses.
+  for await (const chunk of req.iterator({ destroyOnReturn: false })) {
     size += (chunk as Buffer).length;
     if (size > MAX_BODY_BYTES) return undefined;
     chunks.push(chunk as Buffer);

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import type { Store } from '../store/store.ts';
 
 /** Private signing keys (a JWKS) and the cookie-signing keys of an issuer. */
 export interface IssuerKeys {
@@ -37,11 +38,17 @@ function generateCookieKeys(): string[] {
 }
 
 /**
- * Keys from the fixture win; otherwise they are read from `file`, or generated and written there so
- * a restart keeps issued tokens and sessions valid. `file: false` keeps generated keys in memory.
+ * Keys from the fixture win. Otherwise, with a `shared` store (Redis), the first replica to start
+ * generates them and stores them once (SET NX): every replica, and every restart, signs and checks
+ * cookies with the same keys. Otherwise they are read from `file`, or generated and written there
+ * so a restart keeps issued tokens and sessions valid; `file: false` keeps them in memory.
  */
-export async function resolveKeys(fromFixture: Partial<IssuerKeys>, file: string | false): Promise<IssuerKeys> {
+export async function resolveKeys(fromFixture: Partial<IssuerKeys>, file: string | false, shared?: Store): Promise<IssuerKeys> {
   if (fromFixture.signing && fromFixture.cookies) return { signing: fromFixture.signing, cookies: fromFixture.cookies };
+  if (shared) {
+    const stored = await sharedKeys(shared);
+    return { signing: fromFixture.signing ?? stored.signing, cookies: fromFixture.cookies ?? stored.cookies };
+  }
   let persisted: Partial<IssuerKeys> = {};
   if (file) {
     try {
@@ -61,4 +68,16 @@ export async function resolveKeys(fromFixture: Partial<IssuerKeys>, file: string
     writeFileSync(file, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600 });
   }
   return keys;
+}
+
+const KEYS_DOCUMENT = 'keys';
+
+async function sharedKeys(store: Store): Promise<IssuerKeys> {
+  const text = await store.get(KEYS_DOCUMENT)
+    ?? await store.putIfAbsent(KEYS_DOCUMENT, JSON.stringify({ signing: await generateSigningKeys(), cookies: generateCookieKeys() }));
+  const keys = JSON.parse(text) as Partial<IssuerKeys>;
+  if (!Array.isArray(keys.signing) || keys.signing.length === 0 || !Array.isArray(keys.cookies) || keys.cookies.length === 0) {
+    throw new Error(`the keys stored in the ${store.kind} store are not a { signing, cookies } document: delete it (key "…state:${KEYS_DOCUMENT}") to generate new keys`);
+  }
+  return keys as IssuerKeys;
 }

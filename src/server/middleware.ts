@@ -1,5 +1,7 @@
 import type { Middleware } from 'koa';
 import type { Logger } from '../log.ts';
+import { errorPage } from '../provider/pages.ts';
+import { StoreUnavailableError } from '../store/store-unavailable.ts';
 
 /** One line per request: method, path (never the query: it may carry codes and tokens), status, time. */
 export function requestLog(logger: Logger): Middleware {
@@ -9,7 +11,8 @@ export function requestLog(logger: Logger): Middleware {
       await next();
     } finally {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const client = (ctx.state as { clientId?: string }).clientId;
+      // oidc-provider defines ctx.oidc on its own routes only; reading it elsewhere would create one.
+      const client = Object.hasOwn(ctx, 'oidc') ? (ctx as unknown as { oidc: { client?: { clientId: string } } }).oidc.client?.clientId : undefined;
       logger.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10, ...(client ? { client_id: client } : {}) }, 'request');
     }
   };
@@ -33,5 +36,29 @@ export function errorBoundary(logger: Logger): Middleware {
         ? { error: error.error ?? 'invalid_request', error_description: error.error_description ?? (error.expose ? error.message : 'invalid request') }
         : { error: 'server_error', error_description: 'unexpected error; see the testbed log' };
     }
+  };
+}
+
+/**
+ * While the store (Redis) is unreachable: the testbed's own routes answer as oidc-provider's do,
+ * `503 {"error":"temporarily_unavailable",…}` (an error page for browsers), and every 503 says when
+ * to retry (RFC 9110 §10.2.3): the store reconnects every 150 ms.
+ */
+export function storeOutage(): Middleware {
+  return async function answerStoreOutage(ctx, next) {
+    try {
+      await next();
+    } catch (caught) {
+      if (!(caught instanceof StoreUnavailableError)) throw caught;
+      ctx.status = 503;
+      ctx.set('Cache-Control', 'no-store');
+      if (ctx.accepts('json', 'html') === 'html') {
+        ctx.type = 'html';
+        ctx.body = errorPage({ error: caught.error, description: caught.error_description, status: 503 });
+      } else {
+        ctx.body = { error: caught.error, error_description: caught.error_description };
+      }
+    }
+    if (ctx.status === 503) ctx.set('Retry-After', '1');
   };
 }

@@ -1,5 +1,5 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import type { Store, StoreHealth } from './store.ts';
+import { DEFAULT_NAMESPACE, GRANTABLE_MODELS, type Store, type StoreHealth } from './store.ts';
 
 interface Entry {
   payload: AdapterPayload;
@@ -8,92 +8,157 @@ interface Entry {
 
 const SWEEP_INTERVAL_MS = 30_000;
 
-/**
- * An unbounded in-memory store with TTL expiry. oidc-provider's own memory adapter is an LRU of
- * about a thousand entries that evicts live sessions under load; this one keeps every entry until
- * it expires, and sweeps expired entries so memory stays flat over long runs.
- */
-export class MemoryStore implements Store {
-  readonly kind = 'memory';
-  readonly #entries = new Map<string, Entry>();
-  readonly #grantIndex = new Map<string, Set<string>>();
-  readonly #secondary = new Map<string, string>(); // "Model:uid:<uid>" / "Model:userCode:<code>" → key
-  readonly #sweeper: NodeJS.Timeout;
+/** The maps every namespace of one MemoryStore shares; keys start with the namespace. */
+export class MemoryState {
+  readonly entries = new Map<string, Entry>();
+  readonly grantIndex = new Map<string, Set<string>>();
+  readonly secondary = new Map<string, string>(); // "<ns> uid:Model:<uid>" / "<ns> userCode:Model:<code>" → key
+  readonly documents = new Map<string, string>();
+  readonly fieldSets = new Map<string, Map<string, string>>();
 
-  constructor() {
-    this.#sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
-    this.#sweeper.unref();
-  }
-
-  /** oidc-provider's `adapter` option: one adapter per model name. */
-  adapterFor(model: string): Adapter {
-    const key = (id: string) => `${model}:${id}`;
-    const read = (id: string) => this.#read(key(id));
-    return {
-      upsert: async (id, payload, expiresIn) => {
-        const k = key(id);
-        const expiresAt = expiresIn ? Date.now() + expiresIn * 1000 : Infinity;
-        this.#entries.set(k, { payload: structuredClone(payload), expiresAt });
-        if (payload.grantId) {
-          let keys = this.#grantIndex.get(payload.grantId);
-          if (!keys) this.#grantIndex.set(payload.grantId, (keys = new Set()));
-          keys.add(k);
-        }
-        if (payload.uid) this.#secondary.set(`${model}:uid:${payload.uid}`, k);
-        if (payload.userCode) this.#secondary.set(`${model}:userCode:${payload.userCode}`, k);
-      },
-      find: async (id) => read(id),
-      findByUid: async (uid) => this.#readSecondary(`${model}:uid:${uid}`),
-      findByUserCode: async (userCode) => this.#readSecondary(`${model}:userCode:${userCode}`),
-      consume: async (id) => {
-        const entry = this.#live(key(id));
-        if (entry) entry.payload.consumed = Math.floor(Date.now() / 1000);
-      },
-      destroy: async (id) => {
-        this.#entries.delete(key(id));
-      },
-      revokeByGrantId: async (grantId) => {
-        for (const k of this.#grantIndex.get(grantId) ?? []) this.#entries.delete(k);
-        this.#grantIndex.delete(grantId);
-      },
-    };
-  }
-
-  async health(): Promise<StoreHealth> {
-    return { ok: true, kind: this.kind, entries: this.#entries.size };
-  }
-
-  async close(): Promise<void> {
-    clearInterval(this.#sweeper);
-  }
-
-  /** Removes expired entries and index rows that point at nothing. */
-  sweep(now = Date.now()): void {
-    for (const [k, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(k);
-    for (const [grantId, keys] of this.#grantIndex) {
-      for (const k of keys) if (!this.#entries.has(k)) keys.delete(k);
-      if (keys.size === 0) this.#grantIndex.delete(grantId);
-    }
-    for (const [index, k] of this.#secondary) if (!this.#entries.has(k)) this.#secondary.delete(index);
-  }
-
-  #live(k: string): Entry | undefined {
-    const entry = this.#entries.get(k);
+  live(k: string): Entry | undefined {
+    const entry = this.entries.get(k);
     if (!entry) return undefined;
     if (entry.expiresAt <= Date.now()) {
-      this.#entries.delete(k);
+      this.entries.delete(k);
       return undefined;
     }
     return entry;
   }
 
-  #read(k: string): AdapterPayload | undefined {
-    const entry = this.#live(k);
+  read(k: string): AdapterPayload | undefined {
+    const entry = this.live(k);
     return entry ? structuredClone(entry.payload) : undefined;
   }
 
-  #readSecondary(index: string): AdapterPayload | undefined {
-    const k = this.#secondary.get(index);
-    return k ? this.#read(k) : undefined;
+  /** Removes expired entries and index rows that point at nothing. */
+  sweep(now: number): void {
+    for (const [k, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(k);
+    for (const [grantKey, keys] of this.grantIndex) {
+      for (const k of keys) if (!this.entries.has(k)) keys.delete(k);
+      if (keys.size === 0) this.grantIndex.delete(grantKey);
+    }
+    for (const [index, k] of this.secondary) if (!this.entries.has(k)) this.secondary.delete(index);
+  }
+}
+
+/** One namespace of a MemoryStore (see `MemoryStore.namespace()`). */
+export class MemoryNamespace implements Store {
+  readonly kind: string = 'memory';
+  readonly #state: MemoryState;
+  readonly #ns: string;
+
+  constructor(state: MemoryState, namespace: string) {
+    this.#state = state;
+    this.#ns = namespace;
+  }
+
+  namespace(name: string): Store {
+    return new MemoryNamespace(this.#state, name);
+  }
+
+  /** oidc-provider's `adapter` option: one adapter per model name. */
+  adapterFor(model: string): Adapter {
+    const state = this.#state;
+    const at = (name: string) => `${this.#ns}\u0000${name}`;
+    const key = (id: string) => at(`${model}:${id}`);
+    const readSecondary = (index: string) => {
+      const k = state.secondary.get(at(index));
+      return k ? state.read(k) : undefined;
+    };
+    return {
+      upsert: async (id, payload, expiresIn) => {
+        const k = key(id);
+        const expiresAt = expiresIn ? Date.now() + expiresIn * 1000 : Infinity;
+        state.entries.set(k, { payload: structuredClone(payload), expiresAt });
+        if (payload.grantId && GRANTABLE_MODELS.has(model)) {
+          const grantKey = at(`grant:${payload.grantId}`);
+          let keys = state.grantIndex.get(grantKey);
+          if (!keys) state.grantIndex.set(grantKey, (keys = new Set()));
+          keys.add(k);
+        }
+        if (payload.uid) state.secondary.set(at(`uid:${model}:${payload.uid}`), k);
+        if (payload.userCode) state.secondary.set(at(`userCode:${model}:${payload.userCode}`), k);
+      },
+      find: async (id) => state.read(key(id)),
+      findByUid: async (uid) => {
+        const payload = readSecondary(`uid:${model}:${uid}`);
+        return payload?.uid === uid ? payload : undefined;
+      },
+      findByUserCode: async (userCode) => readSecondary(`userCode:${model}:${userCode}`),
+      consume: async (id) => {
+        const entry = state.live(key(id));
+        if (entry) entry.payload.consumed = Math.floor(Date.now() / 1000);
+      },
+      destroy: async (id) => {
+        state.entries.delete(key(id));
+      },
+      revokeByGrantId: async (grantId) => {
+        const grantKey = at(`grant:${grantId}`);
+        for (const k of state.grantIndex.get(grantKey) ?? []) state.entries.delete(k);
+        state.grantIndex.delete(grantKey);
+      },
+    };
+  }
+
+  async get(name: string): Promise<string | undefined> {
+    return this.#state.documents.get(this.#document(name));
+  }
+
+  async putIfAbsent(name: string, value: string): Promise<string> {
+    const k = this.#document(name);
+    const existing = this.#state.documents.get(k);
+    if (existing !== undefined) return existing;
+    this.#state.documents.set(k, value);
+    return value;
+  }
+
+  async readFields(name: string): Promise<Record<string, string>> {
+    return Object.fromEntries(this.#state.fieldSets.get(this.#document(name)) ?? []);
+  }
+
+  async writeFields(name: string, fields: Record<string, string>): Promise<Record<string, string>> {
+    const k = this.#document(name);
+    let set = this.#state.fieldSets.get(k);
+    if (!set) this.#state.fieldSets.set(k, (set = new Map()));
+    for (const [field, value] of Object.entries(fields)) set.set(field, value);
+    return Object.fromEntries(set);
+  }
+
+  async health(): Promise<StoreHealth> {
+    return { ok: true, kind: this.kind, entries: this.#state.entries.size };
+  }
+
+  async close(): Promise<void> {}
+
+  #document(name: string): string {
+    return `${this.#ns}\u0000state:${name}`;
+  }
+}
+
+/**
+ * An unbounded in-memory store with TTL expiry. oidc-provider's own memory adapter is an LRU of
+ * about a thousand entries that evicts live sessions under load; this one keeps every entry until
+ * it expires, and sweeps expired entries so memory stays flat over long runs.
+ */
+export class MemoryStore extends MemoryNamespace {
+  readonly #state: MemoryState;
+  readonly #sweeper: NodeJS.Timeout;
+
+  constructor() {
+    const state = new MemoryState();
+    super(state, DEFAULT_NAMESPACE);
+    this.#state = state;
+    this.#sweeper = setInterval(() => state.sweep(Date.now()), SWEEP_INTERVAL_MS);
+    this.#sweeper.unref();
+  }
+
+  override async close(): Promise<void> {
+    clearInterval(this.#sweeper);
+  }
+
+  /** Removes expired entries and index rows that point at nothing (every namespace). */
+  sweep(now = Date.now()): void {
+    this.#state.sweep(now);
   }
 }

@@ -4,17 +4,47 @@ export interface StoreHealth {
   ok: boolean;
   kind: string;
   entries?: number;
+  /** Redis: the connection state (`ready`, `reconnecting`, …). */
+  status?: string;
+  /** Redis: the URL without its password. */
+  target?: string;
   error?: string;
 }
 
 /**
- * Where an issuer keeps its protocol state (sessions, grants, codes, tokens, …). One store may
- * serve several issuers: each issuer asks for its own namespace.
+ * Where an issuer keeps its state: oidc-provider's models (sessions, grants, codes, tokens,
+ * dynamically registered clients, …) and the testbed's own documents (signing and cookie keys,
+ * run-time changes to user claims). One store may serve several issuers: each works in its own
+ * `namespace()`, whose keys never meet another namespace's.
  */
 export interface Store {
   readonly kind: string;
+  /** A view of this store for one issuer (its issuer URL); views share the root's connection. */
+  namespace(name: string): Store;
   /** oidc-provider's adapter for one model (`Session`, `AccessToken`, …). */
   adapterFor(model: string): Adapter;
+  /** A document, or `undefined`. Documents never expire. */
+  get(name: string): Promise<string | undefined>;
+  /** Stores `value` unless the document exists; returns the document as stored afterwards. */
+  putIfAbsent(name: string, value: string): Promise<string>;
+  /** The fields of a field-set document (empty when absent). */
+  readFields(name: string): Promise<Record<string, string>>;
+  /** Sets fields of a field-set document, leaving the others; returns every field afterwards. */
+  writeFields(name: string, fields: Record<string, string>): Promise<Record<string, string>>;
   health(): Promise<StoreHealth>;
+  /** Releases the store; a namespace view's `close()` does nothing (the root owns the connection). */
   close(): Promise<void>;
 }
+
+/** The models oidc-provider revokes by grant (`revokeByGrantId`), as its own memory adapter. */
+export const GRANTABLE_MODELS: ReadonlySet<string> = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PreAuthorizedCode',
+]);
+
+/** The namespace of a root store used directly, without `namespace()`. */
+export const DEFAULT_NAMESPACE = 'default';

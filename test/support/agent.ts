@@ -19,11 +19,11 @@ export class UserAgent {
    * Follows redirects (and form_post auto-submit pages are NOT followed) until a response that is
    * not a redirect, or a Location that starts with `stopAt`. Returns the last URL and response.
    */
-  async follow(url: string | URL, stopAt: string, init: RequestInit = {}): Promise<{ url: URL; response?: Response }> {
+  async follow(url: string | URL, stopAt?: string, init: RequestInit = {}): Promise<{ url: URL; response?: Response }> {
     let current = new URL(url);
     let request = init;
     for (let hops = 0; hops < 20; hops += 1) {
-      if (current.href.startsWith(stopAt)) return { url: current };
+      if (stopAt && current.href.startsWith(stopAt)) return { url: current };
       const response = await this.fetch(current, request);
       const location = response.headers.get('location');
       if (response.status < 300 || response.status >= 400 || !location) return { url: current, response };

@@ -1,0 +1,191 @@
+/**
+ * Access-token validation for the mock APIs: JWT access tokens (RFC 9068) against the issuer's
+ * JWKS, opaque ones through introspection (RFC 7662), both remembered in a verified-token cache
+ * keyed by the exact token string, and both asked on every use whether they are still live
+ * (revocation is instant, cache or not).
+ */
+import { createHash } from 'node:crypto';
+import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import { invalidToken } from './challenges.ts';
+import { ExpiringCache } from './expiring-cache.ts';
+import { introspect, type IntrospectionSettings } from './introspection.ts';
+
+/** The caller as a validated token describes it. */
+export interface VerifiedAccessToken {
+  format: 'jwt' | 'opaque';
+  sub?: string;
+  client_id?: string;
+  /** `jti` of a JWT; for an opaque token (whose value is its id) a hash prefix, safe to log. */
+  tokenId: string;
+  scopes: ReadonlySet<string>;
+  /** Expiry, epoch seconds. */
+  exp: number;
+  /** RFC 9449 §6: the JWK thumbprint the token is bound to, if DPoP-bound. */
+  jkt?: string;
+  claims: Readonly<Record<string, unknown>>;
+}
+
+/** Whether the issuer still considers a token live (not revoked, grant still there). */
+export type LivenessCheck = (token: string, format: 'jwt' | 'opaque') => Promise<boolean>;
+
+export interface AccessTokenSettings {
+  /** Expected `iss`. */
+  issuer: string;
+  /** Where the issuer's JWKS is fetched (over HTTP; refetched once on an unknown `kid`). */
+  jwksUri: string;
+  /** Expected `aud`: the resource's audience. */
+  audience: string;
+  /** JWS algorithms accepted for JWT access tokens; asymmetric only. */
+  algorithms: readonly string[];
+  /** Seconds of leeway on `exp`, `nbf` and `iat`. */
+  clockTolerance: number;
+  /** Introspection for opaque tokens; without it opaque tokens are refused. */
+  introspection?: IntrospectionSettings;
+  isLive?: LivenessCheck;
+  /** Bound of the verified-token cache. */
+  cacheSize: number;
+}
+
+/** Every asymmetric JWS algorithm: never `none`, never HMAC (a public key is no secret). */
+export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'Ed25519', 'EdDSA'] as const;
+
+const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
+
+export class AccessTokenVerifier {
+  readonly #settings: AccessTokenSettings;
+  readonly #jwks: ReturnType<typeof createRemoteJWKSet>;
+  readonly #verified: ExpiringCache<VerifiedAccessToken>;
+
+  constructor(settings: AccessTokenSettings) {
+    const weak = settings.algorithms.filter((alg) => !(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg));
+    if (weak.length > 0) throw new Error(`access token algorithms must be asymmetric JWS algorithms; remove ${weak.join(', ')}`);
+    this.#settings = settings;
+    this.#jwks = createRemoteJWKSet(new URL(settings.jwksUri));
+    this.#verified = new ExpiringCache(settings.cacheSize);
+  }
+
+  /** The validated token, or a TokenError (invalid_token) saying what is wrong with it. */
+  async verify(token: string): Promise<VerifiedAccessToken> {
+    const cached = this.#verified.get(token);
+    if (cached?.expired) throw invalidToken('access token expired');
+    let verified = cached?.value;
+    let checkedLive = false;
+    if (!verified) {
+      if (JWT_SHAPE.test(token)) {
+        verified = await this.#verifyJwt(token);
+      } else {
+        verified = await this.#introspect(token);
+        checkedLive = true; // the issuer itself just said it is active
+      }
+      const until = verified.format === 'jwt' ? (verified.exp + this.#settings.clockTolerance) * 1000 : verified.exp * 1000;
+      this.#verified.set(token, verified, until);
+    }
+    if (!checkedLive && this.#settings.isLive && !(await this.#settings.isLive(token, verified.format))) {
+      this.#verified.delete(token);
+      throw invalidToken('access token has been revoked (or was never issued by this issuer)');
+    }
+    return verified;
+  }
+
+  async #verifyJwt(token: string): Promise<VerifiedAccessToken> {
+    const { issuer, audience, algorithms, clockTolerance } = this.#settings;
+    let alg: unknown;
+    try {
+      ({ alg } = decodeProtectedHeader(token));
+    } catch {
+      throw invalidToken('access token is not a well-formed JWT');
+    }
+    if (typeof alg !== 'string' || !algorithms.includes(alg)) {
+      throw invalidToken(`access token alg ${String(alg).slice(0, 20)} is not accepted (accepted: ${algorithms.join(' ')})`);
+    }
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.#jwks, {
+        issuer,
+        audience,
+        algorithms: [...algorithms],
+        typ: 'at+jwt',
+        clockTolerance,
+        requiredClaims: ['exp', 'iat'],
+      }));
+    } catch (error) {
+      throw invalidToken(describeJoseFailure(error, token, this.#settings));
+    }
+    const now = Math.floor(Date.now() / 1000);
+    if (typeof payload.iat === 'number' && payload.iat > now + clockTolerance) throw invalidToken('access token is issued in the future (iat)');
+    return {
+      format: 'jwt',
+      sub: typeof payload.sub === 'string' ? payload.sub : undefined,
+      client_id: typeof payload.client_id === 'string' ? payload.client_id : undefined,
+      tokenId: typeof payload.jti === 'string' ? payload.jti : tokenHash(token),
+      scopes: scopeSet(payload.scope),
+      exp: payload.exp!,
+      jkt: confirmationThumbprint(payload.cnf),
+      claims: payload,
+    };
+  }
+
+  async #introspect(token: string): Promise<VerifiedAccessToken> {
+    const { introspection, issuer, audience } = this.#settings;
+    if (!introspection) throw invalidToken('access token is not a JWT and this API accepts JWT access tokens only');
+    const result = await introspect(introspection, token);
+    if (!result.active) throw invalidToken('access token is not active (expired, revoked or unknown to the issuer)');
+    if (result.iss !== undefined && result.iss !== issuer) throw invalidToken(`access token issuer is not ${issuer}`);
+    const audiences = ([] as unknown[]).concat(result.aud ?? []);
+    if (!audiences.includes(audience)) throw invalidToken(`access token audience is not this API (expected ${audience}, got ${audiences.join(' ') || 'none'})`);
+    const now = Math.floor(Date.now() / 1000);
+    // RFC 7662 makes exp optional; without it the result is trusted for a minute at most.
+    const exp = typeof result.exp === 'number' ? result.exp : now + 60;
+    return {
+      format: 'opaque',
+      sub: typeof result.sub === 'string' ? result.sub : undefined,
+      client_id: typeof result.client_id === 'string' ? result.client_id : undefined,
+      tokenId: tokenHash(token),
+      scopes: scopeSet(result.scope),
+      exp,
+      jkt: confirmationThumbprint(result.cnf),
+      claims: result,
+    };
+  }
+}
+
+function describeJoseFailure(error: unknown, token: string, settings: AccessTokenSettings): string {
+  if (error instanceof errors.JWTExpired) return 'access token expired';
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    const { claim, reason } = error;
+    if (reason === 'missing') return `access token has no ${claim} claim`;
+    if (claim === 'iss') return `access token issuer is not ${settings.issuer}`;
+    if (claim === 'aud') return `access token audience is not this API (expected ${settings.audience}, got ${audienceOf(token)})`;
+    if (claim === 'nbf') return 'access token is not yet valid (nbf)';
+    if (claim === 'typ') return 'access token typ is not at+jwt (RFC 9068)';
+    return `access token ${claim} claim is invalid`;
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'access token signature verification failed';
+  if (error instanceof errors.JWKSNoMatchingKey) return 'no key in the issuer JWKS matches the access token (kid, alg)';
+  if (error instanceof errors.JOSEAlgNotAllowed) return 'access token alg is not accepted';
+  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return 'access token is not a well-formed JWT';
+  throw error; // JWKS unreachable and the like: a server problem, not the client's
+}
+
+function audienceOf(token: string): string {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { aud?: unknown };
+    return ([] as unknown[]).concat(payload.aud ?? []).map(String).join(' ') || 'none';
+  } catch {
+    return 'none';
+  }
+}
+
+function scopeSet(scope: unknown): Set<string> {
+  return new Set(typeof scope === 'string' ? scope.split(' ').filter(Boolean) : []);
+}
+
+function confirmationThumbprint(cnf: unknown): string | undefined {
+  const jkt = (cnf as { jkt?: unknown } | undefined)?.jkt;
+  return typeof jkt === 'string' ? jkt : undefined;
+}
+
+/** A log-safe handle for a token: 16 characters of its SHA-256. */
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('base64url').slice(0, 16);
+}

@@ -1,0 +1,236 @@
+import { describe, expect, it } from '@jest/globals';
+import { FixtureError, startTestbed } from '../../src/index.ts';
+import { basicAuthorization, formRequest, postForm, readJson } from '../support/http.ts';
+import { authorize, client, discover } from '../support/openid.ts';
+import { fixturePath, useTestbed } from '../support/testbed.ts';
+
+const REDIRECT_URI = 'http://localhost:3000/callback';
+const SEED: [string, string] = ['node-openid-client', 'password'];
+
+/** An authorization request built by hand (no library would send these mistakes). */
+function authorizationUrl(endpoint: string, parameters: Record<string, string>): string {
+  const url = new URL(endpoint);
+  url.search = new URLSearchParams({ response_type: 'code', scope: 'openid', state: 'st4te', login_hint: 'alice', ...parameters }).toString();
+  return url.href;
+}
+
+describe('bad input: every mistake gets its status and error code, never a 500', () => {
+  const testbed = useTestbed();
+  const tokenRequest = (form: Record<string, string> | string, basic: [string, string] | undefined = SEED) => postForm(testbed().urls.token, form, { basic });
+
+  /** A code for the seed client, and the PKCE verifier that goes with it. */
+  const freshCode = async () => {
+    const auth = await authorize(await discover(testbed(), ...SEED), { redirect_uri: REDIRECT_URI, scope: 'openid' });
+    return { code: auth.callbackUrl.searchParams.get('code')!, verifier: auth.codeVerifier };
+  };
+
+  describe('unknown client', () => {
+    it('at the token endpoint: 401 invalid_client', async () => {
+      const { status, body } = await tokenRequest({ grant_type: 'client_credentials' }, ['nobody', 'secret']);
+      expect(status).toBe(401);
+      expect(body.error).toBe('invalid_client');
+    });
+
+    it('at the authorization endpoint: an HTML error page (400), no redirect', async () => {
+      const response = await fetch(authorizationUrl(testbed().urls.authorization, { client_id: 'nobody', redirect_uri: REDIRECT_URI }), { redirect: 'manual' });
+      expect(response.status).toBe(400);
+      expect(response.headers.get('location')).toBeNull();
+      expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await response.text()).toContain('<code>invalid_client</code>');
+    });
+  });
+
+  it('wrong client secret: 401 invalid_client', async () => {
+    const { status, body } = await tokenRequest({ grant_type: 'client_credentials' }, ['node-openid-client', 'not-the-password']);
+    expect(status).toBe(401);
+    expect(body.error).toBe('invalid_client');
+  });
+
+  it('unregistered redirect_uri: an HTML error page naming invalid_redirect_uri (400), no redirect', async () => {
+    const response = await fetch(authorizationUrl(testbed().urls.authorization, { client_id: 'node-openid-client', redirect_uri: 'http://localhost:3000/elsewhere' }), { redirect: 'manual' });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('location')).toBeNull();
+    const html = await response.text();
+    expect(html).toContain('<code>invalid_redirect_uri</code>');
+    expect(html).toContain('redirect_uris');
+  });
+
+  describe('PKCE (S256 only; required for public clients and, unless the fixture opts out, every client)', () => {
+    it.each([
+      ['a public client (spa-client)', 'spa-client', 'http://localhost:5173/callback'],
+      ['a confidential client (node-openid-client)', 'node-openid-client', REDIRECT_URI],
+    ])('missing code_challenge for %s: error redirect with invalid_request', async (_case, clientId, redirectUri) => {
+      const response = await fetch(authorizationUrl(testbed().urls.authorization, { client_id: clientId, redirect_uri: redirectUri }), { redirect: 'manual' });
+      expect(response.status).toBe(303);
+      const location = new URL(response.headers.get('location')!);
+      expect(location.origin + location.pathname).toBe(redirectUri);
+      expect(location.searchParams.get('error')).toBe('invalid_request');
+      expect(location.searchParams.get('error_description')).toMatch(/PKCE/);
+      expect(location.searchParams.get('state')).toBe('st4te');
+      expect(location.searchParams.get('iss')).toBe(testbed().issuer);
+    });
+
+    it('code_challenge_method=plain: error redirect with invalid_request', async () => {
+      const response = await fetch(authorizationUrl(testbed().urls.authorization, { client_id: 'spa-client', redirect_uri: 'http://localhost:5173/callback', code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' }), { redirect: 'manual' });
+      expect(new URL(response.headers.get('location')!).searchParams.get('error')).toBe('invalid_request');
+    });
+
+    it('wrong code_verifier: invalid_grant', async () => {
+      const { code } = await freshCode();
+      const { status, body } = await tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: client.randomPKCECodeVerifier() });
+      expect(status).toBe(400);
+      expect(body.error).toBe('invalid_grant');
+    });
+
+    it('missing code_verifier: invalid_grant', async () => {
+      const { code } = await freshCode();
+      const { status, body } = await tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI });
+      expect(status).toBe(400);
+      expect(body.error).toBe('invalid_grant');
+    });
+  });
+
+  describe('authorization codes', () => {
+    it('a reused code: invalid_grant, and the tokens issued from it are revoked', async () => {
+      const { code, verifier } = await freshCode();
+      const exchange = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier };
+      const first = await tokenRequest(exchange);
+      expect(first.status).toBe(200);
+      const { access_token, refresh_token } = first.body as { access_token: string; refresh_token: string };
+      const introspect = async (token: string) => (await postForm(testbed().urls.introspection, { token }, { basic: SEED })).body;
+      expect((await introspect(refresh_token)).active).toBe(true);
+
+      const second = await tokenRequest(exchange);
+      expect(second.status).toBe(400);
+      expect(second.body.error).toBe('invalid_grant');
+      expect(await introspect(access_token)).toEqual({ active: false });
+      expect(await introspect(refresh_token)).toEqual({ active: false });
+    });
+
+    it('a code sent with another redirect_uri: invalid_grant', async () => {
+      const { code, verifier } = await freshCode();
+      const { status, body } = await tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: 'http://localhost:3000/forgerock/redirect', code_verifier: verifier });
+      expect(status).toBe(400);
+      expect(body.error).toBe('invalid_grant');
+    });
+
+    it('a code redeemed by another client: invalid_grant', async () => {
+      const { code, verifier } = await freshCode();
+      const { status, body } = await tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier }, ['web-app', 'web-app-secret']);
+      expect(status).toBe(400);
+      expect(body.error).toBe('invalid_grant');
+    });
+  });
+
+  describe('token endpoint parameters', () => {
+    it('an unknown resource: invalid_target', async () => {
+      const { status, body } = await tokenRequest({ grant_type: 'client_credentials', resource: 'http://localhost:9999/unknown/' });
+      expect(status).toBe(400);
+      expect(body.error).toBe('invalid_target');
+    });
+
+    it('a resource that is not an absolute URI: invalid_target', async () => {
+      const { status, body } = await tokenRequest({ grant_type: 'client_credentials', resource: 'profile-api' });
+      expect(status).toBe(400);
+      expect(body.error).toBe('invalid_target');
+    });
+
+    it.each(['password', 'urn:example:no-such-grant'])('an unsupported grant type (%s): unsupported_grant_type', async (grantType) => {
+      const { status, body } = await tokenRequest({ grant_type: grantType, username: 'alice', password: 'alice-password' });
+      expect(status).toBe(400);
+      expect(body.error).toBe('unsupported_grant_type');
+    });
+
+    it('no grant_type: invalid_request', async () => {
+      const { status, body } = await tokenRequest({ scope: 'openid' });
+      expect(status).toBe(400);
+      expect(body.error).toBe('invalid_request');
+    });
+  });
+
+  describe('malformed form bodies: 400 with a JSON error', () => {
+    const endpoints = () => [testbed().urls.token, testbed().urls.introspection, testbed().urls.revocation];
+
+    it('a JSON or text/plain body at the token, introspection and revocation endpoints', async () => {
+      for (const url of endpoints()) {
+        for (const headers of [{ 'content-type': 'application/json' }, { 'content-type': 'text/plain' }]) {
+          const response = await fetch(url, { method: 'POST', headers: { ...headers, authorization: basicAuthorization(...SEED) }, body: JSON.stringify({ grant_type: 'client_credentials', token: 'x' }) });
+          const { status, body } = await readJson(response);
+          expect({ url, status, error: body.error }).toEqual({ url, status: 400, error: 'invalid_request' });
+          expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+        }
+      }
+    });
+
+    it('broken percent-encoding in HTTP Basic credentials (RFC 6749 §2.3.1 form-encodes them)', async () => {
+      const response = await formRequest(testbed().urls.token, { grant_type: 'client_credentials' }, { headers: { authorization: `Basic ${Buffer.from('node-openid-client:%ZZ').toString('base64')}` } });
+      const { status, body } = await readJson(response);
+      expect(status).toBe(400);
+      expect(body.error).toBe('invalid_request');
+    });
+
+    it('a broken percent-encoded value is refused, not guessed at', async () => {
+      const { status, body } = await tokenRequest('grant_type=client%5Fcredential%');
+      expect(status).toBe(400);
+      expect(body.error).toBe('unsupported_grant_type');
+      const garbled = await tokenRequest('grant_type=%E0%A4%A');
+      expect(garbled.status).toBe(400);
+      expect(garbled.body.error).toBe('unsupported_grant_type');
+    });
+
+    it('duplicated parameters', async () => {
+      const token = await tokenRequest('grant_type=client_credentials&grant_type=client_credentials');
+      expect(token.status).toBe(400);
+      expect(token.body).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/grant_type/) });
+      for (const url of [testbed().urls.introspection, testbed().urls.revocation]) {
+        const { status, body } = await postForm(url, 'token=one&token=two', { basic: SEED });
+        expect({ url, status, error: body.error }).toEqual({ url, status: 400, error: 'invalid_request' });
+      }
+    });
+
+    it('a huge body, and the server keeps answering afterwards', async () => {
+      const huge = `grant_type=client_credentials&token=${'a'.repeat(1024 * 1024)}`;
+      for (const url of endpoints()) {
+        const { status, body } = await postForm(url, huge, { basic: SEED });
+        expect({ url, status, error: body.error }).toEqual({ url, status: 400, error: 'invalid_request' });
+        const next = await postForm(testbed().urls.introspection, { token: 'after-a-huge-body' }, { basic: SEED });
+        expect(next).toMatchObject({ status: 200, body: { active: false } });
+      }
+    });
+  });
+});
+
+describe('an expired authorization code (test fixture short-code-ttl.yaml: 1 second)', () => {
+  const testbed = useTestbed({ fixture: fixturePath('short-code-ttl.yaml') });
+
+  it('answers invalid_grant', async () => {
+    const config = await discover(testbed(), 'web', 'web-secret');
+    const auth = await authorize(config, { redirect_uri: 'http://localhost:3000/callback', scope: 'openid' });
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const { status, body } = await postForm(testbed().urls.token, {
+      grant_type: 'authorization_code',
+      code: auth.callbackUrl.searchParams.get('code')!,
+      redirect_uri: 'http://localhost:3000/callback',
+      code_verifier: auth.codeVerifier,
+    }, { basic: ['web', 'web-secret'] });
+    expect(status).toBe(400);
+    expect(body.error).toBe('invalid_grant');
+  });
+});
+
+describe('a bad fixture file', () => {
+  it('stops start-up with a FixtureError naming the file, the path inside it and the fix', async () => {
+    const file = fixturePath('bad-redirect-uri.yaml');
+    const error = await startTestbed({ port: 0, fixture: file }).then(
+      async (testbed) => { await testbed.stop(); throw new Error('the testbed started with a bad fixture'); },
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(FixtureError);
+    if (!(error instanceof FixtureError)) return;
+    expect(error.message).toContain(file);
+    expect(error.message).toContain('clients[2].redirect_uris[0]');
+    expect(error.message).toContain('must be an absolute URL (e.g. "http://localhost:3000/callback")');
+    expect(error.message).toContain('(line 16)');
+    expect(error.problems).toHaveLength(1);
+  });
+});

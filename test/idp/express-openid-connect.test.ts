@@ -1,0 +1,113 @@
+/**
+ * express-openid-connect with its default settings (response_type=id_token, response_mode=form_post)
+ * logs in through a real browser against the testbed's login form.
+ */
+import { existsSync } from 'node:fs';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import express from 'express';
+import { chromium, type Browser } from 'playwright-core';
+import { useTestbed } from '../support/testbed.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const chromiumAvailable = existsSync(CHROMIUM);
+// Without a browser the test is skipped on a workstation, but fails in CI.
+const browserTest = chromiumAvailable || process.env.CI ? it : it.skip;
+
+describe('express-openid-connect (default settings) through headless Chromium', () => {
+  let app: Server;
+  let appUrl: string;
+  let issuerUrl: string;
+  let browser: Browser | undefined;
+  // Set once the testbed is up: `auth()` needs the issuer URL, the testbed needs the app's URL.
+  let authentication: express.RequestHandler = (_request, response) => response.status(503).end();
+
+  beforeAll(async () => {
+    const rp = express();
+    rp.use((request, response, next) => authentication(request, response, next));
+    rp.get('/profile', (request, response) => {
+      response.type('html').send(`<!DOCTYPE html><title>Profile</title><pre id="user">${JSON.stringify(request.oidc.user)}</pre>`);
+    });
+    app = rp.listen(0, '127.0.0.1');
+    await once(app, 'listening');
+    appUrl = `http://localhost:${(app.address() as AddressInfo).port}`;
+  });
+
+  const testbed = useTestbed(() => ({
+    autoLogin: false,
+    fixture: {
+      users: [{ username: 'alice', password: 'alice-password', sub: 'alice', claims: { name: 'Alice Example', email: 'alice@example.com', email_verified: true } }],
+      clients: [{
+        client_id: 'express-app',
+        client_name: 'Express app',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['implicit'],
+        response_types: ['id_token'],
+        redirect_uris: [`${appUrl}/callback`],
+        post_logout_redirect_uris: [appUrl],
+      }],
+    },
+  }));
+
+  beforeAll(async () => {
+    issuerUrl = testbed().issuer;
+    // Imported late: it is CommonJS and require()s jose, which jest can only hand it once loaded.
+    const { auth } = await import('express-openid-connect');
+    // The library's defaults (response_type id_token, response_mode form_post): only required settings.
+    authentication = auth({ issuerBaseURL: issuerUrl, baseURL: appUrl, clientID: 'express-app', secret: 'a-session-secret-for-the-test-app-only' });
+    if (chromiumAvailable || process.env.CI) {
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    }
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    app.closeAllConnections();
+    await new Promise((resolve) => app.close(resolve));
+  });
+
+  browserTest('signs alice in through the login form (no login_hint) and /profile shows her', async () => {
+    const page = await browser!.newPage();
+    try {
+      await page.goto(`${appUrl}/profile`);
+      // The testbed's login page: the RP sent no login_hint, so the form is shown.
+      await page.waitForURL((url) => url.href.startsWith(`${issuerUrl}/interaction/`));
+      expect(await page.title()).toBe('Sign in');
+      await page.fill('input[name="username"]', 'alice');
+      await page.fill('input[name="password"]', 'alice-password');
+      await page.click('button[type="submit"]');
+
+      // express-app is not first-party: the consent page names it and what it asks for.
+      await page.waitForSelector('button[name="decision"][value="allow"]');
+      expect(await page.textContent('h1')).toBe('Authorize Express app');
+      expect(await page.textContent('main')).toContain('Your email address');
+      await page.click('button[name="decision"][value="allow"]');
+
+      // form_post to the RP's /callback, then back to /profile.
+      await page.waitForURL(`${appUrl}/profile`);
+      const user = JSON.parse((await page.textContent('#user'))!) as Record<string, unknown>;
+      expect(user).toMatchObject({ sub: 'alice', name: 'Alice Example', email: 'alice@example.com' });
+    } finally {
+      await page.close();
+    }
+  });
+
+  browserTest('a wrong password shows the login form again with an error', async () => {
+    const context = await browser!.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(`${appUrl}/profile`);
+      await page.waitForSelector('input[name="password"]');
+      await page.fill('input[name="username"]', 'alice');
+      await page.fill('input[name="password"]', 'not-her-password');
+      const [answer] = await Promise.all([page.waitForResponse((response) => response.request().method() === 'POST'), page.click('button[type="submit"]')]);
+      expect(answer.status()).toBe(401);
+      expect(await page.textContent('[role="alert"]')).toBe('Unknown username or wrong password.');
+      expect(await page.inputValue('input[name="username"]')).toBe('alice');
+    } finally {
+      await context.close();
+    }
+  });
+});

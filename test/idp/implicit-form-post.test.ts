@@ -1,0 +1,50 @@
+import { describe, expect, it } from '@jest/globals';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { UserAgent } from '../support/agent.ts';
+import { client, discover } from '../support/openid.ts';
+import { useTestbed } from '../support/testbed.ts';
+
+const REDIRECT_URI = 'http://localhost:3000/callback';
+
+/** The hidden inputs of an auto-submitting form_post page (OAuth 2.0 Form Post Response Mode). */
+function formPostFields(html: string): { action?: string; fields: Record<string, string> } {
+  const action = /<form[^>]*\baction="([^"]+)"/.exec(html)?.[1];
+  const fields: Record<string, string> = {};
+  for (const [, name, value] of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) fields[name] = value;
+  return { action, fields };
+}
+
+describe('implicit id_token with response_mode=form_post (express-openid-connect defaults)', () => {
+  const testbed = useTestbed();
+
+  it('answers a 200 auto-submitting form to an http://localhost redirect URI carrying the ID token', async () => {
+    const config = await discover(testbed(), 'node-openid-client', 'password');
+    const nonce = client.randomNonce();
+    const state = client.randomState();
+    const url = client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, response_type: 'id_token', response_mode: 'form_post', scope: 'openid profile email', nonce, state, login_hint: 'alice' });
+
+    const { response } = await new UserAgent().follow(url);
+    expect(response!.status).toBe(200);
+    expect(response!.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await response!.text();
+    expect(html).toContain('document.forms[0].submit()');
+    const { action, fields } = formPostFields(html);
+    expect(action).toBe(REDIRECT_URI);
+    // No `iss` parameter: the ID token's iss identifies the issuer (RFC 9207 §2.4).
+    expect(Object.keys(fields).sort()).toEqual(['id_token', 'state']);
+    expect(fields.state).toBe(state);
+
+    const { payload } = await jwtVerify(fields.id_token, createRemoteJWKSet(new URL(testbed().urls.jwks)), { issuer: testbed().issuer, audience: 'node-openid-client' });
+    // No access token is issued, so the scope claims go into the ID token (conformIdTokenClaims).
+    expect(payload).toMatchObject({ sub: 'alice', nonce, name: 'Alice Example', email: 'alice@example.com' });
+  });
+
+  it('requires a nonce for response_type=id_token (invalid_request)', async () => {
+    const config = await discover(testbed(), 'node-openid-client', 'password');
+    const state = client.randomState();
+    const url = client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, response_type: 'id_token', response_mode: 'form_post', scope: 'openid', state, login_hint: 'alice' });
+    const { response } = await new UserAgent().follow(url);
+    const { fields } = formPostFields(await response!.text());
+    expect(fields).toMatchObject({ error: 'invalid_request', state });
+  });
+});

@@ -1,0 +1,140 @@
+import { describe, expect, it } from '@jest/globals';
+import { decodeJwt } from 'jose';
+import { authorize, client, discover, signIn } from '../support/openid.ts';
+import { postForm } from '../support/http.ts';
+import { useTestbed } from '../support/testbed.ts';
+
+const REDIRECT_URI = 'http://localhost:3000/callback';
+const PROFILE_API = 'http://localhost:9401/';
+const DIRECTORY_API = 'http://localhost:9402/openidm/';
+const ALL_SCOPES = 'openid profile email offline_access fr:idm:*';
+
+const scopesOf = (scope: string | undefined) => (scope ?? '').split(' ').filter(Boolean).sort();
+
+describe('refresh tokens (node-openid-client)', () => {
+  const testbed = useTestbed();
+  const seedClient = () => discover(testbed(), 'node-openid-client', 'password');
+  const refreshRaw = (refreshToken: string, extra: Record<string, string> = {}) =>
+    postForm(testbed().urls.token, { grant_type: 'refresh_token', refresh_token: refreshToken, ...extra }, { basic: ['node-openid-client', 'password'] });
+
+  it('rotates: every refresh answers a new refresh token, and the new one works', async () => {
+    const config = await seedClient();
+    const { tokens } = await signIn(config, { redirect_uri: REDIRECT_URI, scope: 'openid profile' });
+    const first = await client.refreshTokenGrant(config, tokens.refresh_token!);
+    const second = await client.refreshTokenGrant(config, first.refresh_token!);
+    expect(new Set([tokens.refresh_token, first.refresh_token, second.refresh_token]).size).toBe(3);
+    expect(second.claims()).toMatchObject({ sub: 'alice', aud: 'node-openid-client' });
+    expect(await client.fetchUserInfo(config, second.access_token, 'alice')).toMatchObject({ name: 'Alice Example' });
+  });
+
+  it('detects reuse: a rotated refresh token answers invalid_grant and revokes the whole grant', async () => {
+    const config = await seedClient();
+    const { tokens } = await signIn(config, { redirect_uri: REDIRECT_URI, scope: ALL_SCOPES });
+    const rotated = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: PROFILE_API });
+    expect((await client.tokenIntrospection(config, rotated.access_token)).active).toBe(true);
+
+    const reuse = await refreshRaw(tokens.refresh_token!);
+    expect(reuse.status).toBe(400);
+    expect(reuse.body.error).toBe('invalid_grant');
+
+    expect((await client.tokenIntrospection(config, rotated.access_token)).active).toBe(false);
+    expect((await client.tokenIntrospection(config, tokens.access_token)).active).toBe(false);
+    expect((await client.tokenIntrospection(config, rotated.refresh_token!)).active).toBe(false);
+    const next = await refreshRaw(rotated.refresh_token!);
+    expect(next.status).toBe(400);
+    expect(next.body.error).toBe('invalid_grant');
+  });
+
+  it.each([
+    ['an unknown resource', 'http://localhost:9999/unknown/'],
+    ['a resource that was not granted', PROFILE_API],
+  ])('answers invalid_target for %s and does not burn the refresh token', async (_case, resource) => {
+    const config = await seedClient();
+    const { tokens } = await signIn(config, { redirect_uri: REDIRECT_URI, scope: 'openid fr:idm:*' });
+
+    const refused = await refreshRaw(tokens.refresh_token!, { resource });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toBe('invalid_target');
+    await expect(client.refreshTokenGrant(config, tokens.refresh_token!, { resource })).rejects.toMatchObject({ error: 'invalid_target' });
+
+    const retried = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: DIRECTORY_API });
+    expect(decodeJwt(retried.access_token).aud).toBe(DIRECTORY_API);
+    expect(retried.refresh_token).toEqual(expect.any(String));
+    expect((await client.tokenIntrospection(config, retried.access_token)).active).toBe(true);
+  });
+
+  it('issues a refresh token without offline_access to a client allowed the refresh_token grant', async () => {
+    const config = await seedClient();
+    const { tokens } = await signIn(config, { redirect_uri: REDIRECT_URI, scope: 'openid email' });
+    expect(scopesOf(tokens.scope)).toEqual(['email', 'openid']);
+    expect(tokens.refresh_token).toEqual(expect.any(String));
+    expect((await client.refreshTokenGrant(config, tokens.refresh_token!)).access_token).toEqual(expect.any(String));
+  });
+
+  it('issues no refresh token to a client without the refresh_token grant', async () => {
+    const config = await discover(testbed(), 'service-client', 'service-client-secret', {}, client.ClientSecretBasic('service-client-secret'));
+    const tokens = await client.clientCredentialsGrant(config, { resource: PROFILE_API, scope: 'profile' });
+    expect(tokens.refresh_token).toBeUndefined();
+  });
+});
+
+describe('resource indicators (RFC 8707): one refresh token, one audience per access token', () => {
+  const testbed = useTestbed();
+  const seedClient = () => discover(testbed(), 'node-openid-client', 'password');
+
+  it('mints a token for resource A and then for resource B from the same refresh token lineage', async () => {
+    const config = await seedClient();
+    const { tokens } = await signIn(config, { redirect_uri: REDIRECT_URI, scope: ALL_SCOPES });
+
+    const forA = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: PROFILE_API });
+    const a = decodeJwt(forA.access_token);
+    expect(a).toMatchObject({ iss: testbed().issuer, aud: PROFILE_API, sub: 'alice', client_id: 'node-openid-client' });
+    expect(scopesOf(a.scope as string)).toEqual(['email', 'profile']);
+    expect(scopesOf(forA.scope)).toEqual(['email', 'profile']);
+
+    const forB = await client.refreshTokenGrant(config, forA.refresh_token!, { resource: DIRECTORY_API });
+    const b = decodeJwt(forB.access_token);
+    expect(b).toMatchObject({ aud: DIRECTORY_API, sub: 'alice', client_id: 'node-openid-client' });
+    expect(scopesOf(b.scope as string)).toEqual(['fr:idm:*']);
+    expect(scopesOf(forB.scope)).toEqual(['fr:idm:*']);
+  });
+
+  it('answers the scope-only request (scope=fr:idm:*, no resource) with a token for the directory API', async () => {
+    const config = await seedClient();
+    const { tokens } = await signIn(config, { redirect_uri: REDIRECT_URI, scope: ALL_SCOPES });
+    const directory = await client.refreshTokenGrant(config, tokens.refresh_token!, { scope: 'fr:idm:*' });
+    const claims = decodeJwt(directory.access_token);
+    expect(claims.aud).toBe(DIRECTORY_API);
+    expect(claims.scope).toBe('fr:idm:*');
+
+    const profile = await client.refreshTokenGrant(config, directory.refresh_token!, { scope: 'profile' });
+    expect(decodeJwt(profile.access_token)).toMatchObject({ aud: PROFILE_API, scope: 'profile' });
+  });
+
+  it('without resource or resource scope, refresh answers the opaque userinfo token', async () => {
+    const config = await seedClient();
+    const { tokens } = await signIn(config, { redirect_uri: REDIRECT_URI, scope: ALL_SCOPES });
+    const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!);
+    expect(refreshed.access_token.split('.')).toHaveLength(1);
+    expect(await client.fetchUserInfo(config, refreshed.access_token, 'alice')).toMatchObject({ email: 'alice@example.com' });
+  });
+
+  it('accepts several resource parameters at authorization and grants each its own scopes', async () => {
+    const config = await seedClient();
+    const { tokens } = await signIn(
+      config,
+      { redirect_uri: REDIRECT_URI, scope: 'openid profile fr:idm:*', resource: [PROFILE_API, DIRECTORY_API] },
+      { resource: DIRECTORY_API },
+    );
+    expect(decodeJwt(tokens.access_token)).toMatchObject({ aud: DIRECTORY_API, scope: 'fr:idm:*' });
+    const forA = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: PROFILE_API });
+    expect(decodeJwt(forA.access_token)).toMatchObject({ aud: PROFILE_API, scope: 'profile' });
+  });
+
+  it('answers invalid_target at authorization for an unknown resource', async () => {
+    const config = await seedClient();
+    const auth = await authorize(config, { redirect_uri: REDIRECT_URI, scope: 'openid', resource: 'http://localhost:9999/nothing/' });
+    expect(auth.callbackUrl.searchParams.get('error')).toBe('invalid_target');
+    expect(auth.callbackUrl.searchParams.get('iss')).toBe(testbed().issuer);
+  });
+});
