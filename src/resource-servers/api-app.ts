@@ -2,6 +2,7 @@ import { bodyParser } from '@koa/bodyparser';
 import type Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
 import type { Logger } from '../log.ts';
+import { storeOutage } from '../server/middleware.ts';
 import { callLog } from './call-log.ts';
 import { cors, type CorsSettings } from './cors.ts';
 import type { Protection } from './protect.ts';
@@ -25,6 +26,8 @@ export function apiApp(parts: ApiAppParts): Koa {
   app.use(cors(parts.cors));
   for (const middleware of parts.errors) app.use(middleware);
   app.use(parts.protection.renderErrors);
+  // Innermost catcher: a store outage is 503 temporarily_unavailable, not the API's own 500.
+  app.use(storeOutage());
   app.use(bodyParser({
     enableTypes: ['json', 'form'],
     // Merged into the defaults index by index (lodash.merge): keep application/json first.

@@ -77,7 +77,7 @@ export class MemoryNamespace implements Store {
           if (!keys) state.grantIndex.set(grantKey, (keys = new Set()));
           keys.add(k);
         }
-        if (payload.uid) state.secondary.set(at(`uid:${model}:${payload.uid}`), k);
+        if (payload.uid && model === 'Session') state.secondary.set(at(`uid:${model}:${payload.uid}`), k);
         if (payload.userCode) state.secondary.set(at(`userCode:${model}:${payload.userCode}`), k);
       },
       find: async (id) => state.read(key(id)),

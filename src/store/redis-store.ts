@@ -266,7 +266,7 @@ export class RedisNamespace implements Store {
             // The index lives as long as its longest-lived token: NX sets a TTL on a new index, GT only extends it.
             if (ttl) multi.expire(grant, ttl, 'NX').expire(grant, ttl, 'GT');
           }
-          if (payload.uid) set(index('uid', payload.uid), id, multi);
+          if (payload.uid && model === 'Session') set(index('uid', payload.uid), id, multi);
           if (payload.userCode) set(index('userCode', payload.userCode), id, multi);
         });
       },

@@ -32,7 +32,7 @@ async function waitUntilHealthy(url: string): Promise<void> {
   let testbed: Testbed;
   beforeAll(async () => {
     redis = await RedisServer.start();
-    testbed = await startTestbed({ port: 0, apis: false, logLevel: 'silent', redis: { url: redis.url, prefix: uniquePrefix('fault') } });
+    testbed = await startTestbed({ port: 0, logLevel: 'silent', redis: { url: redis.url, prefix: uniquePrefix('fault') } });
   });
   afterAll(async () => {
     await testbed?.stop();
@@ -43,6 +43,8 @@ async function waitUntilHealthy(url: string): Promise<void> {
     const { urls } = testbed;
     const before = await postForm(urls.token, { grant_type: 'client_credentials' }, { basic: SERVICE });
     expect(before.status).toBe(200);
+    const forDirectory = await postForm(urls.token, { grant_type: 'client_credentials', resource: 'http://localhost:9402/openidm/', scope: 'fr:idm:*' }, { basic: SERVICE });
+    expect(forDirectory.status).toBe(200);
     // A browser stopped at the login page: its interaction lives in Redis.
     const agent = new UserAgent();
     const config = await client.discovery(new URL(testbed.issuer), 'node-openid-client', {}, client.ClientSecretBasic('password'), { execute: [client.allowInsecureRequests] });
@@ -60,6 +62,11 @@ async function waitUntilHealthy(url: string): Promise<void> {
     expect(token.status).toBe(503);
     expect(token.body).toEqual(UNAVAILABLE);
     expect(token.headers.get('retry-after')).toBe('1');
+
+    // The mock APIs check revocation state in the store: they answer the same 503, not a 500.
+    const api = await fetch(`${urls.directoryApi}info/login`, { headers: { authorization: `Bearer ${forDirectory.body.access_token as string}` } });
+    expect(api.status).toBe(503);
+    expect(await api.json()).toEqual(UNAVAILABLE);
 
     const introspection = await postForm(urls.introspection, { token: before.body.access_token as string }, { basic: ['profile-api', 'profile-api-secret'] });
     expect(introspection.status).toBe(503);
