@@ -31,19 +31,21 @@ export function looksLikeJwt(value: unknown): value is string {
 }
 
 /**
- * Whether a JWT access token this issuer signed is still live: issued, not revoked, its grant and
- * (for session-bound tokens) its session still there. Signature and claims are the caller's job.
+ * Whether the access-token record stored under `id` is live: issued, not revoked, its grant still
+ * there (and, for session-bound tokens, its session). An opaque token's value is its record id; a
+ * JWT's is `jwtAccessTokenHandle(jwt)`. Signature and claims are the caller's job.
  */
-export async function isJwtAccessTokenLive(provider: Provider, jwt: string): Promise<boolean> {
-  const handle = jwtAccessTokenHandle(jwt);
-  const token = (await provider.AccessToken.find(handle)) ?? (await provider.ClientCredentials.find(handle));
+export async function isAccessTokenRecordLive(provider: Provider, id: string): Promise<boolean> {
+  const token = (await provider.AccessToken.find(id)) ?? (await provider.ClientCredentials.find(id));
   if (!token?.isValid) return false;
   const grantId = 'grantId' in token ? token.grantId : undefined;
-  if (grantId) {
-    const grant = await provider.Grant.find(grantId);
-    if (!grant || grant.clientId !== token.clientId) return false;
-  }
-  return true;
+  if (!grantId) return true;
+  const grant = await provider.Grant.find(grantId);
+  return grant !== undefined && grant.clientId === token.clientId;
+}
+
+export function isJwtAccessTokenLive(provider: Provider, jwt: string): Promise<boolean> {
+  return isAccessTokenRecordLive(provider, jwtAccessTokenHandle(jwt));
 }
 
 /** After a token endpoint response that carries a JWT access token, store its record. */
