@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { decodeJwt } from 'jose';
 import { hiddenInput, UserAgent } from '../support/agent.ts';
 import { postForm } from '../support/http.ts';
-import { ALICE, formAction, postPageForm, walkInteractions } from '../support/interactions.ts';
+import { ALICE, answerDeviceConfirmation, formAction, postPageForm, walkInteractions } from '../support/interactions.ts';
 import { client, discover } from '../support/openid.ts';
 import { useTestbed } from '../support/testbed.ts';
 
@@ -29,11 +29,7 @@ describe('device authorization grant (RFC 8628), approved through the pages over
     expect(confirmPage).toContain(userCode);
     expect(confirmPage).toContain('Living-room TV');
 
-    const confirmed = await postPageForm(agent, formAction(confirmPage, new URL(verificationUri)), {
-      xsrf: hiddenInput(confirmPage, 'xsrf'),
-      user_code: hiddenInput(confirmPage, 'user_code'),
-      confirm: 'yes',
-    }, 'text/html');
+    const confirmed = await answerDeviceConfirmation(agent, confirmPage, new URL(verificationUri), 'confirm');
     expect(confirmed.status).toBe(303);
     const interaction = new URL(confirmed.headers.get('location')!, verificationUri);
     expect(interaction.pathname).toMatch(/^\/interaction\//);
@@ -89,11 +85,7 @@ describe('device authorization grant (RFC 8628), approved through the pages over
     const agent = new UserAgent();
     const entryUrl = new URL(device.verification_uri_complete!);
     const confirmPage = await (await agent.fetch(entryUrl)).text();
-    const aborted = await postPageForm(agent, formAction(confirmPage, entryUrl), {
-      xsrf: hiddenInput(confirmPage, 'xsrf'),
-      user_code: hiddenInput(confirmPage, 'user_code'),
-      abort: 'yes',
-    }, 'text/html');
+    const aborted = await answerDeviceConfirmation(agent, confirmPage, entryUrl, 'abort');
     expect(aborted.status).toBe(200);
     const denied = await poll(device.device_code);
     expect(denied.status).toBe(400);

@@ -6,7 +6,7 @@ import { expect } from '@jest/globals';
 import { decodeJwt } from 'jose';
 import { UserAgent } from '../support/agent.ts';
 import { postForm } from '../support/http.ts';
-import { ALICE, formAction, hiddenInput, postPageForm, walkInteractions } from '../support/interactions.ts';
+import { ALICE, answerDeviceConfirmation, formAction, hiddenInput, postPageForm, walkInteractions } from '../support/interactions.ts';
 import { authorize, client } from '../support/openid.ts';
 
 export const REDIRECT_URI = 'http://localhost:3000/callback';
@@ -88,11 +88,7 @@ export async function deviceFlow(issuer: string): Promise<void> {
   const confirm = await postPageForm(agent, formAction(entryPage, entryUrl), { xsrf: hiddenInput(entryPage, 'xsrf'), user_code: device.user_code }, 'text/html');
   const confirmPage = await confirm.text();
   expect(confirmPage).toContain(device.user_code);
-  const confirmed = await postPageForm(agent, formAction(confirmPage, entryUrl), {
-    xsrf: hiddenInput(confirmPage, 'xsrf'),
-    user_code: hiddenInput(confirmPage, 'user_code'),
-    confirm: 'yes',
-  }, 'text/html');
+  const confirmed = await answerDeviceConfirmation(agent, confirmPage, entryUrl, 'confirm');
   expect(confirmed.status).toBe(303);
   const done = await walkInteractions(agent, new URL(confirmed.headers.get('location')!, entryUrl), ALICE);
   expect(done.status).toBe(200);

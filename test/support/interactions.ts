@@ -37,6 +37,15 @@ export async function postPageForm(agent: UserAgent, url: URL | string, form: Re
   });
 }
 
+/** Answers the device flow's confirmation page: `confirm` (continue to sign-in) or `abort`. */
+export function answerDeviceConfirmation(agent: UserAgent, confirmPage: string, pageUrl: URL, answer: 'confirm' | 'abort'): Promise<Response> {
+  return postPageForm(agent, formAction(confirmPage, pageUrl), {
+    xsrf: hiddenInput(confirmPage, 'xsrf'),
+    user_code: hiddenInput(confirmPage, 'user_code'),
+    [answer]: 'yes',
+  }, 'text/html');
+}
+
 async function redirectTo(response: Response, step: string): Promise<URL> {
   const body = await response.json() as { redirectTo?: string; error?: string };
   if (response.status !== 200 || !body.redirectTo) throw new Error(`${step} answered ${response.status}: ${JSON.stringify(body)}`);
