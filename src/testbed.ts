@@ -2,8 +2,6 @@
  * The library entry point: `startTestbed()` serves one or more issuers over HTTP and returns their
  * URLs and a `stop()`. The configuration flows one way: fixture → validated fixture → servers.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import mount from 'koa-mount';
 import { loadDefaultFixture, loadFixtureFile, validateFixture } from './fixtures/load.ts';
@@ -13,6 +11,7 @@ import { ROUTES } from './provider/configuration.ts';
 import { createIssuer, type Issuer } from './provider/create-issuer.ts';
 import { resolveKeys } from './provider/keys.ts';
 import { startMockApis, type MockApisOptions } from './resource-servers/start-apis.ts';
+import { listenHttp } from './server/http-server.ts';
 import { errorBoundary, requestLog, storeOutage } from './server/middleware.ts';
 import { openStore } from './store/open-store.ts';
 import type { RedisStoreOptions } from './store/redis-store.ts';
@@ -88,73 +87,57 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
   const logger = options.logger ?? createLogger(options.logLevel ?? 'warn');
   const host = options.host ?? '127.0.0.1';
   const { store: rootStore, owned: ownsStore } = await openStore(options, fixture, logger);
-  const releaseStore = () => (ownsStore ? rootStore.close() : Promise.resolve());
-  const server = createServer();
-  await listen(server, options.port ?? 9400, host).catch(async (error: unknown) => {
-    await releaseStore();
-    throw error;
-  });
-  const { port } = server.address() as AddressInfo;
-  const issuerUrl = trimSlash(options.issuer ?? fixture.issuer.url ?? `http://${publicHost(host)}:${port}`);
+  // What start-up has opened so far, closed in reverse order by stop() or by a failed start.
+  const opened: Array<() => Promise<void>> = [];
+  if (ownsStore) opened.push(() => rootStore.close());
+  const closeAll = async () => {
+    for (const close of opened.splice(0).reverse()) await close();
+  };
 
-  // Each issuer works in its own namespace of the store; with Redis, keys live there too (shared by replicas).
-  const store = rootStore.namespace(issuerUrl);
-  const sharedStore = rootStore.kind !== 'memory';
-  const keys = await resolveKeys(fixture.keys, sharedStore ? false : options.keysFile ?? false, sharedStore ? store : undefined)
-    .catch(async (error: unknown) => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await releaseStore();
-      throw error;
+  try {
+    const idp = await listenHttp(options.port ?? 9400, host);
+    opened.push(idp.close);
+    const issuerUrl = trimSlash(options.issuer ?? fixture.issuer.url ?? `http://${publicHost(host)}:${idp.port}`);
+
+    // Each issuer works in its own namespace of the store; with Redis, keys live there too (shared by replicas).
+    const store = rootStore.namespace(issuerUrl);
+    const sharedStore = rootStore.kind !== 'memory';
+    const keys = await resolveKeys(fixture.keys, sharedStore ? false : options.keysFile ?? false, sharedStore ? store : undefined);
+    const users = new UserDirectory(fixture.users, store);
+    const main = createIssuer({ issuer: issuerUrl, mountPath: new URL(issuerUrl).pathname.replace(/\/$/, ''), fixture, keys, store, users, logger });
+
+    const app = new Koa({ keys: keys.cookies, proxy: true });
+    app.silent = true;
+    app.use(requestLog(logger));
+    app.use(errorBoundary(logger));
+    app.use(storeOutage());
+    app.use(async (ctx, next) => {
+      if (ctx.path !== '/healthz') return next();
+      const health = await rootStore.health();
+      ctx.status = health.ok ? 200 : 503;
+      ctx.body = { status: health.ok ? 'ok' : 'unavailable', issuer: issuerUrl, store: health };
+      return undefined;
     });
-  const users = new UserDirectory(fixture.users, store);
-  const main = createIssuer({ issuer: issuerUrl, mountPath: new URL(issuerUrl).pathname.replace(/\/$/, ''), fixture, keys, store, users, logger });
+    app.use(mount(main.mountPath || '/', main.provider as unknown as Koa));
+    idp.server.on('request', app.callback());
 
-  const app = new Koa({ keys: keys.cookies, proxy: true });
-  app.silent = true;
-  app.use(requestLog(logger));
-  app.use(errorBoundary(logger));
-  app.use(storeOutage());
-  app.use(async (ctx, next) => {
-    if (ctx.path !== '/healthz') return next();
-    const health = await rootStore.health();
-    ctx.status = health.ok ? 200 : 503;
-    ctx.body = { status: health.ok ? 'ok' : 'unavailable', issuer: issuerUrl, store: health };
-    return undefined;
-  });
-  app.use(mount(main.mountPath || '/', main.provider as unknown as Koa));
-  server.on('request', app.callback());
+    // The mock resource servers, each on its own port, trusting this issuer (src/resource-servers).
+    const apis = await startMockApis(options.apis, {
+      main, users, logger, host, publicHost: publicHost(host), idpPort: idp.port, idpPortRequested: options.port ?? 9400,
+    });
+    opened.push(apis.stop);
 
-  const connections = new Set<import('node:net').Socket>();
-  server.on('connection', (socket) => {
-    connections.add(socket);
-    socket.once('close', () => connections.delete(socket));
-  });
-  const stopIdp = async () => {
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    for (const socket of connections) socket.destroy();
-    await closed;
-    await releaseStore();
-  };
-
-  // The mock resource servers, each on its own port, trusting this issuer (src/resource-servers).
-  const apis = await startMockApis(options.apis, {
-    main, users, logger, host, publicHost: publicHost(host), idpPort: port, idpPortRequested: options.port ?? 9400,
-  }).catch(async (error: unknown) => {
-    await stopIdp();
+    return {
+      issuer: issuerUrl,
+      urls: { ...urlsOf(issuerUrl, `http://${publicHost(host)}:${idp.port}`), ...apis.urls },
+      fixture,
+      main,
+      stop: closeAll,
+    };
+  } catch (error) {
+    await closeAll();
     throw error;
-  });
-
-  return {
-    issuer: issuerUrl,
-    urls: { ...urlsOf(issuerUrl, `http://${publicHost(host)}:${port}`), ...apis.urls },
-    fixture,
-    main,
-    async stop() {
-      await apis.stop();
-      await stopIdp();
-    },
-  };
+  }
 }
 
 function resolveFixture(options: TestbedOptions): Fixture {
@@ -165,15 +148,6 @@ function resolveFixture(options: TestbedOptions): Fixture {
   return { ...fixture, issuer: { ...fixture.issuer, auto_login: options.autoLogin } };
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
 
 /** Browsers and RPs on this machine reach a loopback or wildcard bind as `localhost`. */
 function publicHost(host: string): string {

@@ -3,13 +3,12 @@
  * (`mock_api: profile | directory`), from which it takes its audience, scopes, base path and
  * introspection credentials, so the IdP and the API always agree.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import type Koa from 'koa';
 import type { Fixture, FixtureResource } from '../fixtures/schema.ts';
 import type { Logger } from '../log.ts';
 import { scopeClaims } from '../provider/accounts.ts';
 import { ROUTES } from '../provider/configuration.ts';
+import { listenHttp } from '../server/http-server.ts';
 import type { Issuer } from '../provider/create-issuer.ts';
 import { errorBoundary } from '../server/middleware.ts';
 import type { UserDirectory } from '../store/user-directory.ts';
@@ -91,7 +90,7 @@ export async function startMockApis(options: MockApisOptions | false | undefined
       const basePath = normalizeBasePath(apiOptions.basePath ?? new URL(resource.indicator).pathname);
       const app = buildApi(kind, resource, basePath, options || {}, host);
       const port = apiOptions.port ?? (host.idpPortRequested === 0 ? 0 : defaultPort(kind, resource));
-      const served = await serve(app, port, host.host);
+      const served = await listenHttp(port, host.host, app.callback());
       running.push({ kind, url: `http://${host.publicHost}:${served.port}${basePath}`, close: served.close });
     }
   } catch (error) {
@@ -196,27 +195,3 @@ function normalizeBasePath(path: string): string {
   return trimmed === '//' ? '/' : trimmed;
 }
 
-async function serve(app: Koa, port: number, host: string): Promise<{ port: number; close: () => Promise<void> }> {
-  const server: Server = createServer(app.callback());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const connections = new Set<Socket>();
-  server.on('connection', (socket) => {
-    connections.add(socket);
-    socket.once('close', () => connections.delete(socket));
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      for (const socket of connections) socket.destroy();
-      await closed;
-    },
-  };
-}

@@ -29,12 +29,10 @@ export function errorBoundary(logger: Logger): Middleware {
     } catch (caught) {
       const error = caught as Error & { status?: number; expose?: boolean; error?: string; error_description?: string };
       const status = error.status && error.status >= 400 && error.status < 600 ? error.status : 500;
-      // A 5xx meant for the client (expose: the store's 503 temporarily_unavailable) keeps its body.
-      const exposed = status < 500 || error.expose === true;
-      if (!exposed) logger.error({ err: error, path: ctx.path }, 'unhandled error');
+      if (status >= 500) logger.error({ err: error, path: ctx.path }, 'unhandled error');
       ctx.status = status;
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = exposed
+      ctx.body = status < 500
         ? { error: error.error ?? 'invalid_request', error_description: error.error_description ?? (error.expose ? error.message : 'invalid request') }
         : { error: 'server_error', error_description: 'unexpected error; see the testbed log' };
     }
