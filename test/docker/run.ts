@@ -94,6 +94,14 @@ function equal(actual: unknown, expected: unknown, what: string): void {
   assert(JSON.stringify(actual) === JSON.stringify(expected), `${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
 }
 
+/**
+ * One readiness probe, bounded: while a container starts, docker-proxy may accept a connection
+ * and never answer it, and a fetch without a deadline would then hang the whole run.
+ */
+function boundedFetch(url: string): Promise<Response> {
+  return fetch(url, { signal: AbortSignal.timeout(2000) });
+}
+
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -319,7 +327,7 @@ async function main(): Promise<void> {
     const name = `${RUN_ID}-mounted`;
     const mountedIssuer = `http://localhost:${port}`;
     await startContainer(name, ['-p', `${port}:9500`, '-v', `${file}:/config/fixture.yaml:ro`, '-e', 'OIDC_TESTBED_PORT=9500', '-e', `OIDC_TESTBED_ISSUER=${mountedIssuer}`, IMAGE]);
-    await waitFor('the mounted-fixture testbed', async () => ((await fetch(`${mountedIssuer}/healthz`)).ok ? true : undefined), 30_000);
+    await waitFor('the mounted-fixture testbed', async () => ((await boundedFetch(`${mountedIssuer}/healthz`)).ok ? true : undefined), 30_000);
     const config = await client.discovery(new URL(mountedIssuer), 'mounted-client', 'mounted-secret', undefined, insecure);
     const tokens = await client.clientCredentialsGrant(config, { resource: 'https://api.compose.test/', scope: 'things:read' });
     equal(decodeJwt(tokens.access_token).aud, 'https://api.compose.test/', 'aud');
@@ -389,7 +397,7 @@ async function main(): Promise<void> {
     const composed = await check('docker-compose up: both replicas and the balancer healthy, one issuer', async () => {
       await compose(project, 'compose.replicas.yaml', env, 'up', '-d', '--no-build');
       for (const origin of [a, b, lb]) {
-        await waitFor(`${origin}/healthz`, async () => ((await fetch(`${origin}/healthz`)).ok ? true : undefined));
+        await waitFor(`${origin}/healthz`, async () => ((await boundedFetch(`${origin}/healthz`)).ok ? true : undefined));
       }
       for (const origin of [a, b]) {
         const { body } = await getJson(`${origin}/.well-known/openid-configuration`);
