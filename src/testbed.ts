@@ -7,8 +7,8 @@ import mount from 'koa-mount';
 import { loadDefaultFixture, loadFixtureFile, validateFixture } from './fixtures/load.ts';
 import type { Fixture, FixtureInput } from './fixtures/schema.ts';
 import { createLogger, type Logger, type LogLevel } from './log.ts';
-import { ROUTES } from './provider/configuration.ts';
-import { createIssuer, type Issuer } from './provider/create-issuer.ts';
+import { servedIssuers } from './fixtures/issuers.ts';
+import { createIssuer, type Issuer, type IssuerUrls } from './provider/create-issuer.ts';
 import { resolveKeys } from './provider/keys.ts';
 import { startMockApis, type MockApisOptions } from './resource-servers/start-apis.ts';
 import { listenHttp } from './server/http-server.ts';
@@ -50,19 +50,8 @@ export interface TestbedOptions {
   apis?: MockApisOptions | false;
 }
 
-export interface TestbedUrls {
-  issuer: string;
-  discovery: string;
-  authorizationServerMetadata: string;
-  jwks: string;
-  authorization: string;
-  token: string;
-  userinfo: string;
-  introspection: string;
-  revocation: string;
-  deviceAuthorization: string;
-  deviceVerification: string;
-  endSession: string;
+/** Where a client finds the testbed: the main issuer's endpoints, its health check, and the mock APIs. */
+export interface TestbedUrls extends IssuerUrls {
   health: string;
   /** Base URL of the profile API (`…/userinfo`, `…/me`), when it runs. */
   profileApi?: string;
@@ -78,6 +67,8 @@ export interface Testbed {
   readonly fixture: Fixture;
   /** The main issuer: its oidc-provider instance and registries, for advanced test set-ups. */
   readonly main: Issuer;
+  /** Every issuer served, by path: '' is the main one, then the fixture's `issuers` (e.g. '/fapi2'). */
+  readonly issuers: Readonly<Record<string, Issuer>>;
   /** Stops accepting connections, closes open ones and releases the store. */
   stop(): Promise<void>;
 }
@@ -100,11 +91,21 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     const issuerUrl = trimSlash(options.issuer ?? fixture.issuer.url ?? `http://${publicHost(host)}:${idp.port}`);
 
     // Each issuer works in its own namespace of the store; with Redis, keys live there too (shared by replicas).
-    const store = rootStore.namespace(issuerUrl);
     const sharedStore = rootStore.kind !== 'memory';
-    const keys = await resolveKeys(fixture.keys, sharedStore ? false : options.keysFile ?? false, sharedStore ? store : undefined);
-    const users = new UserDirectory(fixture.users, store);
-    const main = createIssuer({ issuer: issuerUrl, mountPath: new URL(issuerUrl).pathname.replace(/\/$/, ''), fixture, keys, store, users, logger });
+    const mainStore = rootStore.namespace(issuerUrl);
+    const keys = await resolveKeys(fixture.keys, sharedStore ? false : options.keysFile ?? false, sharedStore ? mainStore : undefined);
+    const mainUsers = new UserDirectory(fixture.users, mainStore);
+    const issuers: Record<string, Issuer> = {};
+    for (const served of servedIssuers(fixture)) {
+      const url = `${issuerUrl}${served.path}`;
+      const store = served.path ? rootStore.namespace(url) : mainStore;
+      // Issuers that inherit the main fixture's users share its directory (and claim changes).
+      const users = served.fixture.users === fixture.users ? mainUsers : new UserDirectory(served.fixture.users, store);
+      issuers[served.path] = createIssuer({
+        issuer: url, mountPath: new URL(url).pathname.replace(/\/$/, ''), fixture: served.fixture, keys, store, users, logger,
+      });
+    }
+    const main = issuers[''];
 
     const app = new Koa({ keys: keys.cookies, proxy: true });
     app.silent = true;
@@ -118,20 +119,23 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       ctx.body = { status: health.ok ? 'ok' : 'unavailable', issuer: issuerUrl, store: health };
       return undefined;
     });
-    app.use(mount(main.mountPath || '/', main.provider as unknown as Koa));
+    app.use(authorizationServerMetadataOfPaths(Object.keys(issuers).filter(Boolean)));
+    // Issuers under paths first: the main issuer, at the root, would otherwise answer for them.
+    for (const issuer of Object.values(issuers).reverse()) app.use(mount(issuer.mountPath || '/', issuer.provider as unknown as Koa));
     idp.server.on('request', app.callback());
 
     // The mock resource servers, each on its own port, trusting this issuer (src/resource-servers).
     const apis = await startMockApis(options.apis, {
-      main, users, logger, host, publicHost: publicHost(host), idpPort: idp.port, idpPortRequested: options.port ?? 9400,
+      main, users: mainUsers, logger, host, publicHost: publicHost(host), idpPort: idp.port, idpPortRequested: options.port ?? 9400,
     });
     opened.push(apis.stop);
 
     return {
       issuer: issuerUrl,
-      urls: { ...urlsOf(issuerUrl, `http://${publicHost(host)}:${idp.port}`), ...apis.urls },
+      urls: { ...main.urls, health: `http://${publicHost(host)}:${idp.port}/healthz`, ...apis.urls },
       fixture,
       main,
+      issuers,
       stop: closeAll,
     };
   } catch (error) {
@@ -144,8 +148,13 @@ function resolveFixture(options: TestbedOptions): Fixture {
   const fixture = options.fixture === undefined
     ? loadDefaultFixture()
     : typeof options.fixture === 'string' ? loadFixtureFile(options.fixture) : validateFixture(options.fixture);
-  if (options.autoLogin === undefined) return fixture;
-  return { ...fixture, issuer: { ...fixture.issuer, auto_login: options.autoLogin } };
+  const autoLogin = options.autoLogin;
+  if (autoLogin === undefined) return fixture;
+  return {
+    ...fixture,
+    issuer: { ...fixture.issuer, auto_login: autoLogin },
+    issuers: fixture.issuers.map((extra) => ({ ...extra, issuer: { ...extra.issuer, auto_login: autoLogin } })),
+  };
 }
 
 
@@ -159,21 +168,18 @@ function trimSlash(url: string): string {
   return url.replace(/\/+$/, '');
 }
 
-function urlsOf(issuer: string, origin: string): TestbedUrls {
-  const at = (path: string) => `${issuer}${path}`;
-  return {
-    issuer,
-    discovery: at('/.well-known/openid-configuration'),
-    authorizationServerMetadata: `${new URL(issuer).origin}/.well-known/oauth-authorization-server${new URL(issuer).pathname.replace(/\/$/, '')}`,
-    jwks: at(ROUTES.jwks),
-    authorization: at(ROUTES.authorization),
-    token: at(ROUTES.token),
-    userinfo: at(ROUTES.userinfo),
-    introspection: at(ROUTES.introspection),
-    revocation: at(ROUTES.revocation),
-    deviceAuthorization: at(ROUTES.device_authorization),
-    deviceVerification: at(ROUTES.code_verification),
-    endSession: at(ROUTES.end_session),
-    health: `${origin}/healthz`,
+/**
+ * RFC 8414 §3: the metadata of an issuer with a path lives at
+ * `/.well-known/oauth-authorization-server<path>`; oidc-provider, mounted at `<path>`, serves it at
+ * `<path>/.well-known/oauth-authorization-server`.
+ */
+function authorizationServerMetadataOfPaths(paths: readonly string[]): Koa.Middleware {
+  const WELL_KNOWN = '/.well-known/oauth-authorization-server';
+  const served = new Set(paths);
+  return async function rewriteAuthorizationServerMetadata(ctx, next) {
+    if (ctx.path.startsWith(`${WELL_KNOWN}/`) && served.has(ctx.path.slice(WELL_KNOWN.length))) {
+      ctx.path = `${ctx.path.slice(WELL_KNOWN.length)}${WELL_KNOWN}`;
+    }
+    return next();
   };
 }

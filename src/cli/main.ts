@@ -46,7 +46,8 @@ function check(args: string[]): number {
   const [file, ...extra] = args;
   if (!file || extra.length > 0) throw new UsageError('check takes exactly one fixture file');
   const fixture = loadFixtureFile(file);
-  console.log(`${file}: OK — ${fixture.clients.length} clients, ${fixture.users.length} users, ${fixture.resources.length} resources`);
+  const moreIssuers = fixture.issuers.length > 0 ? `, ${fixture.issuers.length} more issuer${fixture.issuers.length > 1 ? 's' : ''} (${fixture.issuers.map((issuer) => issuer.path).join(', ')})` : '';
+  console.log(`${file}: OK — ${fixture.clients.length} clients, ${fixture.users.length} users, ${fixture.resources.length} resources${moreIssuers}`);
   return 0;
 }
 
@@ -144,6 +145,9 @@ function printBanner(testbed: Testbed): void {
     `  clients    ${fixture.clients.map((client) => client.client_id).join(', ')}`,
     `  users      ${fixture.users.map((user) => user.username).join(', ')}`,
     `  resources  ${fixture.resources.map((resource) => `${resource.name} ${resource.indicator}`).join(', ')}`,
+    ...Object.entries(testbed.issuers).filter(([path]) => path).map(([, issuer]) => (
+      `  issuer     ${issuer.issuer} (${issuer.fixture.issuer.profile === 'none' ? 'no profile' : `${issuer.fixture.issuer.profile} profile`}; clients ${issuer.fixture.clients.map((client) => client.client_id).join(', ')})`
+    )),
     ...(urls.profileApi ? [`  profile API    ${urls.profileApi} (userinfo, me)`] : []),
     ...(urls.directoryApi ? [`  directory API  ${urls.directoryApi} (info/login, managed/user)`] : []),
   ];

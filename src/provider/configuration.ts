@@ -8,7 +8,7 @@ import type { Store } from '../store/store.ts';
 import type { UserDirectory } from '../store/user-directory.ts';
 import { accountFinder, scopeClaims } from './accounts.ts';
 import type { ClientRegistry } from './clients.ts';
-import type { IssuerKeys } from './keys.ts';
+import { derivedSecret, type IssuerKeys } from './keys.ts';
 import { fetchAllowingLocalTargets } from './local-relaxations.ts';
 import { deviceConfirmPage, deviceInputPage, deviceSuccessPage, errorPage, logoutPage, logoutSuccessPage } from './pages.ts';
 import type { ResourceCatalog } from './resources.ts';
@@ -45,6 +45,7 @@ export interface ConfigurationInputs {
 export function providerConfiguration(inputs: ConfigurationInputs): Configuration {
   const { fixture, keys, store, users, clients, resources, mountPath } = inputs;
   const { ttl, features } = fixture.issuer;
+  const fapi2 = fixture.issuer.profile === 'fapi2';
   const policyOf = (clientId: string | undefined) => clients.policyOf(clientId ?? '');
   const grantTypes = (ctx: KoaContextWithOIDC) => ctx.oidc.client?.grantTypes ?? [];
 
@@ -55,9 +56,11 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
       grant_types: ['authorization_code'],
       id_token_signed_response_alg: fixture.issuer.id_token_alg,
       response_types: ['code'],
-      token_endpoint_auth_method: 'client_secret_basic',
+      token_endpoint_auth_method: fapi2 ? 'private_key_jwt' : 'client_secret_basic',
+      ...(fapi2 ? { dpop_bound_access_tokens: true } : {}),
     },
-    jwks: { keys: keys.signing } as Configuration['jwks'],
+    ...(fapi2 ? { clientAuthMethods: ['private_key_jwt'] } : {}),
+    jwks: { keys: [...keys.signing, ...keys.encryption] } as Configuration['jwks'],
     cookies: {
       keys: keys.cookies,
       long: LONG_COOKIE,
@@ -75,7 +78,9 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     // Rotate on every use (reuse of a rotated token revokes the grant), but never when the request
     // will fail on its `resource`: oidc-provider consumes the old token before resolving it.
+    // FAPI 2.0 §5.3.2.1: no rotation (its refresh tokens are sender-constrained instead).
     rotateRefreshToken: (ctx) => {
+      if (fapi2) return false;
       const refreshToken = ctx.oidc.entities.RefreshToken;
       return refreshToken ? resources.refreshTargetResolves(ctx, refreshToken) : true;
     },
@@ -146,6 +151,30 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
       },
       backchannelLogout: { enabled: features.backchannel_logout },
       userinfo: { enabled: true },
+      dPoP: {
+        enabled: features.dpop.enabled,
+        // Nonces must verify on every replica and after a restart (RFC 9449 §8).
+        nonceSecret: derivedSecret(keys, 'dpop-nonce'),
+        requireNonce: () => features.dpop.require_nonce,
+      },
+      pushedAuthorizationRequests: {
+        enabled: features.par.enabled,
+        requirePushedAuthorizationRequests: features.par.required,
+      },
+      requestObjects: {
+        enabled: features.request_objects.enabled,
+        requireSignedRequestObject: features.request_objects.required,
+      },
+      jwtResponseModes: { enabled: features.jarm },
+      jwtIntrospection: { enabled: features.introspection && features.jwt_introspection },
+      jwtUserinfo: { enabled: features.jwt_userinfo },
+      encryption: { enabled: features.encryption },
+      registration: {
+        enabled: features.registration.enabled,
+        initialAccessToken: features.registration.initial_access_token,
+      },
+      registrationManagement: { enabled: features.registration.enabled && features.registration.management },
+      fapi: { enabled: fapi2, profile: '2.0' },
     } as Configuration['features'], // the types want literal `enabled: true | false` per feature
   };
 }

@@ -30,8 +30,28 @@ export interface IssuerOptions {
   logger: Logger;
 }
 
+/** The endpoints of one issuer. */
+export interface IssuerUrls {
+  issuer: string;
+  discovery: string;
+  authorizationServerMetadata: string;
+  jwks: string;
+  authorization: string;
+  token: string;
+  userinfo: string;
+  introspection: string;
+  revocation: string;
+  deviceAuthorization: string;
+  deviceVerification: string;
+  endSession: string;
+  pushedAuthorizationRequest: string;
+  backchannelAuthentication: string;
+  registration: string;
+}
+
 export interface Issuer {
   readonly issuer: string;
+  readonly urls: IssuerUrls;
   readonly mountPath: string;
   readonly provider: Provider;
   readonly fixture: Fixture;
@@ -55,5 +75,27 @@ export function createIssuer(options: IssuerOptions): Issuer {
   provider.use(interactionRoutes({ provider, users, resources, policyOf: clients.policyOf, mountPath }).routes());
   logProviderEvents(provider, logger.child({ issuer }));
 
-  return { issuer, mountPath, provider, fixture, clients, resources, store };
+  return { issuer, urls: urlsOf(issuer), mountPath, provider, fixture, clients, resources, store };
+}
+
+function urlsOf(issuer: string): IssuerUrls {
+  const at = (path: string) => `${issuer}${path}`;
+  const { origin, pathname } = new URL(issuer);
+  return {
+    issuer,
+    discovery: at('/.well-known/openid-configuration'),
+    authorizationServerMetadata: `${origin}/.well-known/oauth-authorization-server${pathname.replace(/\/$/, '')}`,
+    jwks: at(ROUTES.jwks),
+    authorization: at(ROUTES.authorization),
+    token: at(ROUTES.token),
+    userinfo: at(ROUTES.userinfo),
+    introspection: at(ROUTES.introspection),
+    revocation: at(ROUTES.revocation),
+    deviceAuthorization: at(ROUTES.device_authorization),
+    deviceVerification: at(ROUTES.code_verification),
+    endSession: at(ROUTES.end_session),
+    pushedAuthorizationRequest: at(ROUTES.pushed_authorization_request),
+    backchannelAuthentication: at(ROUTES.backchannel_authentication),
+    registration: at(ROUTES.registration),
+  };
 }

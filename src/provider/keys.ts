@@ -1,13 +1,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { Store } from '../store/store.ts';
 
-/** Private signing keys (a JWKS) and the cookie-signing keys of an issuer. */
+/** Private signing keys, private decryption keys (request objects) and cookie-signing keys of an issuer. */
 export interface IssuerKeys {
   signing: JWK[];
+  encryption: JWK[];
   cookies: string[];
 }
 
@@ -33,6 +34,26 @@ export async function generateSigningKeys(): Promise<JWK[]> {
   }));
 }
 
+const GENERATED_ENCRYPTION: ReadonlyArray<{ alg: string; options?: { modulusLength?: number; crv?: string } }> = [
+  { alg: 'RSA-OAEP-256', options: { modulusLength: 2048 } },
+  { alg: 'ECDH-ES', options: { crv: 'P-256' } },
+];
+
+/** Keys clients encrypt request objects to (RFC 9101 §6.1): RSA-OAEP-256 and ECDH-ES (P-256). */
+export async function generateEncryptionKeys(): Promise<JWK[]> {
+  return Promise.all(GENERATED_ENCRYPTION.map(async ({ alg, options }) => {
+    const { privateKey } = await generateKeyPair(alg, { ...options, extractable: true });
+    const jwk = await exportJWK(privateKey);
+    const kid = `enc-${alg.toLowerCase()}-${(await calculateJwkThumbprint(jwk)).slice(0, 8)}`;
+    return { ...jwk, kid, use: 'enc', alg };
+  }));
+}
+
+/** A secret for `purpose` derived from the cookie keys: the same on every replica and restart. */
+export function derivedSecret(keys: Pick<IssuerKeys, 'cookies'>, purpose: string): Buffer {
+  return createHash('sha256').update(`oidc-testbed ${purpose}\0`).update(keys.cookies[0]).digest();
+}
+
 function generateCookieKeys(): string[] {
   return [randomBytes(32).toString('base64url')];
 }
@@ -44,10 +65,16 @@ function generateCookieKeys(): string[] {
  * so a restart keeps issued tokens and sessions valid; `file: false` keeps them in memory.
  */
 export async function resolveKeys(fromFixture: Partial<IssuerKeys>, file: string | false, shared?: Store): Promise<IssuerKeys> {
-  if (fromFixture.signing && fromFixture.cookies) return { signing: fromFixture.signing, cookies: fromFixture.cookies };
+  if (fromFixture.signing && fromFixture.encryption && fromFixture.cookies) {
+    return { signing: fromFixture.signing, encryption: fromFixture.encryption, cookies: fromFixture.cookies };
+  }
   if (shared) {
     const stored = await sharedKeys(shared);
-    return { signing: fromFixture.signing ?? stored.signing, cookies: fromFixture.cookies ?? stored.cookies };
+    return {
+      signing: fromFixture.signing ?? stored.signing,
+      encryption: fromFixture.encryption ?? stored.encryption,
+      cookies: fromFixture.cookies ?? stored.cookies,
+    };
   }
   let persisted: Partial<IssuerKeys> = {};
   if (file) {
@@ -61,16 +88,20 @@ export async function resolveKeys(fromFixture: Partial<IssuerKeys>, file: string
   }
   const keys: IssuerKeys = {
     signing: fromFixture.signing ?? persisted.signing ?? await generateSigningKeys(),
+    encryption: fromFixture.encryption ?? persisted.encryption ?? await generateEncryptionKeys(),
     cookies: fromFixture.cookies ?? persisted.cookies ?? generateCookieKeys(),
   };
-  if (file && (!persisted.signing || !persisted.cookies)) {
+  // A file from an older version may lack a part: complete it, keeping what is there.
+  if (file && (!persisted.signing || !persisted.encryption || !persisted.cookies)) {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    writeFileSync(file, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600 });
+    writeFileSync(file, `${JSON.stringify({ ...persisted, ...keys }, null, 2)}\n`, { mode: 0o600 });
   }
   return keys;
 }
 
 const KEYS_DOCUMENT = 'keys';
+
+const ENCRYPTION_KEYS_DOCUMENT = 'encryption-keys';
 
 async function sharedKeys(store: Store): Promise<IssuerKeys> {
   const text = await store.get(KEYS_DOCUMENT)
@@ -79,5 +110,8 @@ async function sharedKeys(store: Store): Promise<IssuerKeys> {
   if (!Array.isArray(keys.signing) || keys.signing.length === 0 || !Array.isArray(keys.cookies) || keys.cookies.length === 0) {
     throw new Error(`the keys stored in the ${store.kind} store are not a { signing, cookies } document: delete it (key "…state:${KEYS_DOCUMENT}") to generate new keys`);
   }
-  return keys as IssuerKeys;
+  // A document of its own, so that a store written by an older version keeps its signing keys.
+  const encryption = JSON.parse(await store.get(ENCRYPTION_KEYS_DOCUMENT)
+    ?? await store.putIfAbsent(ENCRYPTION_KEYS_DOCUMENT, JSON.stringify(await generateEncryptionKeys()))) as JWK[];
+  return { signing: keys.signing, encryption, cookies: keys.cookies };
 }

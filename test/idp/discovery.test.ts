@@ -42,11 +42,13 @@ describe('discovery with the default fixture', () => {
     ]));
   });
 
-  it('publishes RS256, ES256 and Ed25519 public signing keys', async () => {
+  it('publishes RS256, ES256 and Ed25519 public signing keys, and RSA-OAEP-256 and ECDH-ES encryption keys', async () => {
     const { status, body } = await getJson(testbed().urls.jwks);
     expect(status).toBe(200);
     const keys = body.keys as Array<Record<string, string>>;
-    expect(keys.map((key) => key.alg).sort()).toEqual(['ES256', 'Ed25519', 'RS256']);
+    expect(keys.map((key) => key.alg).sort()).toEqual(['ECDH-ES', 'ES256', 'Ed25519', 'RS256', 'RSA-OAEP-256']);
+    expect(keys.find((key) => key.alg === 'RSA-OAEP-256')).toMatchObject({ kty: 'RSA', use: 'enc' });
+    expect(keys.find((key) => key.alg === 'ECDH-ES')).toMatchObject({ kty: 'EC', crv: 'P-256', use: 'enc' });
     expect(keys.find((key) => key.alg === 'RS256')).toMatchObject({ kty: 'RSA', use: 'sig' });
     expect(keys.find((key) => key.alg === 'ES256')).toMatchObject({ kty: 'EC', crv: 'P-256', use: 'sig' });
     expect(keys.find((key) => key.alg === 'Ed25519')).toMatchObject({ kty: 'OKP', crv: 'Ed25519', use: 'sig' });
