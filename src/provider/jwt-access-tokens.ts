@@ -11,13 +11,10 @@
  * logout without offline_access).
  */
 import { createHash } from 'node:crypto';
-import { parse as parseQuery, stringify as stringifyQuery } from 'node:querystring';
-import type { IncomingMessage } from 'node:http';
 import { decodeJwt } from 'jose';
 import type { Middleware } from 'koa';
 import type { AdapterPayload, KoaContextWithOIDC, Provider } from 'oidc-provider';
-
-const MAX_BODY_BYTES = 56 * 1024; // oidc-provider's own limit
+import { readFormParameters, replaceFormParameters } from '../server/form-body.ts';
 
 type StructuredToken = InstanceType<Provider['AccessToken']> | InstanceType<Provider['ClientCredentials']>;
 
@@ -86,45 +83,14 @@ export function resolveJwtTokenParameter(paths: readonly string[]): Middleware {
   const routes = new Set(paths);
   return async function resolveJwtTokenParameter(ctx, next) {
     if (ctx.method !== 'POST' || !routes.has(ctx.path) || !ctx.is('application/x-www-form-urlencoded')) return next();
-    const raw = await readBody(ctx.req, ctx.request.length);
-    if (raw === undefined) {
-      // As oidc-provider answers an oversized body on its other endpoints (RFC 6749 §5.2).
-      ctx.status = 400;
-      ctx.set('Cache-Control', 'no-store');
-      ctx.body = { error: 'invalid_request', error_description: 'request body too large' };
-      return undefined;
+    const params = await readFormParameters(ctx);
+    if (!params) return undefined;
+    const tokens = params.getAll('token');
+    const [token] = tokens;
+    if (tokens.length === 1 && looksLikeJwt(token)) { // duplicates are left for the engine to refuse
+      params.set('token', jwtAccessTokenHandle(token));
+      replaceFormParameters(ctx, params);
     }
-    const params = parseQuery(raw.toString('utf8'));
-    const replaced = looksLikeJwt(params.token) ? stringifyQuery({ ...params, token: jwtAccessTokenHandle(params.token) }) : undefined;
-    replayBody(ctx.req, replaced === undefined ? raw : Buffer.from(replaced));
     return next();
   };
-}
-
-async function readBody(req: IncomingMessage, declaredLength: number | undefined): Promise<Buffer | undefined> {
-  if (declaredLength !== undefined && declaredLength > MAX_BODY_BYTES) return undefined;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  // Stopping early must not destroy the request: that resets the connection the answer uses.
-  for await (const chunk of req.iterator({ destroyOnReturn: false })) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, size);
-}
-
-/**
- * Makes an already-read request readable once more with `body`: oidc-provider reads bodies through
- * `req.iterator()` after checking `req.readable`.
- */
-function replayBody(req: IncomingMessage, body: Buffer): void {
-  req.headers['content-length'] = String(body.length);
-  Object.defineProperty(req, 'readable', { value: true, configurable: true });
-  Object.defineProperty(req, 'iterator', {
-    configurable: true,
-    value: async function* iterator() {
-      yield body;
-    },
-  });
 }
