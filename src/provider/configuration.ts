@@ -12,6 +12,7 @@ import { derivedSecret, type IssuerKeys } from './keys.ts';
 import { fetchAllowingLocalTargets } from './local-relaxations.ts';
 import { deviceConfirmPage, deviceInputPage, deviceSuccessPage, errorPage, logoutPage, logoutSuccessPage } from './pages.ts';
 import type { ResourceCatalog } from './resources.ts';
+import { requestUrisMetadata } from './request-uri.ts';
 
 /** Paths of the endpoints; fixed so that pages, tests and docs can name them. */
 export const ROUTES = {
@@ -65,6 +66,12 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
       keys: keys.cookies,
       long: LONG_COOKIE,
       short: { httpOnly: true, sameSite: 'lax' },
+    },
+    extraClientMetadata: {
+      properties: features.request_objects.enabled && features.request_objects.by_reference ? [requestUrisMetadata.property] : [],
+      validator: (_ctx, key, value) => {
+        if (key === requestUrisMetadata.property) requestUrisMetadata.validate(value);
+      },
     },
     claims: { openid: ['sub'], ...scopeClaims(fixture.claims) },
     scopes: ['openid', 'offline_access'],

@@ -15,6 +15,7 @@ import { interactionRoutes } from './interactions.ts';
 import { recordIssuedJwtAccessTokens, resolveJwtTokenParameter } from './jwt-access-tokens.ts';
 import type { IssuerKeys } from './keys.ts';
 import { allowHttpLocalhostForImplicit } from './local-relaxations.ts';
+import { advertiseRequestUriByReference, resolveRequestUriByReference } from './request-uri.ts';
 import { ResourceCatalog } from './resources.ts';
 import { logProviderEvents } from './events.ts';
 
@@ -70,6 +71,11 @@ export function createIssuer(options: IssuerOptions): Issuer {
   if (fixture.issuer.features.implicit_id_token) allowHttpLocalhostForImplicit(provider);
 
   provider.use(resolveJwtTokenParameter([ROUTES.introspection, ROUTES.revocation]));
+  const { request_objects: requestObjects } = fixture.issuer.features;
+  if (requestObjects.enabled && requestObjects.by_reference) {
+    provider.use(advertiseRequestUriByReference());
+    provider.use(resolveRequestUriByReference({ provider, authorizationPath: ROUTES.authorization, fetch: (url, init) => globalThis.fetch(url, init) }));
+  }
   provider.use(recordIssuedJwtAccessTokens(ROUTES.token));
   provider.use(pinFrontChannelToIssuer(issuer));
   provider.use(interactionRoutes({ provider, users, resources, policyOf: clients.policyOf, mountPath }).routes());
