@@ -3,6 +3,7 @@
  * engine already does (protocol, validation, errors) stays the engine's; this file only decides.
  */
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import { FAPI2_SIGNING_ALGS } from '../fixtures/issuers.ts';
 import type { Fixture } from '../fixtures/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { UserDirectory } from '../store/user-directory.ts';
@@ -29,6 +30,15 @@ export const ROUTES = {
   token: '/token',
   userinfo: '/me',
 } as const;
+
+const FAPI2_JWA = {
+  clientAuthSigningAlgValues: [...FAPI2_SIGNING_ALGS],
+  idTokenSigningAlgValues: [...FAPI2_SIGNING_ALGS],
+  requestObjectSigningAlgValues: [...FAPI2_SIGNING_ALGS],
+  userinfoSigningAlgValues: [...FAPI2_SIGNING_ALGS],
+  introspectionSigningAlgValues: [...FAPI2_SIGNING_ALGS],
+  authorizationSigningAlgValues: [...FAPI2_SIGNING_ALGS],
+} as Configuration['enabledJWA'];
 
 /** Options of the session cookie (oidc-provider's "long" cookies). */
 const LONG_COOKIE = { httpOnly: true, sameSite: 'lax' } as const;
@@ -60,7 +70,7 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
       token_endpoint_auth_method: fapi2 ? 'private_key_jwt' : 'client_secret_basic',
       ...(fapi2 ? { dpop_bound_access_tokens: true } : {}),
     },
-    ...(fapi2 ? { clientAuthMethods: ['private_key_jwt'] } : {}),
+    ...(fapi2 ? { clientAuthMethods: ['private_key_jwt'], enabledJWA: FAPI2_JWA } : {}),
     jwks: { keys: [...keys.signing, ...keys.encryption] } as Configuration['jwks'],
     cookies: {
       keys: keys.cookies,

@@ -15,7 +15,7 @@ import { interactionRoutes } from './interactions.ts';
 import { recordIssuedJwtAccessTokens, resolveJwtTokenParameter } from './jwt-access-tokens.ts';
 import type { IssuerKeys } from './keys.ts';
 import { allowHttpLocalhostForImplicit } from './local-relaxations.ts';
-import { answerDpopReplayAsInvalidProof } from './dpop-replay.ts';
+import { correctDpopTokenErrors } from './dpop-errors.ts';
 import { advertiseRequestUriByReference, resolveRequestUriByReference } from './request-uri.ts';
 import { ResourceCatalog } from './resources.ts';
 import { logProviderEvents } from './events.ts';
@@ -78,7 +78,7 @@ export function createIssuer(options: IssuerOptions): Issuer {
     provider.use(resolveRequestUriByReference({ provider, authorizationPath: ROUTES.authorization, fetch: (url, init) => globalThis.fetch(url, init) }));
   }
   provider.use(recordIssuedJwtAccessTokens(ROUTES.token));
-  if (fixture.issuer.features.dpop.enabled) provider.use(answerDpopReplayAsInvalidProof(provider));
+  if (fixture.issuer.features.dpop.enabled) provider.use(correctDpopTokenErrors(provider));
   provider.use(pinFrontChannelToIssuer(issuer));
   provider.use(interactionRoutes({ provider, users, resources, policyOf: clients.policyOf, mountPath }).routes());
   logProviderEvents(provider, logger.child({ issuer }));
