@@ -4,10 +4,11 @@
  */
 import Koa from 'koa';
 import mount from 'koa-mount';
-import { loadDefaultFixture, loadFixtureFile, validateFixture } from './fixtures/load.ts';
+import { DEFAULT_FIXTURE_PATH, FixtureError, loadDefaultFixture, loadFixtureFile, validateFixture } from './fixtures/load.ts';
 import type { Fixture, FixtureInput } from './fixtures/schema.ts';
 import { createLogger, type Logger, type LogLevel } from './log.ts';
 import { servedIssuers } from './fixtures/issuers.ts';
+import { clientMetadataProblems } from './provider/clients.ts';
 import { createIssuer, type Issuer, type IssuerUrls } from './provider/create-issuer.ts';
 import { resolveKeys } from './provider/keys.ts';
 import { startMockApis, type MockApisOptions } from './resource-servers/start-apis.ts';
@@ -106,6 +107,11 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       });
     }
     const main = issuers[''];
+    const refused = (await Promise.all(Object.entries(issuers).map(async ([path, issuer]) => {
+      const at = path ? ['issuers', fixture.issuers.findIndex((extra) => extra.path === path)] : [];
+      return (await clientMetadataProblems(issuer.provider, issuer.clients)).map((problem) => ({ ...problem, path: [...at, ...problem.path] }));
+    }))).flat();
+    if (refused.length > 0) throw new FixtureError(fixtureSource(options), refused);
 
     const app = new Koa({ keys: keys.cookies, proxy: true });
     app.silent = true;
@@ -142,6 +148,11 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     await closeAll();
     throw error;
   }
+}
+
+function fixtureSource(options: TestbedOptions): string {
+  if (options.fixture === undefined) return DEFAULT_FIXTURE_PATH;
+  return typeof options.fixture === 'string' ? options.fixture : 'fixture';
 }
 
 function resolveFixture(options: TestbedOptions): Fixture {

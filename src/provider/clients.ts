@@ -1,4 +1,5 @@
-import type { ClientMetadata } from 'oidc-provider';
+import type { ClientMetadata, Provider } from 'oidc-provider';
+import type { Problem } from '../fixtures/semantics.ts';
 import type { Fixture, FixtureClient } from '../fixtures/schema.ts';
 
 /** What the testbed decides per client beyond RFC 7591 metadata. */
@@ -20,6 +21,8 @@ const TESTBED_FIELDS = [
 export interface ClientRegistry {
   metadata: ClientMetadata[];
   policyOf(clientId: string): ClientPolicy;
+  /** Where each static client comes from in the fixture (for errors), by client_id. */
+  sourceOf(clientId: string): readonly PropertyKey[];
 }
 
 /**
@@ -29,14 +32,17 @@ export interface ClientRegistry {
  */
 export function buildClientRegistry(fixture: Fixture): ClientRegistry {
   const policies = new Map<string, ClientPolicy>();
-  const metadata: ClientMetadata[] = fixture.clients.map((client) => {
+  const sources = new Map<string, readonly PropertyKey[]>();
+  const metadata: ClientMetadata[] = fixture.clients.map((client, index) => {
     policies.set(client.client_id, policyFrom(client, fixture.issuer.auto_login));
+    sources.set(client.client_id, ['clients', index]);
     const rest: Record<string, unknown> = { ...client };
     for (const field of TESTBED_FIELDS) delete rest[field];
     return rest as ClientMetadata;
   });
-  for (const resource of fixture.resources) {
+  for (const [index, resource] of fixture.resources.entries()) {
     if (!resource.introspection_client) continue;
+    sources.set(resource.introspection_client.client_id, ['resources', index, 'introspection_client']);
     metadata.push({
       ...resource.introspection_client,
       client_name: `${resource.name} (resource server)`,
@@ -46,7 +52,24 @@ export function buildClientRegistry(fixture: Fixture): ClientRegistry {
     });
   }
   const fallback: ClientPolicy = { firstParty: false, autoLogin: fixture.issuer.auto_login, pkceRequired: true };
-  return { metadata, policyOf: (clientId) => policies.get(clientId) ?? fallback };
+  return { metadata, policyOf: (clientId) => policies.get(clientId) ?? fallback, sourceOf: (clientId) => sources.get(clientId) ?? ['clients'] };
+}
+
+/**
+ * oidc-provider validates static clients when first used; a testbed checks them all at start-up,
+ * so a fixture client it would refuse stops the start with the engine's reason.
+ */
+export async function clientMetadataProblems(provider: Provider, registry: ClientRegistry): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  for (const { client_id: clientId } of registry.metadata) {
+    try {
+      await provider.Client.find(clientId);
+    } catch (error) {
+      const { error_description: description, message } = error as Error & { error_description?: string };
+      problems.push({ path: registry.sourceOf(clientId), message: `oidc-provider refuses this client: ${description ?? message}` });
+    }
+  }
+  return problems;
 }
 
 function policyFrom(client: FixtureClient, issuerAutoLogin: boolean): ClientPolicy {

@@ -68,7 +68,8 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
       id_token_signed_response_alg: fixture.issuer.id_token_alg,
       response_types: ['code'],
       token_endpoint_auth_method: fapi2 ? 'private_key_jwt' : 'client_secret_basic',
-      ...(fapi2 ? { dpop_bound_access_tokens: true } : {}),
+      // Signed responses default to RS256 in oidc-provider, which FAPI 2.0 does not allow.
+      ...(fapi2 ? { dpop_bound_access_tokens: true, authorization_signed_response_alg: 'ES256', introspection_signed_response_alg: 'ES256' } : {}),
     },
     ...(fapi2 ? { clientAuthMethods: ['private_key_jwt'], enabledJWA: FAPI2_JWA } : {}),
     jwks: { keys: [...keys.signing, ...keys.encryption] } as Configuration['jwks'],
@@ -89,7 +90,7 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
     conformIdTokenClaims: true,
     routes: ROUTES,
     pkce: { required: (_ctx, client) => policyOf(client.clientId).pkceRequired },
-    responseTypes: features.implicit_id_token ? ['code', 'id_token', 'none'] : ['code', 'none'],
+    responseTypes: fapi2 ? ['code'] : features.implicit_id_token ? ['code', 'id_token', 'none'] : ['code', 'none'],
     // ForgeRock AM issues a refresh token to any client allowed the grant, offline_access or not;
     // the seed's openid-client-helper depends on it.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
@@ -192,6 +193,7 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
       },
       registrationManagement: { enabled: features.registration.enabled && features.registration.management },
       fapi: { enabled: fapi2, profile: '2.0' },
+      ciba: { enabled: features.ciba.enabled, deliveryModes: features.ciba.delivery_modes },
     } as Configuration['features'], // the types want literal `enabled: true | false` per feature
   };
 }

@@ -14,7 +14,7 @@ import { pinFrontChannelToIssuer } from './front-channel.ts';
 import { interactionRoutes } from './interactions.ts';
 import { recordIssuedJwtAccessTokens, resolveJwtTokenParameter } from './jwt-access-tokens.ts';
 import type { IssuerKeys } from './keys.ts';
-import { allowHttpLocalhostForImplicit } from './local-relaxations.ts';
+import { relaxClientRulesForLocalRps } from './local-relaxations.ts';
 import { correctDpopTokenErrors } from './dpop-errors.ts';
 import { advertiseRequestUriByReference, resolveRequestUriByReference } from './request-uri.ts';
 import { ResourceCatalog } from './resources.ts';
@@ -69,7 +69,10 @@ export function createIssuer(options: IssuerOptions): Issuer {
   const provider = new Provider(issuer, providerConfiguration({ fixture, keys, store, users, clients, resources, mountPath }));
   provider.proxy = true;
 
-  if (fixture.issuer.features.implicit_id_token) allowHttpLocalhostForImplicit(provider);
+  relaxClientRulesForLocalRps(provider, {
+    implicitHttpRedirects: fixture.issuer.features.implicit_id_token,
+    httpCibaNotifications: fixture.issuer.features.ciba.enabled,
+  });
 
   provider.use(resolveJwtTokenParameter([ROUTES.introspection, ROUTES.revocation]));
   const { request_objects: requestObjects } = fixture.issuer.features;

@@ -4,7 +4,9 @@
  * - outgoing requests (back-channel logout, jwks_uri, CIBA ping) may target loopback and private
  *   addresses, which oidc-provider's SSRF guard refuses since 9.7;
  * - clients using the implicit `id_token` response type (express-openid-connect's default) may
- *   register http:// and localhost redirect URIs.
+ *   register http:// and localhost redirect URIs;
+ * - CIBA ping clients may register an http:// `backchannel_client_notification_endpoint` (CIBA
+ *   §4 asks for https), so an RP on localhost can receive pings.
  */
 import type { Configuration, Provider } from 'oidc-provider';
 
@@ -14,13 +16,20 @@ export const fetchAllowingLocalTargets: NonNullable<Configuration['fetch']> = (u
 };
 
 const IMPLICIT_REDIRECT_RULES = new Set(['implicit-force-https', 'implicit-forbid-localhost']);
+const CIBA_NOTIFICATION_HTTPS_RULE = 'backchannel_client_notification_endpoint must be a https uri';
 
-export function allowHttpLocalhostForImplicit(provider: Provider): void {
-  // oidc-provider exposes no option for this; its client schema reports these two rules by code.
+export interface ClientRuleRelaxations {
+  implicitHttpRedirects: boolean;
+  httpCibaNotifications: boolean;
+}
+
+export function relaxClientRulesForLocalRps(provider: Provider, relax: ClientRuleRelaxations): void {
+  // oidc-provider exposes no option for these; its client schema reports the rules by code or message.
   const schema = (provider.Client as unknown as { Schema: { prototype: { invalidate(message: string, code?: string): void } } }).Schema;
   const { invalidate } = schema.prototype;
-  schema.prototype.invalidate = function invalidateUnlessImplicitLocalRule(message: string, code?: string) {
-    if (code && IMPLICIT_REDIRECT_RULES.has(code)) return;
+  schema.prototype.invalidate = function invalidateUnlessRelaxed(this: { backchannel_client_notification_endpoint?: string }, message: string, code?: string) {
+    if (relax.implicitHttpRedirects && code && IMPLICIT_REDIRECT_RULES.has(code)) return;
+    if (relax.httpCibaNotifications && message === CIBA_NOTIFICATION_HTTPS_RULE && URL.parse(this.backchannel_client_notification_endpoint ?? '')?.protocol === 'http:') return;
     invalidate.call(this, message, code);
   };
 }

@@ -22,6 +22,7 @@ describe('discovery with the default fixture', () => {
     const { body } = await getJson(testbed().urls.discovery);
     expect([...(body.grant_types_supported as string[])].sort()).toEqual([
       'authorization_code', 'client_credentials', 'implicit', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code',
+      'urn:openid:params:grant-type:ciba',
     ]);
     expect(body).toMatchObject({
       authorization_endpoint: testbed().urls.authorization,
@@ -32,6 +33,9 @@ describe('discovery with the default fixture', () => {
       revocation_endpoint: testbed().urls.revocation,
       device_authorization_endpoint: testbed().urls.deviceAuthorization,
       end_session_endpoint: testbed().urls.endSession,
+      pushed_authorization_request_endpoint: testbed().urls.pushedAuthorizationRequest,
+      backchannel_authentication_endpoint: testbed().urls.backchannelAuthentication,
+      registration_endpoint: testbed().urls.registration,
       code_challenge_methods_supported: ['S256'],
       authorization_response_iss_parameter_supported: true,
       backchannel_logout_supported: true,

@@ -130,4 +130,28 @@ describe('fixture validation: one message naming the file, the path and the fix'
     const input = { clients: [{ client_id: 'c', client_secret: 's', redirect_uris: ['nope'] }] } satisfies FixtureInput;
     expect(() => validateFixture(input)).toThrow('fixture: clients[0].redirect_uris[0]: must be an absolute URL');
   });
+
+  it('a client that oidc-provider would refuse stops start-up, naming it and the engine\'s reason', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'oidc-testbed-fixture-')), 'engine.yaml');
+    writeFileSync(file, 'clients:\n  - client_id: c\n    client_secret: s\n    redirect_uris: [http://localhost:3000/cb]\n    id_token_signed_response_alg: HS999\n');
+    await expect(startTestbed({ port: 0, fixture: file, apis: false })).rejects.toThrow(
+      `${file}: clients[0]: oidc-provider refuses this client: id_token_signed_response_alg must be`,
+    );
+  });
+
+  it('rules of the fapi2 profile and of further issuers', () => {
+    const message = problemsOf([
+      'issuers:',
+      '  - path: /token',
+      '    issuer: { profile: fapi2 }',
+      '    clients:',
+      '      - { client_id: a, client_secret: s, token_endpoint_auth_method: client_secret_basic, redirect_uris: [http://localhost/cb] }',
+      '      - { client_id: a, jwks: { keys: [] }, grant_types: [authorization_code, implicit, password] }',
+    ].join('\n'));
+    expect(message).toContain('issuers[0].path: "/token" is a path of the main issuer\'s own endpoints');
+    expect(message).toContain('issuers[0].clients[1].client_id: duplicate client_id "a" (already used by issuers[0].clients[0])');
+    expect(message).toContain('issuers[0].clients[0].token_endpoint_auth_method: the fapi2 profile allows only private_key_jwt');
+    expect(message).toContain('issuers[0].clients[1].grant_types[1]: the fapi2 profile allows only the code flow: remove implicit');
+    expect(message).toContain('issuers[0].clients[1].grant_types[2]: the password grant needs issuer.features.password_grant on');
+  });
 });
