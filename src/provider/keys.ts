@@ -86,11 +86,11 @@ export async function resolveKeys(fromFixture: Partial<IssuerKeys>, file: string
       }
     }
   }
-  const keys: IssuerKeys = {
-    signing: fromFixture.signing ?? persisted.signing ?? await generateSigningKeys(),
-    encryption: fromFixture.encryption ?? persisted.encryption ?? await generateEncryptionKeys(),
-    cookies: fromFixture.cookies ?? persisted.cookies ?? generateCookieKeys(),
-  };
+  const [signing, encryption] = await Promise.all([
+    fromFixture.signing ?? persisted.signing ?? generateSigningKeys(),
+    fromFixture.encryption ?? persisted.encryption ?? generateEncryptionKeys(),
+  ]);
+  const keys: IssuerKeys = { signing, encryption, cookies: fromFixture.cookies ?? persisted.cookies ?? generateCookieKeys() };
   // A file from an older version may lack a part: complete it, keeping what is there.
   if (file && (!persisted.signing || !persisted.encryption || !persisted.cookies)) {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });

@@ -9,7 +9,7 @@ import type { Issuer } from '../../src/index.ts';
 import { UserAgent } from '../support/agent.ts';
 import { demoSigningKey } from '../support/demo-rp.ts';
 import { postForm } from '../support/http.ts';
-import { client } from '../support/openid.ts';
+import { client, codeRequest } from '../support/openid.ts';
 import { dpopHandle, dpopKey } from '../support/resource-servers.ts';
 import { useTestbed } from '../support/testbed.ts';
 
@@ -18,20 +18,6 @@ const REDIRECT_URI = 'http://localhost:3000/callback';
 async function fapiClient(issuer: Issuer) {
   const { key, kid } = await demoSigningKey();
   return client.discovery(new URL(issuer.issuer), 'fapi2-client', { id_token_signed_response_alg: 'ES256' }, client.PrivateKeyJwt({ key, kid }), { execute: [client.allowInsecureRequests] });
-}
-
-async function codeRequest() {
-  const codeVerifier = client.randomPKCECodeVerifier();
-  const parameters = {
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid profile',
-    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
-    code_challenge_method: 'S256',
-    state: client.randomState(),
-    nonce: client.randomNonce(),
-    login_hint: 'alice',
-  };
-  return { parameters, codeVerifier };
 }
 
 describe('the fapi2 issuer profile', () => {
@@ -62,7 +48,7 @@ describe('the fapi2 issuer profile', () => {
     const config = await fapiClient(fapi2());
     const key = await dpopKey();
     const DPoP = await dpopHandle(config, key);
-    const { parameters, codeVerifier } = await codeRequest();
+    const { parameters, codeVerifier } = await codeRequest(REDIRECT_URI);
     const url = await client.buildAuthorizationUrlWithPAR(config, parameters, { DPoP });
     const { url: callbackUrl } = await new UserAgent().follow(url, REDIRECT_URI);
     expect(callbackUrl.searchParams.get('iss')).toBe(fapi2().issuer);
@@ -83,7 +69,7 @@ describe('the fapi2 issuer profile', () => {
 
   it('refuses an authorization request that was not pushed (invalid_request)', async () => {
     const config = await fapiClient(fapi2());
-    const { parameters } = await codeRequest();
+    const { parameters } = await codeRequest(REDIRECT_URI);
     const response = await fetch(client.buildAuthorizationUrl(config, parameters), { redirect: 'manual' });
     const location = new URL(response.headers.get('location')!);
     expect(location.searchParams.get('error')).toBe('invalid_request');
@@ -92,7 +78,7 @@ describe('the fapi2 issuer profile', () => {
 
   it('refuses a token request without a DPoP proof (invalid_request)', async () => {
     const config = await fapiClient(fapi2());
-    const { parameters, codeVerifier } = await codeRequest();
+    const { parameters, codeVerifier } = await codeRequest(REDIRECT_URI);
     const url = await client.buildAuthorizationUrlWithPAR(config, parameters);
     const { url: callbackUrl } = await new UserAgent().follow(url, REDIRECT_URI);
     await expect(client.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: codeVerifier, expectedState: parameters.state, expectedNonce: parameters.nonce }))
@@ -100,7 +86,7 @@ describe('the fapi2 issuer profile', () => {
   });
 
   it('refuses client authentication other than private_key_jwt (401 invalid_client)', async () => {
-    const { parameters } = await codeRequest();
+    const { parameters } = await codeRequest(REDIRECT_URI);
     const { status, body } = await postForm(fapi2().urls.pushedAuthorizationRequest, { ...parameters, client_id: 'fapi2-client', response_type: 'code' }, { basic: ['fapi2-client', 'a-secret'] });
     expect(status).toBe(401);
     expect(body.error).toBe('invalid_client');
@@ -109,7 +95,7 @@ describe('the fapi2 issuer profile', () => {
   it('keeps its own clients: the main issuer\'s clients are unknown here and the other way round', async () => {
     const { key, kid } = await demoSigningKey();
     const onMain = await client.discovery(new URL(testbed().issuer), 'fapi2-client', {}, client.PrivateKeyJwt({ key, kid }), { execute: [client.allowInsecureRequests] });
-    await expect(client.buildAuthorizationUrlWithPAR(onMain, (await codeRequest()).parameters)).rejects.toMatchObject({ error: 'invalid_client' });
+    await expect(client.buildAuthorizationUrlWithPAR(onMain, (await codeRequest(REDIRECT_URI)).parameters)).rejects.toMatchObject({ error: 'invalid_client' });
     const { status, body } = await postForm(fapi2().urls.token, { grant_type: 'client_credentials' }, { basic: ['service-client', 'service-client-secret'] });
     expect(status).toBe(401);
     expect(body.error).toBe('invalid_client');
@@ -119,7 +105,7 @@ describe('the fapi2 issuer profile', () => {
     const config = await fapiClient(fapi2());
     const key = await dpopKey();
     const DPoP = await dpopHandle(config, key);
-    const { parameters, codeVerifier } = await codeRequest();
+    const { parameters, codeVerifier } = await codeRequest(REDIRECT_URI);
     const url = await client.buildAuthorizationUrlWithPAR(config, { ...parameters, resource: 'http://localhost:9401/' }, { DPoP });
     const { url: callbackUrl } = await new UserAgent().follow(url, REDIRECT_URI);
     const tokens = await client.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: codeVerifier, expectedState: parameters.state, expectedNonce: parameters.nonce }, { resource: 'http://localhost:9401/' }, { DPoP });

@@ -13,27 +13,13 @@ import { parse } from 'yaml';
 import { DEFAULT_FIXTURE_PATH, type FixtureInput, type Testbed } from '../../src/index.ts';
 import { UserAgent } from '../support/agent.ts';
 import { demoSigningKey } from '../support/demo-rp.ts';
-import { client, discover } from '../support/openid.ts';
+import { authorizationError, client, codeRequest, discover } from '../support/openid.ts';
 import { useTestbed } from '../support/testbed.ts';
 
 const REDIRECT_URI = 'http://localhost:3000/callback';
 
-/** The parameters of a code request with PKCE, state and nonce (login_hint: auto-login). */
-async function codeRequest(clientId: string) {
-  const codeVerifier = client.randomPKCECodeVerifier();
-  const parameters = {
-    client_id: clientId,
-    response_type: 'code',
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid profile',
-    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
-    code_challenge_method: 'S256',
-    state: client.randomState(),
-    nonce: client.randomNonce(),
-    login_hint: 'alice',
-  };
-  return { parameters, codeVerifier };
-}
+/** A code request whose parameters name the client (a request object carries them all). */
+const jarRequest = (clientId: string) => codeRequest(REDIRECT_URI, { client_id: clientId, response_type: 'code' });
 
 /** A request object (RFC 9101 §4) signed with the demo RP's key, as openid-client builds one. */
 async function signedRequestObject(testbed: Testbed, parameters: Record<string, string>, overrides: Record<string, unknown> = {}) {
@@ -45,7 +31,7 @@ async function signedRequestObject(testbed: Testbed, parameters: Record<string, 
 }
 
 /** Follows an authorization URL to the redirect URI, then exchanges the code. */
-async function finish(config: client.Configuration, url: URL, request: Awaited<ReturnType<typeof codeRequest>>) {
+async function finish(config: client.Configuration, url: URL, request: Awaited<ReturnType<typeof jarRequest>>) {
   const { url: callbackUrl, response } = await new UserAgent().follow(url, REDIRECT_URI);
   if (response) throw new Error(`authorization stopped with ${response.status}: ${(await response.text()).slice(0, 300)}`);
   return client.authorizationCodeGrant(config, callbackUrl, {
@@ -60,25 +46,12 @@ async function jarClient(testbed: Testbed) {
   return discover(testbed, 'jar-client', undefined, {}, client.PrivateKeyJwt({ key, kid }));
 }
 
-/** Where an authorization request ended: the error of an error redirect or of an error page. */
-async function authorizationError(url: URL | string): Promise<{ status: number; error?: string | null; description?: string | null }> {
-  const response = await fetch(url, { redirect: 'manual', headers: { accept: 'application/json' } });
-  const location = response.headers.get('location');
-  if (location) {
-    const target = new URL(location);
-    return { status: response.status, error: target.searchParams.get('error'), description: target.searchParams.get('error_description') };
-  }
-  const text = await response.text();
-  const json = text.startsWith('{') ? JSON.parse(text) as { error?: string; error_description?: string } : undefined;
-  return { status: response.status, error: json?.error ?? /invalid_[a-z_]+|request_uri_not_supported/.exec(text)?.[0], description: json?.error_description };
-}
-
 describe('request objects by value (RFC 9101 §5.1)', () => {
   const testbed = useTestbed();
 
   it('signed by the client (openid-client buildAuthorizationUrlWithJAR): a code flow completes with private_key_jwt', async () => {
     const config = await jarClient(testbed());
-    const request = await codeRequest('jar-client');
+    const request = await jarRequest('jar-client');
     const { key, kid } = await demoSigningKey();
     const url = await client.buildAuthorizationUrlWithJAR(config, request.parameters, { key, kid });
     expect([...url.searchParams.keys()].sort()).toEqual(['client_id', 'request']);
@@ -88,7 +61,7 @@ describe('request objects by value (RFC 9101 §5.1)', () => {
 
   it('signed, then encrypted to the issuer\'s RSA-OAEP-256 key (a nested JWT): a code flow completes', async () => {
     const config = await jarClient(testbed());
-    const request = await codeRequest('jar-client');
+    const request = await jarRequest('jar-client');
     const signed = await signedRequestObject(testbed(), request.parameters);
     const { keys } = await (await fetch(testbed().urls.jwks)).json() as { keys: JWK[] };
     const encryptionKey = keys.find((key) => key.use === 'enc' && key.alg === 'RSA-OAEP-256')!;
@@ -102,7 +75,7 @@ describe('request objects by value (RFC 9101 §5.1)', () => {
   });
 
   it('a client with require_signed_request_object cannot send plain parameters (invalid_request)', async () => {
-    const { parameters } = await codeRequest('jar-client');
+    const { parameters } = await jarRequest('jar-client');
     const url = new URL(testbed().urls.authorization);
     url.search = new URLSearchParams(parameters).toString();
     const { error, description } = await authorizationError(url);
@@ -111,7 +84,7 @@ describe('request objects by value (RFC 9101 §5.1)', () => {
   });
 
   it('a request object signed with a key the client never registered is refused (invalid_request_object)', async () => {
-    const { parameters } = await codeRequest('jar-client');
+    const { parameters } = await jarRequest('jar-client');
     const { privateKey } = await generateKeyPair('ES256');
     const now = Math.floor(Date.now() / 1000);
     const forged = await new SignJWT({ ...parameters, iss: 'jar-client', aud: testbed().issuer, iat: now, exp: now + 300 })
@@ -150,7 +123,7 @@ describe('request objects by reference (RFC 9101 §5.2)', () => {
 
   it('fetches the request object from the registered request_uri and completes the code flow', async () => {
     const config = await jarClient(testbed());
-    const request = await codeRequest('jar-client');
+    const request = await jarRequest('jar-client');
     served.set('/request.jwt', { status: 200, body: await signedRequestObject(testbed(), request.parameters) });
     const url = new URL(testbed().urls.authorization);
     url.search = new URLSearchParams({ client_id: 'jar-client', request_uri: `${origin}/request.jwt` }).toString();

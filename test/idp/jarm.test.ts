@@ -5,25 +5,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { UserAgent } from '../support/agent.ts';
-import { client, discover } from '../support/openid.ts';
+import { client, codeRequest, discover } from '../support/openid.ts';
 import { useTestbed } from '../support/testbed.ts';
 
 const REDIRECT_URI = 'http://localhost:3000/callback';
-
-async function codeRequest(extra: Record<string, string> = {}) {
-  const codeVerifier = client.randomPKCECodeVerifier();
-  const parameters = {
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid',
-    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
-    code_challenge_method: 'S256',
-    state: client.randomState(),
-    nonce: client.randomNonce(),
-    login_hint: 'alice',
-    ...extra,
-  };
-  return { parameters, codeVerifier };
-}
 
 describe('JARM', () => {
   const testbed = useTestbed();
@@ -31,7 +16,7 @@ describe('JARM', () => {
   it('response_mode=jwt: the code arrives in a signed `response` JWT that openid-client verifies (useJwtResponseMode)', async () => {
     const config = await discover(testbed(), 'node-openid-client', 'password');
     client.useJwtResponseMode(config);
-    const { parameters, codeVerifier } = await codeRequest();
+    const { parameters, codeVerifier } = await codeRequest(REDIRECT_URI);
     const url = client.buildAuthorizationUrl(config, parameters);
     expect(url.searchParams.get('response_mode')).toBe('jwt');
     const { url: callbackUrl } = await new UserAgent().follow(url, REDIRECT_URI);
@@ -49,7 +34,7 @@ describe('JARM', () => {
   it('errors come back as JWTs too: prompt=none without a session is a login_required response JWT', async () => {
     const config = await discover(testbed(), 'node-openid-client', 'password');
     client.useJwtResponseMode(config);
-    const { parameters } = await codeRequest({ prompt: 'none' });
+    const { parameters } = await codeRequest(REDIRECT_URI, { prompt: 'none' });
     const { url: callbackUrl } = await new UserAgent().follow(client.buildAuthorizationUrl(config, parameters), REDIRECT_URI);
     const { payload } = await jwtVerify(callbackUrl.searchParams.get('response')!, createRemoteJWKSet(new URL(testbed().urls.jwks)), { issuer: testbed().issuer, audience: 'node-openid-client' });
     expect(payload).toMatchObject({ error: 'login_required', state: parameters.state });
@@ -57,7 +42,7 @@ describe('JARM', () => {
 
   it('response_mode=form_post.jwt: an auto-submitting form carrying `response`', async () => {
     const config = await discover(testbed(), 'node-openid-client', 'password');
-    const { parameters } = await codeRequest({ response_mode: 'form_post.jwt' });
+    const { parameters } = await codeRequest(REDIRECT_URI, { response_mode: 'form_post.jwt' });
     const { response } = await new UserAgent().follow(client.buildAuthorizationUrl(config, parameters));
     expect(response!.status).toBe(200);
     const html = await response!.text();

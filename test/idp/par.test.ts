@@ -8,35 +8,16 @@ import { SignJWT } from 'jose';
 import type { FixtureInput, Testbed } from '../../src/index.ts';
 import { UserAgent } from '../support/agent.ts';
 import { demoSigningKey } from '../support/demo-rp.ts';
-import { client, discover } from '../support/openid.ts';
+import { authorizationError, client, codeRequest, discover } from '../support/openid.ts';
 import { defaultFixtureWithKeys, dpopHandle, dpopKey, PROFILE_API } from '../support/resource-servers.ts';
 import { useTestbed } from '../support/testbed.ts';
 
 const REDIRECT_URI = 'http://localhost:3000/callback';
 
-async function codeParameters(extra: Record<string, string> = {}) {
-  const codeVerifier = client.randomPKCECodeVerifier();
-  return {
-    codeVerifier,
-    parameters: {
-      redirect_uri: REDIRECT_URI,
-      scope: 'openid profile',
-      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
-      code_challenge_method: 'S256',
-      state: client.randomState(),
-      login_hint: 'alice',
-      ...extra,
-    },
-  };
-}
+const codeParameters = (extra: Record<string, string> = {}) => codeRequest(REDIRECT_URI, extra);
 
 /** The error an authorization request ends with (error redirect or error page). */
-async function authorizationError(url: URL): Promise<string | null | undefined> {
-  const response = await fetch(url, { redirect: 'manual' });
-  const location = response.headers.get('location');
-  if (location) return new URL(location).searchParams.get('error');
-  return /invalid_[a-z_]+/.exec(await response.text())?.[0];
-}
+const errorOf = async (url: URL) => (await authorizationError(url)).error;
 
 describe('PAR for a client that requires it (par-client: also DPoP-bound)', () => {
   const testbed = useTestbed();
@@ -51,7 +32,7 @@ describe('PAR for a client that requires it (par-client: also DPoP-bound)', () =
     expect(url.searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/);
 
     const { url: callbackUrl } = await new UserAgent().follow(url, REDIRECT_URI);
-    const tokens = await client.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: codeVerifier, expectedState: parameters.state }, { resource: PROFILE_API }, { DPoP });
+    const tokens = await client.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: codeVerifier, expectedState: parameters.state, expectedNonce: parameters.nonce }, { resource: PROFILE_API }, { DPoP });
     expect(tokens.token_type).toBe('dpop');
     const response = await client.fetchProtectedResource(config, tokens.access_token, new URL('userinfo', testbed().urls.profileApi), 'GET', null, undefined, { DPoP });
     expect(response.status).toBe(200);
@@ -60,7 +41,7 @@ describe('PAR for a client that requires it (par-client: also DPoP-bound)', () =
   it('a plain authorization request from it is refused (invalid_request)', async () => {
     const config = await parClient();
     const { parameters } = await codeParameters();
-    expect(await authorizationError(client.buildAuthorizationUrl(config, parameters))).toBe('invalid_request');
+    expect(await errorOf(client.buildAuthorizationUrl(config, parameters))).toBe('invalid_request');
   });
 
   it('its token requests must carry a DPoP proof (dpop_bound_access_tokens)', async () => {
@@ -68,7 +49,7 @@ describe('PAR for a client that requires it (par-client: also DPoP-bound)', () =
     const { parameters, codeVerifier } = await codeParameters();
     const url = await client.buildAuthorizationUrlWithPAR(config, parameters);
     const { url: callbackUrl } = await new UserAgent().follow(url, REDIRECT_URI);
-    await expect(client.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: codeVerifier, expectedState: parameters.state }))
+    await expect(client.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: codeVerifier, expectedState: parameters.state, expectedNonce: parameters.nonce }))
       .rejects.toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/must send a DPoP proof/) });
   });
 
@@ -77,7 +58,7 @@ describe('PAR for a client that requires it (par-client: also DPoP-bound)', () =
     const { parameters } = await codeParameters();
     const url = await client.buildAuthorizationUrlWithPAR(config, parameters);
     await new UserAgent().follow(url, REDIRECT_URI);
-    expect(await authorizationError(url)).toBe('invalid_request_uri');
+    expect(await errorOf(url)).toBe('invalid_request_uri');
   });
 
   it('advertises the endpoint in discovery', async () => {
@@ -105,7 +86,7 @@ describe('an expired PAR request_uri', () => {
   it('lives as long as its request object, then is refused (invalid_request_uri)', async () => {
     const url = await pushShortLived(testbed(), 2);
     await new Promise((resolve) => setTimeout(resolve, 3100));
-    expect(await authorizationError(url)).toBe('invalid_request_uri');
+    expect(await errorOf(url)).toBe('invalid_request_uri');
   });
 });
 
@@ -120,7 +101,7 @@ describe('PAR required for every client (issuer.features.par.required)', () => {
     expect(metadata.require_pushed_authorization_requests).toBe(true);
     const config = await discover(testbed(), 'node-openid-client', 'password');
     const { parameters } = await codeParameters();
-    expect(await authorizationError(client.buildAuthorizationUrl(config, parameters))).toBe('invalid_request');
+    expect(await errorOf(client.buildAuthorizationUrl(config, parameters))).toBe('invalid_request');
     const pushed = await client.buildAuthorizationUrlWithPAR(config, parameters);
     const { url } = await new UserAgent().follow(pushed, REDIRECT_URI);
     expect(url.searchParams.get('code')).toEqual(expect.any(String));

@@ -49,3 +49,35 @@ export async function signIn(config: client.Configuration, parameters: Parameter
 }
 
 export { client };
+
+/** The parameters of a code request with PKCE S256, state, nonce and login_hint (auto-login), and its verifier. */
+export async function codeRequest(redirectUri: string, extra: Record<string, string> = {}) {
+  const codeVerifier = client.randomPKCECodeVerifier();
+  const parameters: Record<string, string> = {
+    redirect_uri: redirectUri,
+    scope: 'openid profile',
+    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: 'S256',
+    state: client.randomState(),
+    nonce: client.randomNonce(),
+    login_hint: 'alice',
+    ...extra,
+  };
+  return { parameters, codeVerifier };
+}
+
+/**
+ * The error an authorization request ends with: from the error redirect (RFC 6749 §4.1.2.1), or,
+ * when the testbed cannot redirect, from its error page or JSON error.
+ */
+export async function authorizationError(url: URL | string): Promise<{ status: number; error?: string | null; description?: string | null }> {
+  const response = await fetch(url, { redirect: 'manual', headers: { accept: 'application/json' } });
+  const location = response.headers.get('location');
+  if (location) {
+    const target = new URL(location);
+    return { status: response.status, error: target.searchParams.get('error'), description: target.searchParams.get('error_description') };
+  }
+  const text = await response.text();
+  const json = text.startsWith('{') ? JSON.parse(text) as { error?: string; error_description?: string } : undefined;
+  return { status: response.status, error: json?.error ?? /invalid_[a-z_]+|request_uri_not_supported/.exec(text)?.[0], description: json?.error_description };
+}
