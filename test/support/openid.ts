@@ -20,16 +20,10 @@ export interface AuthorizationResult {
  * `auto_login`), PKCE S256, state and nonce. Returns the callback URL to hand to openid-client.
  */
 export async function authorize(config: client.Configuration, parameters: { redirect_uri: string } & Record<string, string | readonly string[]>, agent = new UserAgent()): Promise<AuthorizationResult> {
-  const codeVerifier = client.randomPKCECodeVerifier();
-  const state = client.randomState();
-  const nonce = client.randomNonce();
-  const search = new URLSearchParams({
-    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-    login_hint: 'alice',
-  });
+  const { parameters: base, codeVerifier } = await codeRequest(parameters.redirect_uri);
+  const { state, nonce } = base;
+  const search = new URLSearchParams(base);
+  search.delete('scope'); // the caller's, or none
   // Array values become repeated parameters (several `resource` indicators, RFC 8707 §2).
   for (const [name, value] of Object.entries(parameters)) {
     search.delete(name);
