@@ -72,7 +72,8 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
       ...(fapi2 ? { dpop_bound_access_tokens: true, authorization_signed_response_alg: 'ES256', introspection_signed_response_alg: 'ES256' } : {}),
     },
     ...(fapi2 ? { clientAuthMethods: ['private_key_jwt'], enabledJWA: FAPI2_JWA } : {}),
-    jwks: { keys: [...keys.signing, ...keys.encryption] } as Configuration['jwks'],
+    // Encryption keys only serve the encryption feature; oidc-provider refuses to start with keys it has no use for.
+    jwks: { keys: [...keys.signing, ...(features.encryption ? keys.encryption : [])] } as Configuration['jwks'],
     cookies: {
       keys: keys.cookies,
       long: LONG_COOKIE,
