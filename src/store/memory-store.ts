@@ -125,6 +125,14 @@ export class MemoryNamespace implements Store {
     return Object.fromEntries(set);
   }
 
+  async deleteFields(name: string, fields: readonly string[]): Promise<void> {
+    const k = this.#document(name);
+    const set = this.#state.fieldSets.get(k);
+    if (!set) return;
+    for (const field of fields) set.delete(field);
+    if (set.size === 0) this.#state.fieldSets.delete(k);
+  }
+
   async health(): Promise<StoreHealth> {
     return { ok: true, kind: this.kind, entries: this.#state.entries.size };
   }

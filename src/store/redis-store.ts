@@ -312,6 +312,12 @@ export class RedisNamespace implements Store {
     return results[1] as Record<string, string>;
   }
 
+  async deleteFields(name: string, fields: readonly string[]): Promise<void> {
+    if (fields.length === 0) return;
+    // Redis deletes a hash with its last field.
+    await this.#connection.run((client) => client.hdel(this.#document(name), ...fields));
+  }
+
   async health(): Promise<StoreHealth> {
     const { status, target } = this.#connection;
     try {

@@ -31,6 +31,8 @@ export interface Store {
   readFields(name: string): Promise<Record<string, string>>;
   /** Sets fields of a field-set document, leaving the others; returns every field afterwards. */
   writeFields(name: string, fields: Record<string, string>): Promise<Record<string, string>>;
+  /** Removes fields of a field-set document (absent ones are ignored); the document goes with its last field. */
+  deleteFields(name: string, fields: readonly string[]): Promise<void>;
   health(): Promise<StoreHealth>;
   /** Releases the store; a namespace view's `close()` does nothing (the root owns the connection). */
   close(): Promise<void>;

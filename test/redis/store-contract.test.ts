@@ -116,6 +116,18 @@ describe.each(stores)('%s store', (_kind, open) => {
     expect(await store.readFields('user-claims:bob')).toEqual({ name: '"Bob"', email: 'null' });
   });
 
+  it('field sets: deletes remove only the named fields, and the last one removes the set', async () => {
+    await store.writeFields('pending', { a: '1', b: '2', c: '3' });
+    await store.deleteFields('pending', ['a', 'never-written']);
+    expect(await store.readFields('pending')).toEqual({ b: '2', c: '3' });
+    await store.deleteFields('pending', []);
+    await store.deleteFields('absent', ['a']);
+    expect(await store.readFields('absent')).toEqual({});
+    await store.deleteFields('pending', ['b', 'c']);
+    expect(await store.readFields('pending')).toEqual({});
+    expect(await store.writeFields('pending', { d: '4' })).toEqual({ d: '4' });
+  });
+
   it('reports itself healthy', async () => {
     expect(await root.health()).toMatchObject({ ok: true, kind: root.kind });
   });
