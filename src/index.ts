@@ -2,6 +2,8 @@ export { startTestbed } from './testbed.ts';
 export type { Testbed, TestbedOptions, TestbedUrls } from './testbed.ts';
 export { loadFixtureFile, parseFixture, validateFixture, FixtureError, DEFAULT_FIXTURE_PATH } from './fixtures/load.ts';
 export type { ExtraIssuer, Fixture, FixtureInput, FixtureClient, FixtureResource, FixtureUser, IssuerSettings } from './fixtures/schema.ts';
+export type { CibaApproval, CibaController, CibaDecision, PendingCibaRequest } from './provider/ciba.ts';
+export { CibaRequestNotFoundError } from './provider/ciba.ts';
 export type { Issuer, IssuerUrls } from './provider/create-issuer.ts';
 export type { LogLevel } from './log.ts';
 export type { MockApiOptions, MockApisOptions } from './resource-servers/start-apis.ts';

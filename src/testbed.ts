@@ -49,6 +49,11 @@ export interface TestbedOptions {
    * With `port: 0` for the IdP they default to port 0 too.
    */
   apis?: MockApisOptions | false;
+  /**
+   * The control endpoints (`<issuer>/_testbed/…`, e.g. CIBA approval) answer clients on this machine;
+   * others must send `Authorization: Bearer <controlToken>`, and without one are refused.
+   */
+  controlToken?: string;
 }
 
 /** Where a client finds the testbed: the main issuer's endpoints, its health check, and the mock APIs. */
@@ -104,6 +109,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       const users = served.fixture.users === fixture.users ? mainUsers : new UserDirectory(served.fixture.users, store);
       issuers[served.path] = createIssuer({
         issuer: url, mountPath: new URL(url).pathname.replace(/\/$/, ''), fixture: served.fixture, keys, store, users, logger,
+        controlToken: options.controlToken,
       });
     }
     const main = issuers[''];

@@ -147,6 +147,13 @@ describe('readEnvironment: env → start options', () => {
     }
   });
 
+  it('reads the control token, and refuses a short one without showing it', () => {
+    expect(readEnvironment({ OIDC_TESTBED_CONTROL_TOKEN: 'f3a9c1d2e4b5a6978877665544332211' }, none).controlToken).toBe('f3a9c1d2e4b5a6978877665544332211');
+    const error = failure({ OIDC_TESTBED_CONTROL_TOKEN: 'hunter2' });
+    expect(error.message).toMatch(/^OIDC_TESTBED_CONTROL_TOKEN must be at least 16 characters/);
+    expect(error.message).not.toContain('hunter2');
+  });
+
   it('refuses an unknown OIDC_TESTBED_ variable (a typo would otherwise be ignored)', () => {
     const error = failure({ OIDC_TESTBED_ISSUR: 'http://localhost:9400' });
     expect(error).toBeInstanceOf(EnvironmentError);

@@ -29,6 +29,8 @@ export interface EnvironmentSettings {
   logLevel?: LogLevel;
   autoLogin?: boolean;
   keysFile?: string;
+  /** OIDC_TESTBED_CONTROL_TOKEN: the control endpoints' bearer token for clients not on this machine. */
+  controlToken?: string;
 }
 
 /** A variable that cannot be used; the message is one line and names the variable. */
@@ -46,6 +48,10 @@ export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info'
 
 const PREFIX = 'OIDC_TESTBED_';
 
+/** A control token: long enough not to be guessed, and sendable as an RFC 6750 Bearer token. */
+export const CONTROL_TOKEN = /^[A-Za-z0-9._~+/-]{16,}=*$/;
+export const CONTROL_TOKEN_RULE = 'must be at least 16 characters of letters, digits and - . _ ~ + / (e.g. `openssl rand -hex 24`)';
+
 /** Every OIDC_TESTBED_* variable the CLI reads; any other one with the prefix is a typo. */
 export const ENVIRONMENT_VARIABLES = [
   'OIDC_TESTBED_FIXTURE',
@@ -58,6 +64,7 @@ export const ENVIRONMENT_VARIABLES = [
   'OIDC_TESTBED_LOG_LEVEL',
   'OIDC_TESTBED_AUTO_LOGIN',
   'OIDC_TESTBED_KEYS_FILE',
+  'OIDC_TESTBED_CONTROL_TOKEN',
   'REDIS_URL',
 ] as const;
 
@@ -108,6 +115,7 @@ export function readEnvironment(env: Readonly<Record<string, string | undefined>
   settings.logLevel = optional(value('OIDC_TESTBED_LOG_LEVEL'), (text) => logLevel('OIDC_TESTBED_LOG_LEVEL', text));
   settings.autoLogin = optional(value('OIDC_TESTBED_AUTO_LOGIN'), (text) => boolean('OIDC_TESTBED_AUTO_LOGIN', text));
   settings.keysFile = value('OIDC_TESTBED_KEYS_FILE');
+  settings.controlToken = optional(value('OIDC_TESTBED_CONTROL_TOKEN'), (text) => controlToken('OIDC_TESTBED_CONTROL_TOKEN', text));
   return Object.fromEntries(Object.entries(settings).filter(([, setting]) => setting !== undefined)) as EnvironmentSettings;
 }
 
@@ -160,6 +168,12 @@ function logLevel(name: Variable, text: string): LogLevel {
   const level = text.toLowerCase() as LogLevel;
   if (!LOG_LEVELS.includes(level)) throw new EnvironmentError(name, `must be one of ${LOG_LEVELS.join(', ')}, got ${shown(text)}`);
   return level;
+}
+
+/** Never shown in messages: it is a credential. */
+function controlToken(name: Variable, text: string): string {
+  if (!CONTROL_TOKEN.test(text)) throw new EnvironmentError(name, CONTROL_TOKEN_RULE);
+  return text;
 }
 
 function boolean(name: Variable, text: string): boolean {

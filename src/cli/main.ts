@@ -5,7 +5,7 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FixtureError, loadFixtureFile } from '../fixtures/load.ts';
-import { EnvironmentError, readEnvironment } from './environment.ts';
+import { CONTROL_TOKEN, CONTROL_TOKEN_RULE, EnvironmentError, readEnvironment } from './environment.ts';
 import { defaultKeysFile } from '../provider/keys.ts';
 import { StoreStartupError, StoreUnavailableError } from '../store/store-unavailable.ts';
 import { startTestbed, type Testbed } from '../testbed.ts';
@@ -16,6 +16,7 @@ const USAGE = `Usage:
                      [--keys FILE | --ephemeral-keys] [--log-level info] [--no-auto-login]
                      [--profile-api-port 9401] [--directory-api-port 9402] [--no-apis]
                      [--redis URL] [--redis-prefix oidc-testbed:] [--wait-for-redis]
+                     [--control-token TOKEN]
   oidc-testbed check FILE
   oidc-testbed --help`;
 
@@ -72,6 +73,7 @@ async function start(args: string[]): Promise<number> {
         redis: { type: 'string' },
         'redis-prefix': { type: 'string' },
         'wait-for-redis': { type: 'boolean' },
+        'control-token': { type: 'string' },
       },
     }));
   } catch (error) {
@@ -97,6 +99,9 @@ async function start(args: string[]): Promise<number> {
   const logLevel = (values['log-level'] ?? env.logLevel ?? 'info') as LogLevel;
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw new UsageError(`--log-level must be one of fatal, error, warn, info, debug, trace, silent`);
 
+  const controlToken = values['control-token'] ?? env.controlToken;
+  if (values['control-token'] !== undefined && !CONTROL_TOKEN.test(values['control-token'])) throw new UsageError(`--control-token ${CONTROL_TOKEN_RULE}`);
+
   let testbed: Testbed;
   try {
     testbed = await startTestbed({
@@ -109,6 +114,7 @@ async function start(args: string[]): Promise<number> {
       logLevel,
       apis,
       redis,
+      controlToken,
     });
   } catch (error) {
     if (error instanceof StoreStartupError || error instanceof StoreUnavailableError) throw new StartupError(error instanceof StoreUnavailableError ? error.error_detail ?? error.message : error.message);
@@ -148,6 +154,7 @@ function printBanner(testbed: Testbed): void {
     ...Object.entries(testbed.issuers).filter(([path]) => path).map(([, issuer]) => (
       `  issuer     ${issuer.issuer} (${issuer.fixture.issuer.profile === 'none' ? 'no profile' : `${issuer.fixture.issuer.profile} profile`}; clients ${issuer.fixture.clients.map((client) => client.client_id).join(', ')})`
     )),
+    ...(fixture.issuer.features.ciba.enabled ? [`  CIBA       ${urls.issuer}/_testbed/ciba (pending requests to approve or deny)`] : []),
     ...(urls.profileApi ? [`  profile API    ${urls.profileApi} (userinfo, me)`] : []),
     ...(urls.directoryApi ? [`  directory API  ${urls.directoryApi} (info/login, managed/user)`] : []),
   ];

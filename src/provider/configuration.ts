@@ -8,6 +8,7 @@ import type { Fixture } from '../fixtures/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { UserDirectory } from '../store/user-directory.ts';
 import { accountFinder, scopeClaims } from './accounts.ts';
+import { cibaFeature } from './ciba.ts';
 import type { ClientRegistry } from './clients.ts';
 import { derivedSecret, type IssuerKeys } from './keys.ts';
 import { fetchAllowingLocalTargets } from './local-relaxations.ts';
@@ -194,7 +195,7 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
       },
       registrationManagement: { enabled: features.registration.enabled && features.registration.management },
       fapi: { enabled: fapi2, profile: '2.0' },
-      ciba: { enabled: features.ciba.enabled, deliveryModes: features.ciba.delivery_modes },
+      ciba: cibaFeature(features.ciba, { users, store }),
     } as Configuration['features'], // the types want literal `enabled: true | false` per feature
   };
 }

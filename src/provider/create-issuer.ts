@@ -8,6 +8,8 @@ import type { Fixture } from '../fixtures/schema.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
 import type { UserDirectory } from '../store/user-directory.ts';
+import { controlRoutes } from '../control/routes.ts';
+import { advertiseNoCibaUserCode, cibaController, type CibaController } from './ciba.ts';
 import { buildClientRegistry, type ClientRegistry } from './clients.ts';
 import { providerConfiguration, ROUTES } from './configuration.ts';
 import { pinFrontChannelToIssuer } from './front-channel.ts';
@@ -30,6 +32,8 @@ export interface IssuerOptions {
   store: Store;
   users: UserDirectory;
   logger: Logger;
+  /** Bearer token of the control endpoints for clients not on this machine (src/control/access.ts). */
+  controlToken?: string;
 }
 
 /** The endpoints of one issuer. */
@@ -60,6 +64,8 @@ export interface Issuer {
   readonly clients: ClientRegistry;
   readonly resources: ResourceCatalog;
   readonly store: Store;
+  /** Decides pending CIBA requests (empty when the issuer has CIBA off). */
+  readonly ciba: CibaController;
 }
 
 export function createIssuer(options: IssuerOptions): Issuer {
@@ -84,9 +90,13 @@ export function createIssuer(options: IssuerOptions): Issuer {
   if (fixture.issuer.features.dpop.enabled) provider.use(correctDpopTokenErrors(provider));
   provider.use(pinFrontChannelToIssuer(issuer));
   provider.use(interactionRoutes({ provider, users, resources, policyOf: clients.policyOf, mountPath }).routes());
+  const cibaOn = fixture.issuer.features.ciba.enabled;
+  const ciba = cibaController(provider, { store, logger: logger.child({ issuer }) });
+  if (cibaOn) provider.use(advertiseNoCibaUserCode());
+  provider.use(controlRoutes({ issuer, mountPath, controlToken: options.controlToken, ciba: cibaOn ? ciba : undefined }).routes());
   logProviderEvents(provider, logger.child({ issuer }));
 
-  return { issuer, urls: urlsOf(issuer), mountPath, provider, fixture, clients, resources, store };
+  return { issuer, urls: urlsOf(issuer), mountPath, provider, fixture, clients, resources, store, ciba };
 }
 
 function urlsOf(issuer: string): IssuerUrls {

@@ -12,6 +12,7 @@ import type { Context } from 'koa';
 import type { InteractionResults, Provider } from 'oidc-provider';
 import type { UserDirectory } from '../store/user-directory.ts';
 import type { ClientPolicy } from './clients.ts';
+import { saveGrant } from './consent-grant.ts';
 import type { ResourceCatalog } from './resources.ts';
 import { consentPage, loginPage } from './pages.ts';
 
@@ -136,18 +137,15 @@ interface PromptDetails {
   missingResourceScopes?: Record<string, string[]>;
 }
 
-/** Consent: a Grant holding everything the prompt says is missing (oidc-provider 7+ model). */
+/** Consent: a Grant holding everything the prompt says is missing. */
 async function grantConsent(provider: Provider, interaction: Interaction): Promise<string> {
   const { grantId, session, params } = interaction;
   const details = interaction.prompt.details as PromptDetails;
-  const grant = (grantId ? await provider.Grant.find(grantId) : undefined)
-    ?? new provider.Grant({ accountId: session?.accountId, clientId: String(params.client_id) });
-  if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '));
-  if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
-  for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) {
-    grant.addResourceScope(indicator, scopes.join(' '));
-  }
-  return grant.save();
+  return saveGrant(provider, { accountId: session?.accountId, clientId: String(params.client_id), grantId }, {
+    oidcScopes: details.missingOIDCScope ?? [],
+    oidcClaims: details.missingOIDCClaims ?? [],
+    resourceScopes: details.missingResourceScopes ?? {},
+  });
 }
 
 function describeConsent(interaction: Interaction, catalog: ResourceCatalog) {
