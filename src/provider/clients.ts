@@ -51,6 +51,9 @@ export function buildClientRegistry(fixture: Fixture): ClientRegistry {
       redirect_uris: [],
     });
   }
+  // Clients the fixture does not name: dynamically registered ones (RFC 7591), whose metadata
+  // cannot carry the testbed fields. PKCE always, consent asked unless auto-login implies it, every
+  // fixture resource, the issuer's lifetimes.
   const fallback: ClientPolicy = { firstParty: false, autoLogin: fixture.issuer.auto_login, pkceRequired: true };
   return { metadata, policyOf: (clientId) => policies.get(clientId) ?? fallback, sourceOf: (clientId) => sources.get(clientId) ?? ['clients'] };
 }

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { compactDecrypt, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWK } from 'jose';
-import type { Testbed } from '../../src/index.ts';
+import { FixtureError, validateFixture, type Testbed } from '../../src/index.ts';
 import { demoDecryptionKey, demoSigningKey } from '../support/demo-rp.ts';
 import { basicAuthorization } from '../support/http.ts';
 import { client, discover, signIn } from '../support/openid.ts';
@@ -199,6 +199,23 @@ describe('JWT responses off (jwt_introspection, jwt_userinfo and encryption: fal
     expect(metadata.id_token_signing_alg_values_supported).toEqual(expect.arrayContaining(['RS256']));
     const { keys } = await (await fetch(testbed().urls.jwks)).json() as { keys: JWK[] };
     expect(keys.filter((key) => key.use !== 'sig')).toEqual([]);
+  });
+
+  it('refuses a fixture client whose metadata needs a feature that is off, instead of ignoring the field', () => {
+    const fixture = {
+      issuer: { features: { jwt_userinfo: false, encryption: false } },
+      clients: [{ client_id: 'c', client_secret: 's', userinfo_signed_response_alg: 'ES256', id_token_encrypted_response_alg: 'RSA-OAEP-256', introspection_signed_response_alg: 'ES256' }],
+    };
+    let message = '';
+    try {
+      validateFixture(fixture);
+    } catch (error) {
+      expect(error).toBeInstanceOf(FixtureError);
+      message = (error as Error).message;
+    }
+    expect(message).toContain('clients[0].userinfo_signed_response_alg: needs issuer.features.jwt_userinfo on');
+    expect(message).toContain('clients[0].id_token_encrypted_response_alg: needs issuer.features.encryption on');
+    expect(message).not.toContain('introspection_signed_response_alg');
   });
 
   it('answers introspection with JSON even when a JWT is asked for', async () => {
