@@ -5,7 +5,7 @@
  * fixture resource, auto-login as the issuer says.
  */
 import { describe, expect, it } from '@jest/globals';
-import { decodeJwt } from 'jose';
+import { decodeJwt, exportJWK, generateKeyPair } from 'jose';
 import { UserAgent } from '../support/agent.ts';
 import { ALICE, walkInteractions } from '../support/interactions.ts';
 import { client, signIn } from '../support/openid.ts';
@@ -42,6 +42,20 @@ describe('open registration (the default fixture)', () => {
     expect(tokens.claims()).toMatchObject({ iss: testbed().issuer, aud: clientId, sub: 'alice' });
     expect(tokens.refresh_token).toEqual(expect.any(String));
     expect(await client.fetchUserInfo(config, tokens.access_token, 'alice')).toMatchObject({ sub: 'alice', name: 'Alice Example' });
+  });
+
+  it('registers a private_key_jwt client with its public keys (jwks), which then authenticates with a signed assertion', async () => {
+    const { privateKey: key, publicKey } = await generateKeyPair('ES256');
+    const kid = 'registered-rp';
+    const config = await client.dynamicClientRegistration(new URL(testbed().issuer), {
+      ...CODE_CLIENT_METADATA,
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'ES256',
+      jwks: { keys: [{ ...await exportJWK(publicKey), kid, alg: 'ES256', use: 'sig' }] },
+    }, client.PrivateKeyJwt({ key, kid }), { execute: [client.allowInsecureRequests] });
+    expect(config.clientMetadata()).not.toHaveProperty('client_secret');
+    const { tokens } = await signIn(config, { redirect_uri: REGISTERED_REDIRECT_URI, scope: 'openid' });
+    expect(tokens.claims()).toMatchObject({ aud: registration(config).clientId, sub: 'alice' });
   });
 
   it('gives a registered client tokens for the fixture resources: the profile API accepts its access token', async () => {
