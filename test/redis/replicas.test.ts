@@ -109,6 +109,24 @@ const SECRET: [string, string] = ['node-openid-client', 'password'];
     expect(refresh.body.error).toBe('invalid_grant');
   });
 
+  it('a CIBA request made on 1 is listed and approved through the control endpoints of 2, and redeemed on 1', async () => {
+    on(one);
+    const config = await discoverAt(issuer, 'ciba-client', 'ciba-client-secret');
+    const started = await client.initiateBackchannelAuthentication(config, { scope: 'openid', login_hint: 'bob', binding_message: 'replicas' });
+
+    on(two);
+    const control = (path: string, method = 'GET') => fetch(`${issuer}/_testbed/ciba${path}`, { method, headers: { accept: 'application/json' } });
+    const listed = await (await control('')).json() as { pending: Array<{ auth_req_id: string; binding_message?: string }> };
+    expect(listed.pending.find((request) => request.auth_req_id === started.auth_req_id)?.binding_message).toBe('replicas');
+    expect(await (await control(`/${started.auth_req_id}/approve`, 'POST')).json()).toEqual({ status: 'approved' });
+
+    on(one);
+    const after = await (await control('')).json() as { pending: Array<{ auth_req_id: string }> };
+    expect(after.pending.map((request) => request.auth_req_id)).not.toContain(started.auth_req_id);
+    const tokens = await client.pollBackchannelAuthenticationGrant(config, { ...started, interval: 0 });
+    expect(tokens.claims()).toMatchObject({ iss: issuer, sub: 'bob', aud: 'ciba-client' });
+  });
+
   it('a claim changed through the profile API of 1 is seen by userinfo on 2', async () => {
     on(one);
     const config = await discoverAt(issuer, 'node-openid-client', 'password');
