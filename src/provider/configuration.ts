@@ -90,6 +90,9 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
     scopes: ['openid', 'offline_access'],
     findAccount: accountFinder(users),
     conformIdTokenClaims: true,
+    // Claims the testbed's own grants put on a token before saving it (token exchange's `act`,
+    // RFC 8693 §4.1): into the JWT, or the stored record that introspection answers from.
+    extraTokenClaims: (_ctx, token) => token.extra,
     routes: ROUTES,
     pkce: { required: (_ctx, client) => policyOf(client.clientId).pkceRequired },
     responseTypes: fapi2 ? ['code'] : features.implicit_id_token ? ['code', 'id_token', 'none'] : ['code', 'none'],

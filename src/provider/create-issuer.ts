@@ -13,6 +13,8 @@ import { advertiseNoCibaUserCode, cibaController, type CibaController } from './
 import { buildClientRegistry, type ClientRegistry } from './clients.ts';
 import { providerConfiguration, ROUTES } from './configuration.ts';
 import { pinFrontChannelToIssuer } from './front-channel.ts';
+import { registerTestbedGrants } from './grants/index.ts';
+import { answerUnauthorizedClient } from './grants/unauthorized-client.ts';
 import { interactionRoutes } from './interactions.ts';
 import { recordIssuedJwtAccessTokens, resolveJwtTokenParameter } from './jwt-access-tokens.ts';
 import type { IssuerKeys } from './keys.ts';
@@ -74,6 +76,7 @@ export function createIssuer(options: IssuerOptions): Issuer {
   const resources = new ResourceCatalog(fixture.resources, fixture.issuer, clients.policyOf);
   const provider = new Provider(issuer, providerConfiguration({ fixture, keys, store, users, clients, resources, mountPath }));
   provider.proxy = true;
+  registerTestbedGrants(provider, { fixture, keys, users, resources });
 
   relaxClientRulesForLocalRps(provider, {
     implicitHttpRedirects: fixture.issuer.features.implicit_id_token,
@@ -87,6 +90,7 @@ export function createIssuer(options: IssuerOptions): Issuer {
     provider.use(resolveRequestUriByReference({ provider, authorizationPath: ROUTES.authorization, fetch: (url, init) => globalThis.fetch(url, init) }));
   }
   provider.use(recordIssuedJwtAccessTokens(ROUTES.token));
+  provider.use(answerUnauthorizedClient(ROUTES.token));
   if (fixture.issuer.features.dpop.enabled) provider.use(correctDpopTokenErrors(provider));
   provider.use(pinFrontChannelToIssuer(issuer));
   provider.use(interactionRoutes({ provider, users, resources, policyOf: clients.policyOf, mountPath }).routes());

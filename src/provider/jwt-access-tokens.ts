@@ -16,7 +16,7 @@ import type { Middleware } from 'koa';
 import type { AdapterPayload, KoaContextWithOIDC, Provider } from 'oidc-provider';
 import { readFormParameters, replaceFormParameters } from '../server/form-body.ts';
 
-type StructuredToken = InstanceType<Provider['AccessToken']> | InstanceType<Provider['ClientCredentials']>;
+export type StructuredToken = InstanceType<Provider['AccessToken']> | InstanceType<Provider['ClientCredentials']>;
 
 /** The key under which a JWT access token's record is stored. */
 export function jwtAccessTokenHandle(jwt: string): string {
@@ -33,12 +33,17 @@ export function looksLikeJwt(value: unknown): value is string {
  * JWT's is `jwtAccessTokenHandle(jwt)`. Signature and claims are the caller's job.
  */
 export async function isAccessTokenRecordLive(provider: Provider, id: string): Promise<boolean> {
+  return (await findLiveAccessTokenRecord(provider, id)) !== undefined;
+}
+
+/** The live access-token record stored under `id` (see `isAccessTokenRecordLive`), else undefined. */
+export async function findLiveAccessTokenRecord(provider: Provider, id: string): Promise<StructuredToken | undefined> {
   const token = (await provider.AccessToken.find(id)) ?? (await provider.ClientCredentials.find(id));
-  if (!token?.isValid) return false;
+  if (!token?.isValid) return undefined;
   const grantId = 'grantId' in token ? token.grantId : undefined;
-  if (!grantId) return true;
+  if (!grantId) return token;
   const grant = await provider.Grant.find(grantId);
-  return grant !== undefined && grant.clientId === token.clientId;
+  return grant !== undefined && grant.clientId === token.clientId ? token : undefined;
 }
 
 export function isJwtAccessTokenLive(provider: Provider, jwt: string): Promise<boolean> {

@@ -29,6 +29,11 @@ export class ResourceCatalog {
     return this.#byIndicator.get(indicator);
   }
 
+  /** The resource whose access tokens carry `aud` = `audience` (its `audience`, else its indicator). */
+  findByAudience(audience: string): FixtureResource | undefined {
+    return this.all.find((resource) => (resource.audience ?? resource.indicator) === audience);
+  }
+
   allowedFor(clientId: string): FixtureResource[] {
     const allowed = this.#policyOf(clientId).allowedResources;
     return this.all.filter((resource) => !allowed || allowed.has(resource.indicator));
@@ -81,20 +86,23 @@ export class ResourceCatalog {
         const granted = ([] as string[]).concat(model.resource ?? []);
         return soleOwner(ctx, granted) !== undefined;
       },
-      getResourceServerInfo: async (_ctx: KoaContextWithOIDC, indicator: string, client: Client): Promise<ResourceServer> => {
-        const resource = this.find(indicator);
-        if (!resource || !this.allowedFor(client.clientId).includes(resource)) {
-          throw new errors.InvalidTarget(resource ? `client is not allowed to request resource ${indicator}` : `unknown resource ${indicator}`);
-        }
-        const policy = this.#policyOf(client.clientId);
-        return {
-          scope: resource.scopes.join(' '),
-          audience: resource.audience ?? resource.indicator,
-          accessTokenFormat: resource.token_format,
-          accessTokenTTL: policy.accessTokenTTL ?? resource.access_token_ttl ?? this.#settings.ttl.access_token,
-          ...(resource.token_format === 'jwt' ? { jwt: { sign: { alg: resource.signing_alg ?? this.#settings.access_token_alg } } } : {}),
-        };
-      },
+      getResourceServerInfo: async (_ctx: KoaContextWithOIDC, indicator: string, client: Client): Promise<ResourceServer> => this.serverInfo(indicator, client.clientId),
+    };
+  }
+
+  /** What oidc-provider needs to issue a token for `indicator` to `clientId`; `invalid_target` when it may not. */
+  serverInfo(indicator: string, clientId: string): ResourceServer {
+    const resource = this.find(indicator);
+    if (!resource || !this.allowedFor(clientId).includes(resource)) {
+      throw new errors.InvalidTarget(resource ? `client is not allowed to request resource ${indicator}` : `unknown resource ${indicator}`);
+    }
+    const policy = this.#policyOf(clientId);
+    return {
+      scope: resource.scopes.join(' '),
+      audience: resource.audience ?? resource.indicator,
+      accessTokenFormat: resource.token_format,
+      accessTokenTTL: policy.accessTokenTTL ?? resource.access_token_ttl ?? this.#settings.ttl.access_token,
+      ...(resource.token_format === 'jwt' ? { jwt: { sign: { alg: resource.signing_alg ?? this.#settings.access_token_alg } } } : {}),
     };
   }
 }

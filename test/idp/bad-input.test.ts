@@ -135,10 +135,16 @@ describe('bad input: every mistake gets its status and error code, never a 500',
       expect(body.error).toBe('invalid_target');
     });
 
-    it.each(['password', 'urn:example:no-such-grant'])('an unsupported grant type (%s): unsupported_grant_type', async (grantType) => {
+    it.each(['urn:example:no-such-grant', 'urn:ietf:params:oauth:grant-type:saml2-bearer'])('an unsupported grant type (%s): unsupported_grant_type', async (grantType) => {
       const { status, body } = await tokenRequest({ grant_type: grantType, username: 'alice', password: 'alice-password' });
       expect(status).toBe(400);
       expect(body.error).toBe('unsupported_grant_type');
+    });
+
+    it('a grant type the client is not registered for: unauthorized_client (RFC 6749 §5.2)', async () => {
+      const { status, body } = await tokenRequest({ grant_type: 'password', username: 'alice', password: 'alice-password' });
+      expect(status).toBe(400);
+      expect(body.error).toBe('unauthorized_client');
     });
 
     it('no grant_type: invalid_request', async () => {

@@ -21,8 +21,8 @@ describe('discovery with the default fixture', () => {
   it('advertises exactly the enabled grant types and the endpoints that serve them', async () => {
     const { body } = await getJson(testbed().urls.discovery);
     expect([...(body.grant_types_supported as string[])].sort()).toEqual([
-      'authorization_code', 'client_credentials', 'implicit', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code',
-      'urn:openid:params:grant-type:ciba',
+      'authorization_code', 'client_credentials', 'implicit', 'password', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code',
+      'urn:ietf:params:oauth:grant-type:token-exchange', 'urn:openid:params:grant-type:ciba',
     ]);
     expect(body).toMatchObject({
       authorization_endpoint: testbed().urls.authorization,

@@ -1,0 +1,31 @@
+/**
+ * The grants the testbed adds to oidc-provider, each registered only when its feature is on, so
+ * that discovery's `grant_types_supported` lists exactly what the token endpoint serves.
+ */
+import type { Provider } from 'oidc-provider';
+import type { Fixture } from '../../fixtures/schema.ts';
+import type { UserDirectory } from '../../store/user-directory.ts';
+import { scopeClaims } from '../accounts.ts';
+import type { IssuerKeys } from '../keys.ts';
+import type { ResourceCatalog } from '../resources.ts';
+import { registerPasswordGrant } from './password.ts';
+import { PresentedTokens } from './presented-tokens.ts';
+import { registerTokenExchange } from './token-exchange.ts';
+
+export interface TestbedGrantInputs {
+  fixture: Fixture;
+  keys: IssuerKeys;
+  users: UserDirectory;
+  resources: ResourceCatalog;
+}
+
+export function registerTestbedGrants(provider: Provider, { fixture, keys, users, resources }: TestbedGrantInputs): void {
+  const { features } = fixture.issuer;
+  // As configuration.ts declares them: `scopes` plus the scopes of `claims`.
+  const oidcScopes = new Set(['openid', 'offline_access', ...Object.keys(scopeClaims(fixture.claims))]);
+  if (features.token_exchange) {
+    const presentedTokens = new PresentedTokens({ provider, signingKeys: keys.signing, users });
+    registerTokenExchange(provider, { resources, presentedTokens, oidcScopes });
+  }
+  if (features.password_grant) registerPasswordGrant(provider, { resources, users, oidcScopes });
+}

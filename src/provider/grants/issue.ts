@@ -1,0 +1,103 @@
+/**
+ * What the testbed's own grants (token exchange, password) share: a Grant for the requesting client
+ * (introspection, userinfo and the liveness checks require the token's grant to belong to its
+ * client), tokens issued through oidc-provider's models, and the one request rule oidc-provider's
+ * custom grants cannot follow.
+ */
+import { errors, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
+import { saveGrant } from '../consent-grant.ts';
+
+/** A resource server to issue for: its indicator and what `ResourceCatalog.serverInfo` says about it. */
+export interface Target {
+  indicator: string;
+  info: ResourceServer;
+}
+
+export interface AccessTokenRequest {
+  accountId: string;
+  gty: string;
+  /** Without a target: an opaque token without audience (a userinfo token when `openid` is in scope). */
+  target?: Target;
+  scopes: readonly string[];
+  /** Claims beside the standard ones (`act`); see `extraTokenClaims` in configuration.ts. */
+  extra?: Record<string, unknown>;
+}
+
+/** Saves a Grant of `oidcScopes` and, for a target, `targetScopes` there, and returns its id. */
+export function grantFor(ctx: KoaContextWithOIDC, accountId: string, oidcScopes: readonly string[], target?: Target, targetScopes: readonly string[] = []): Promise<string> {
+  return saveGrant(ctx.oidc.provider, { accountId, clientId: ctx.oidc.client!.clientId }, {
+    oidcScopes,
+    oidcClaims: [],
+    resourceScopes: target ? { [target.indicator]: targetScopes } : {},
+  });
+}
+
+/** Issues an access token (JWT or opaque, per its resource server) and returns it and its value. */
+export async function issueAccessToken(ctx: KoaContextWithOIDC, grantId: string, request: AccessTokenRequest) {
+  const { provider, client } = ctx.oidc;
+  const token = new provider.AccessToken({
+    accountId: request.accountId,
+    client: client!,
+    grantId,
+    gty: request.gty,
+    scope: request.scopes.join(' '),
+    ...(request.extra ? { extra: request.extra } : {}),
+  });
+  if (request.target) token.resourceServer = new provider.ResourceServer(request.target.indicator, request.target.info);
+  // Seen by extraTokenClaims and by recordIssuedJwtAccessTokens (which stores JWT records).
+  ctx.oidc.entity('AccessToken', token);
+  return { token, value: await token.save() };
+}
+
+export async function issueRefreshToken(ctx: KoaContextWithOIDC, grantId: string, request: Pick<AccessTokenRequest, 'accountId' | 'gty' | 'target' | 'scopes'>) {
+  const { provider, client } = ctx.oidc;
+  const token = new provider.RefreshToken({
+    accountId: request.accountId,
+    client: client!,
+    grantId,
+    gty: request.gty,
+    scope: request.scopes.join(' '),
+    resource: request.target?.indicator,
+    authTime: Math.floor(Date.now() / 1000),
+    expiresWithSession: false,
+    rotations: 0,
+  });
+  ctx.oidc.entity('RefreshToken', token);
+  return { token, value: await token.save() };
+}
+
+/**
+ * An ID token for `accountId`, as oidc-provider issues one at the token endpoint: with
+ * `conformIdTokenClaims`, scope claims go to userinfo unless the access token is for a resource
+ * server (and so cannot be used at userinfo).
+ */
+export async function issueIdToken(ctx: KoaContextWithOIDC, claims: { sub: string } & Record<string, unknown>, oidcScopes: readonly string[], accessTokenAudience: unknown): Promise<string> {
+  const scope = accessTokenAudience ? oidcScopes.join(' ') : 'openid';
+  const idToken = new ctx.oidc.provider.IdToken(claims, { ctx });
+  // The claims released are filtered by scope (and by these two, as oidc-provider's own grants set them).
+  Object.assign(idToken, { scope, mask: {}, rejected: [] });
+  // The user authenticated with this very request.
+  idToken.set('auth_time', Math.floor(Date.now() / 1000));
+  return idToken.issue({ use: 'idtoken' });
+}
+
+/**
+ * oidc-provider validates DPoP proofs and binds tokens (`cnf.jkt`) only inside its built-in grants;
+ * a custom grant has no access to that. Rather than hand out an unbound token to a client that
+ * asked for a bound one, refuse.
+ */
+export function refuseDpop(ctx: KoaContextWithOIDC, grant: string): void {
+  if (ctx.get('DPoP') || ctx.oidc.client?.dpopBoundAccessTokens) {
+    throw new errors.InvalidRequest(`the ${grant} grant issues Bearer tokens only: DPoP-bound tokens are not supported for it`);
+  }
+}
+
+/** Space-delimited `scope` as a list without duplicates. */
+export function scopeList(scope: unknown): string[] {
+  return [...new Set(String(scope ?? '').split(' ').filter(Boolean))];
+}
+
+export function requireParameters(ctx: KoaContextWithOIDC, ...names: string[]): void {
+  const missing = names.filter((name) => typeof ctx.oidc.params?.[name] !== 'string' || ctx.oidc.params[name] === '');
+  if (missing.length > 0) throw new errors.InvalidRequest(`missing required parameter${missing.length > 1 ? 's' : ''} '${missing.join("', '")}'`);
+}
