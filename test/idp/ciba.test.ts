@@ -52,7 +52,10 @@ describe('CIBA with the default fixture (poll and ping)', () => {
 
   const testbed = useTestbed(() => {
     const fixture = parse(readFileSync(DEFAULT_FIXTURE_PATH, 'utf8')) as FixtureInput & { clients: Array<Record<string, unknown>> };
-    fixture.clients.find((rp) => rp.client_id === 'ciba-ping-client')!.backchannel_client_notification_endpoint = notifyUrl;
+    const ping = fixture.clients.find((rp) => rp.client_id === 'ciba-ping-client')!;
+    ping.backchannel_client_notification_endpoint = notifyUrl;
+    // A ping client whose endpoint is down (nothing listens on port 1).
+    fixture.clients.push({ ...ping, client_id: 'ciba-ping-down', client_secret: 'ciba-ping-down-secret', backchannel_client_notification_endpoint: 'http://127.0.0.1:1/ciba/notify' });
     return { fixture };
   });
 
@@ -175,6 +178,15 @@ describe('CIBA with the default fixture (poll and ping)', () => {
     expect((await notification(before + 1)).body).toEqual({ auth_req_id: started.auth_req_id });
     const answer = await pollOnce(started.auth_req_id, 'ciba-ping-client', 'ciba-ping-client-secret');
     expect(answer.body).toEqual({ error: 'access_denied', error_description: 'not now' });
+  });
+
+  it('ping: when the client endpoint is down, the approval stands (notified: false) and the client can still redeem it', async () => {
+    const config = await discover(testbed(), 'ciba-ping-down', 'ciba-ping-down-secret');
+    const started = await client.initiateBackchannelAuthentication(config, { scope: 'openid', login_hint: 'alice', client_notification_token: `ping-${client.randomState()}` });
+    const approved = await readJson(await control(`/ciba/${started.auth_req_id}/approve`, { method: 'POST' }));
+    expect(approved).toMatchObject({ status: 200, body: { status: 'approved', notified: false } });
+    const tokens = await client.pollBackchannelAuthenticationGrant(config, { ...started, interval: 0 });
+    expect(tokens.claims()?.sub).toBe('alice');
   });
 
   it('answers unknown_user_id (CIBA §13) for a login_hint that names no fixture user', async () => {
