@@ -1,0 +1,52 @@
+/**
+ * Bench fixtures, derived at run time from fixtures/default.yaml so they follow it:
+ * - main:        the default fixture plus one resource whose JWT access tokens are RS256 (for the
+ *                "JWT with RS256" figure); nothing else changes;
+ * - opaqueApis:  both mock APIs' resources issue opaque tokens (the APIs introspect them);
+ * - shortTtl:    access tokens live 10 s, so the growth figure can watch expired entries go.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { DEFAULT_FIXTURE_PATH } from '../../src/fixtures/load.ts';
+
+export const RS256_RESOURCE = 'http://localhost:9499/rs256/';
+export const RS256_SCOPE = 'bench:rs256';
+export const PROFILE_RESOURCE = 'http://localhost:9401/';
+export const DIRECTORY_RESOURCE = 'http://localhost:9402/openidm/';
+export const SHORT_TTL = 10;
+
+interface FixtureDoc {
+  issuer?: { ttl?: Record<string, number> } & Record<string, unknown>;
+  resources: Array<Record<string, unknown>>;
+  [key: string]: unknown;
+}
+
+export interface BenchFixtures {
+  main: string;
+  opaqueApis: string;
+  shortTtl: string;
+}
+
+export function writeBenchFixtures(): BenchFixtures {
+  const base = () => parse(readFileSync(DEFAULT_FIXTURE_PATH, 'utf8'), { merge: true }) as FixtureDoc;
+  const dir = mkdtempSync(join(tmpdir(), 'oidc-testbed-bench-fixtures-'));
+  const write = (name: string, doc: FixtureDoc) => {
+    const file = join(dir, `${name}.json`);
+    writeFileSync(file, JSON.stringify(doc));
+    return file;
+  };
+
+  const main = base();
+  main.resources.push({ indicator: RS256_RESOURCE, name: 'bench-rs256', scopes: [RS256_SCOPE], token_format: 'jwt', signing_alg: 'RS256' });
+
+  const opaqueApis = base();
+  for (const resource of opaqueApis.resources) if (resource.mock_api) resource.token_format = 'opaque';
+
+  const shortTtl = base();
+  shortTtl.issuer = { ...shortTtl.issuer, ttl: { ...shortTtl.issuer?.ttl, access_token: SHORT_TTL } };
+  for (const resource of shortTtl.resources) resource.access_token_ttl = SHORT_TTL;
+
+  return { main: write('main', main), opaqueApis: write('opaque-apis', opaqueApis), shortTtl: write('short-ttl', shortTtl) };
+}

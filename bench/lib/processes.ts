@@ -1,0 +1,108 @@
+/** The systems under test, each its own process on the server core, started and stopped here. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { pinned } from './cpu.ts';
+
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface ServerProcess {
+  name: string;
+  pid: number;
+  /** The main port (the IdP's for the testbed). */
+  port: number;
+  /** Named extra ports: the testbed's `profileApi` and `directoryApi`. */
+  ports: Record<string, number>;
+  /** Milliseconds from spawn to the ready line. */
+  readyMs: number;
+  rssMiB(): number;
+  stop(): Promise<void>;
+}
+
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('OIDC_TESTBED_') && name !== 'REDIS_URL' && name !== 'NODE_OPTIONS'));
+  return { ...env, ...extra };
+}
+
+export function rssMiB(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * Spawns `node <args>` on the server core and waits (20 s at most) until `ready` matches its
+ * output; the match's groups are the ports.
+ */
+export async function startNode(name: string, args: string[], ready: (output: string) => Record<string, number> | undefined, env?: Record<string, string>): Promise<ServerProcess> {
+  const started = performance.now();
+  const [command, commandArgs] = pinned('server', process.execPath, args);
+  const child: ChildProcess = spawn(command, commandArgs, { cwd: REPO, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const collect = (chunk: Buffer) => { if (output.length < 20000) output += chunk.toString(); };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const stop = () => new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => { clearTimeout(killer); resolve(); });
+    child.kill('SIGTERM');
+  });
+  while (performance.now() - started < 20000) {
+    const ports = ready(output);
+    if (ports) {
+      const pid = child.pid!;
+      return { name, pid, port: ports.main, ports, readyMs: performance.now() - started, rssMiB: () => rssMiB(pid), stop };
+    }
+    if (child.exitCode !== null) throw new Error(`${name} exited: ${output.slice(-2000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await stop();
+  throw new Error(`${name} did not start within 20 s: ${output.slice(-2000)}`);
+}
+
+const listening = (output: string) => {
+  const match = /listening (\d+)/.exec(output);
+  return match ? { main: Number(match[1]) } : undefined;
+};
+
+export interface TestbedStart {
+  fixture?: string;
+  apis?: boolean;
+  redis?: string;
+  redisPrefix?: string;
+}
+
+export function startTestbedProcess(name: string, options: TestbedStart = {}): Promise<ServerProcess> {
+  const args = ['src/cli/main.ts', 'start', '--port', '0', '--ephemeral-keys', '--log-level', 'error'];
+  if (options.fixture) args.push('--config', options.fixture);
+  if (options.apis === false) args.push('--no-apis');
+  if (options.redis) args.push('--redis', options.redis, '--redis-prefix', options.redisPrefix ?? 'oidc-testbed-bench:');
+  return startNode(name, args, (output) => {
+    const health = /health\s+http:\/\/[^:]+:(\d+)\/healthz/.exec(output);
+    if (!health) return undefined;
+    const profile = /profile API\s+http:\/\/[^:]+:(\d+)\//.exec(output);
+    const directory = /directory API\s+http:\/\/[^:]+:(\d+)\//.exec(output);
+    if (options.apis !== false && (!profile || !directory)) return undefined;
+    return { main: Number(health[1]), ...(profile ? { profileApi: Number(profile[1]) } : {}), ...(directory ? { directoryApi: Number(directory[1]) } : {}) };
+  });
+}
+
+export function startBareProvider(fixture?: string): Promise<ServerProcess> {
+  return startNode('bare oidc-provider', ['bench/servers/bare-provider.ts', ...(fixture ? ['--fixture', fixture] : [])], listening);
+}
+
+export function startMockServer(): Promise<ServerProcess> {
+  return startNode('oauth2-mock-server', ['bench/servers/oauth2-mock-server.ts'], listening);
+}
+
+export function startFloor(env: Record<string, string>): Promise<ServerProcess> {
+  return startNode('Koa + jose floor', ['bench/servers/koa-jose-floor.ts'], listening, env);
+}
+
+export function startPlainHttp(): Promise<ServerProcess> {
+  return startNode('plain node:http', ['bench/servers/plain-http.ts'], listening);
+}

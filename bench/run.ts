@@ -1,0 +1,623 @@
+/**
+ * oidc-testbed against its peers, in one run: bare oidc-provider (same configuration, without the
+ * testbed's layers), oauth2-mock-server, and a Koa + jose floor for the mock APIs.
+ *
+ *   npm run bench            # full: 5 runs of 2 s per scenario and system (≈ 12 min)
+ *   npm run bench:quick      # smoke: 1 run of 1 s, small token counts (≈ 1.5 min)
+ *   node bench/run.ts [--quick] [--runs N] [--seconds S] [--connections 16] [--only 1,4,6]
+ *                     [--redis redis://127.0.0.1:6379] [--out bench/results/latest.json]
+ *
+ * Every system runs in its own process on core 0; wrk (one thread, 16 connections) and this
+ * process (the Node-driven flows) on core 1. Runs alternate between systems, so each testbed run
+ * has a peer run next to it and the ratio is taken pair by pair; the table shows the median and
+ * min–max of runs and of ratios. Requests go to 127.0.0.1 only; every loop is bounded in time and
+ * count.
+ */
+import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign as signData, type KeyObject } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { exportJWK, SignJWT } from 'jose';
+import { Redis } from 'ioredis';
+import { PINNING, pinningDescription, pinSelfToLoadCore } from './lib/cpu.ts';
+import { DIRECTORY_RESOURCE, PROFILE_RESOURCE, RS256_RESOURCE, RS256_SCOPE, SHORT_TTL, writeBenchFixtures } from './lib/fixtures.ts';
+import { codeFlow, drive, refresh, type FlowTarget } from './lib/flows.ts';
+import { basic, form, json, send, times } from './lib/http.ts';
+import { REPO, startBareProvider, startFloor, startMockServer, startPlainHttp, startTestbedProcess, type ServerProcess } from './lib/processes.ts';
+import { removeScratch, wrk, type HttpRequest, type LoadResult } from './lib/wrk.ts';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string' },
+    seconds: { type: 'string' },
+    connections: { type: 'string', default: '16' },
+    only: { type: 'string' },
+    redis: { type: 'string', default: process.env.REDIS_URL || 'redis://127.0.0.1:6379' },
+    out: { type: 'string', default: 'bench/results/latest.json' },
+  },
+});
+const QUICK = values.quick;
+const RUNS = Number(values.runs ?? (QUICK ? 1 : 5));
+const SECONDS = Number(values.seconds ?? (QUICK ? 1 : 2));
+const CONNECTIONS = Number(values.connections);
+const ONLY = values.only ? new Set(values.only.split(',').map(Number)) : undefined;
+const TOKENS_PER_RUN = QUICK ? 3000 : 12000; // first-use and revocation runs: each token used once
+const USER_TOKENS_PER_RUN = QUICK ? 1000 : 5000; // minted by refresh chains (slower to make)
+const GROWTH_TOKENS = QUICK ? 5000 : 100_000;
+const wants = (figure: number) => !ONLY || ONLY.has(figure);
+
+const SERVICE = basic('service-client', 'service-client-secret');
+const INTROSPECTOR = basic('profile-api', 'profile-api-secret');
+const FORM = 'application/x-www-form-urlencoded';
+
+// ---------------------------------------------------------------------------------------------
+// Measurement groups: entries run interleaved, run i of every entry before run i + 1 of any.
+
+interface Entry {
+  key: string;
+  scenario: string;
+  system: string;
+  unit?: string;
+  /** One measured run (preparation inside is not timed: wrk and drive() time themselves). */
+  run: () => Promise<LoadResult>;
+  /** A short untimed warm-up, for paths that JIT-compile on first use. */
+  warm?: () => Promise<unknown>;
+}
+
+interface Comparison {
+  label: string;
+  testbed: string;
+  peer: string;
+  /** The testbed/peer ratio the issue asks for, if any. */
+  target?: number;
+}
+
+interface Summary {
+  median: number;
+  min: number;
+  max: number;
+}
+
+interface EntryResult {
+  key: string;
+  scenario: string;
+  system: string;
+  unit: string;
+  perSecond: Summary;
+  p50ms: number;
+  p99ms: number;
+  errors: number;
+  runs: LoadResult[];
+}
+
+interface ComparisonResult extends Comparison {
+  ratio: Summary;
+  met?: boolean;
+}
+
+interface Group {
+  figure: number;
+  title: string;
+  entries: EntryResult[];
+  comparisons: ComparisonResult[];
+  notes: string[];
+}
+
+const groups: Group[] = [];
+
+function summarize(numbers: number[]): Summary {
+  const sorted = [...numbers].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { median, min: sorted[0], max: sorted[sorted.length - 1] };
+}
+
+const benchStarted = performance.now();
+const elapsed = () => `${((performance.now() - benchStarted) / 1000).toFixed(0)} s`;
+
+async function measure(figure: number, title: string, entries: Entry[], comparisons: Comparison[] = [], notes: string[] = []): Promise<Group> {
+  console.error(`[${elapsed()}] figure ${figure}: ${title}`);
+  if (!QUICK) for (const entry of entries) await entry.warm?.();
+  const runs = new Map(entries.map((entry) => [entry.key, [] as LoadResult[]]));
+  for (let i = 0; i < RUNS; i += 1) {
+    for (const entry of entries) {
+      const result = await entry.run();
+      runs.get(entry.key)!.push(result);
+      console.error(`  ${entry.scenario} · ${entry.system}: ${result.perSecond.toFixed(0)}/s${result.errors ? ` (${result.errors} errors)` : ''}`);
+    }
+  }
+  const results: EntryResult[] = entries.map((entry) => {
+    const list = runs.get(entry.key)!;
+    const perSecond = summarize(list.map((r) => r.perSecond));
+    const middle = [...list].sort((a, b) => a.perSecond - b.perSecond)[list.length >> 1];
+    return {
+      key: entry.key, scenario: entry.scenario, system: entry.system, unit: entry.unit ?? 'req/s', perSecond,
+      p50ms: middle.p50, p99ms: middle.p99, errors: list.reduce((sum, r) => sum + r.errors, 0), runs: list,
+    };
+  });
+  const compared: ComparisonResult[] = comparisons.map((comparison) => {
+    const a = runs.get(comparison.testbed)!;
+    const b = runs.get(comparison.peer)!;
+    const ratio = summarize(a.map((run, i) => run.perSecond / b[i].perSecond));
+    return { ...comparison, ratio, ...(comparison.target === undefined ? {} : { met: ratio.median >= comparison.target }) };
+  });
+  const group = { figure, title, entries: results, comparisons: compared, notes };
+  groups.push(group);
+  return group;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests and token preparation.
+
+const load = (port: number, request: HttpRequest, seconds = SECONDS) => wrk({ port, seconds, connections: CONNECTIONS }, { request });
+const loadList = (port: number, requests: HttpRequest[]) => wrk({ port, seconds: Math.max(10, SECONDS * 5), connections: CONNECTIONS }, { requests });
+
+const ccRequest = (fields: Record<string, string>, authorization = SERVICE): HttpRequest => ({
+  method: 'POST', path: '/token', headers: { authorization, 'content-type': FORM }, body: form({ grant_type: 'client_credentials', ...fields }),
+});
+const CC_OPAQUE = {};
+const CC_RS256 = { resource: RS256_RESOURCE, scope: RS256_SCOPE };
+const CC_DEFAULT = { resource: PROFILE_RESOURCE, scope: 'profile' };
+const CC_DIRECTORY = { resource: DIRECTORY_RESOURCE, scope: 'fr:idm:*' };
+
+async function issue(port: number, fields: Record<string, string>, count: number, headers: (i: number) => Record<string, string> = () => ({})): Promise<string[]> {
+  return times(count, 32, async (i) => {
+    const body = await json<{ access_token: string }>(send(port, 'POST', '/token', { authorization: SERVICE, ...headers(i) }, form({ grant_type: 'client_credentials', ...fields })), 'token');
+    return body.access_token;
+  });
+}
+
+const introspectRequest = (token: string, path = '/token/introspection', authorization = INTROSPECTOR): HttpRequest => ({
+  method: 'POST', path, headers: { authorization, 'content-type': FORM }, body: form({ token }),
+});
+const revokeRequest = (token: string, path = '/token/revocation'): HttpRequest => ({
+  method: 'POST', path, headers: { authorization: SERVICE, 'content-type': FORM }, body: form({ token, token_type_hint: 'access_token' }),
+});
+const bearer = (path: string, token: string): HttpRequest => ({ path, headers: { authorization: `Bearer ${token}` } });
+
+/** User access tokens for one resource: a few code flows, then refresh chains (rotation makes each chain sequential). */
+async function userTokens(port: number, resource: string, count: number): Promise<string[]> {
+  const target: FlowTarget = { port, dialect: 'testbed', resource };
+  const chains = 32;
+  const out: string[] = [];
+  await times(chains, chains, async () => {
+    let tokens = await codeFlow(target);
+    out.push(tokens.access_token);
+    while (out.length < count) {
+      tokens = await refresh(target, tokens.refresh_token!);
+      out.push(tokens.access_token);
+    }
+  });
+  return out.slice(0, count);
+}
+
+// DPoP (RFC 9449): one ES256 key, one proof per request.
+const dpopKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const dpopJwk = dpopKeys.publicKey.export({ format: 'jwk' });
+function dpopProof(htm: string, htu: string, accessToken?: string): string {
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const header = b64({ typ: 'dpop+jwt', alg: 'ES256', jwk: { kty: dpopJwk.kty, crv: dpopJwk.crv, x: dpopJwk.x, y: dpopJwk.y } });
+  const claims: Record<string, unknown> = { jti: randomUUID(), htm, htu, iat: Math.floor(Date.now() / 1000) };
+  if (accessToken) claims.ath = createHash('sha256').update(accessToken).digest('base64url');
+  const input = `${header}.${b64(claims)}`;
+  return `${input}.${signData('sha256', Buffer.from(input), { key: dpopKeys.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+}
+
+async function floorTokens(): Promise<{ env: Record<string, string>; rs256: string; es256: string }> {
+  const issuer = 'http://localhost:9400';
+  const audience = PROFILE_RESOURCE;
+  const make = async (alg: 'RS256' | 'ES256', privateKey: KeyObject) => new SignJWT({ scope: 'profile', client_id: 'service-client' })
+    .setProtectedHeader({ alg, typ: 'at+jwt', kid: alg }).setIssuer(issuer).setAudience(audience).setSubject('alice')
+    .setIssuedAt().setExpirationTime('2h').setJti(randomUUID()).sign(privateKey);
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwks = { keys: [{ ...(await exportJWK(rsa.publicKey)), kid: 'RS256', alg: 'RS256' }, { ...(await exportJWK(ec.publicKey)), kid: 'ES256', alg: 'ES256' }] };
+  return {
+    env: { BENCH_FLOOR_JWKS: JSON.stringify(jwks), BENCH_FLOOR_ISSUER: issuer, BENCH_FLOOR_AUDIENCE: audience },
+    rs256: await make('RS256', rsa.privateKey),
+    es256: await make('ES256', ec.privateKey),
+  };
+}
+
+async function health(port: number): Promise<{ entries?: number }> {
+  const body = await json<{ store: { entries?: number } }>(send(port, 'GET', '/healthz'), 'healthz');
+  return body.store;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The figures.
+
+const MEMORY: Record<string, { idle: number; afterLoad?: number }> = {};
+
+async function figures1to5(fixtures: ReturnType<typeof writeBenchFixtures>): Promise<void> {
+  const floorSetup = await floorTokens();
+  const tb = await startTestbedProcess('testbed', { fixture: fixtures.main });
+  const bare = await startBareProvider(fixtures.main);
+  const mock = await startMockServer();
+  const floor = await startFloor(floorSetup.env);
+  const all = [tb, bare, mock, floor];
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    for (const server of [tb, bare, mock]) MEMORY[server.name] = { idle: server.rssMiB() };
+    const T = 'oidc-testbed';
+    const B = 'bare oidc-provider';
+    const M = 'oauth2-mock-server';
+    const fixed = (key: string, scenario: string, system: string, port: number, request: HttpRequest): Entry => ({
+      key, scenario, system, run: () => load(port, request), warm: () => load(port, request, 1),
+    });
+
+    if (wants(1)) {
+      await measure(1, 'client_credentials token issuance', [
+        fixed('t-opaque', 'opaque', T, tb.port, ccRequest(CC_OPAQUE)),
+        fixed('b-opaque', 'opaque', B, bare.port, ccRequest(CC_OPAQUE)),
+        fixed('t-rs256', 'JWT RS256', T, tb.port, ccRequest(CC_RS256)),
+        fixed('b-rs256', 'JWT RS256', B, bare.port, ccRequest(CC_RS256)),
+        fixed('m-rs256', 'JWT RS256', M, mock.port, ccRequest({ scope: 'profile' })),
+        fixed('t-default', 'JWT default alg (ES256)', T, tb.port, ccRequest(CC_DEFAULT)),
+        fixed('b-default', 'JWT default alg (ES256)', B, bare.port, ccRequest(CC_DEFAULT)),
+      ], [
+        { label: 'opaque vs bare', testbed: 't-opaque', peer: 'b-opaque', target: 0.9 },
+        { label: 'RS256 vs bare', testbed: 't-rs256', peer: 'b-rs256', target: 0.9 },
+        { label: 'ES256 vs bare', testbed: 't-default', peer: 'b-default', target: 0.9 },
+        { label: 'RS256 vs oauth2-mock-server', testbed: 't-rs256', peer: 'm-rs256' },
+        { label: 'default (ES256) vs oauth2-mock-server (RS256)', testbed: 't-default', peer: 'm-rs256', target: 2.5 },
+      ], ['oauth2-mock-server issues JWTs only (RS256, its default key); the testbed\'s JWTs also get a stored record (introspection, revocation), the bare peer\'s do not']);
+    }
+
+    if (wants(2)) {
+      const flows = (key: string, system: string, target: FlowTarget): Entry => ({
+        key, scenario: 'code flow (authorize → code → token)', system, unit: 'flows/s',
+        run: () => drive(SECONDS, CONNECTIONS, 100_000, async () => { await codeFlow(target); }),
+        warm: () => drive(1, CONNECTIONS, 1000, async () => { await codeFlow(target); }),
+      });
+      const refreshes = (key: string, system: string, target: FlowTarget): Entry => ({
+        key, scenario: 'refresh (rotating)', system,
+        run: async () => {
+          const chains = await times(CONNECTIONS, CONNECTIONS, () => codeFlow(target));
+          return drive(SECONDS, CONNECTIONS, 1_000_000, async (loop) => {
+            chains[loop] = await refresh(target, chains[loop].refresh_token!);
+          });
+        },
+      });
+      const tbFlow: FlowTarget = { port: tb.port, dialect: 'testbed', resource: PROFILE_RESOURCE };
+      const bareFlow: FlowTarget = { port: bare.port, dialect: 'testbed', resource: PROFILE_RESOURCE };
+      const mockFlow: FlowTarget = { port: mock.port, dialect: 'oauth2-mock-server' };
+      await measure(2, 'authorization code flow with headless login, and refresh', [
+        flows('t-flow', T, tbFlow), flows('b-flow', B, bareFlow), flows('m-flow', M, mockFlow),
+        refreshes('t-refresh', T, tbFlow), refreshes('b-refresh', B, bareFlow), refreshes('m-refresh', M, mockFlow),
+      ], [
+        { label: 'code flow vs bare', testbed: 't-flow', peer: 'b-flow', target: 0.9 },
+        { label: 'code flow vs oauth2-mock-server', testbed: 't-flow', peer: 'm-flow' },
+        { label: 'refresh vs bare', testbed: 't-refresh', peer: 'b-refresh', target: 0.9 },
+        { label: 'refresh vs oauth2-mock-server', testbed: 't-refresh', peer: 'm-refresh' },
+      ], [
+        `client web-app (first party, client_secret_post, PKCE S256), login_hint=alice, scope openid profile offline_access, resource ${PROFILE_RESOURCE}: ID token RS256, access token JWT ES256, refresh token; ${CONNECTIONS} flows in flight, driven from Node on the load core`,
+        'the bare peer runs the testbed\'s interaction routes (oidc-provider has no headless login of its own); oauth2-mock-server redirects with a code at once (no session, no login)',
+      ]);
+    }
+
+    if (wants(3)) {
+      const [tOpaque] = await issue(tb.port, CC_OPAQUE, 1);
+      const [bOpaque] = await issue(bare.port, CC_OPAQUE, 1);
+      const [tJwt] = await issue(tb.port, CC_DEFAULT, 1);
+      const revokeList = (key: string, system: string, port: number, fields: Record<string, string>, scenario: string): Entry => ({
+        key, scenario, system, run: async () => loadList(port, (await issue(port, fields, TOKENS_PER_RUN)).map((token) => revokeRequest(token))),
+      });
+      await measure(3, 'introspection and revocation', [
+        fixed('t-intro', 'introspect opaque', T, tb.port, introspectRequest(tOpaque)),
+        fixed('b-intro', 'introspect opaque', B, bare.port, introspectRequest(bOpaque)),
+        fixed('m-intro', 'introspect opaque', M, mock.port, introspectRequest('any-token', '/introspect')),
+        fixed('t-intro-jwt', 'introspect JWT (ES256)', T, tb.port, introspectRequest(tJwt)),
+        revokeList('t-revoke', T, tb.port, CC_OPAQUE, 'revoke opaque (each token once)'),
+        revokeList('b-revoke', B, bare.port, CC_OPAQUE, 'revoke opaque (each token once)'),
+        fixed('m-revoke', 'revoke opaque (each token once)', M, mock.port, revokeRequest('any-token', '/revoke')),
+        revokeList('t-revoke-jwt', T, tb.port, CC_DEFAULT, 'revoke JWT (each token once)'),
+      ], [
+        { label: 'introspect opaque vs bare', testbed: 't-intro', peer: 'b-intro', target: 0.9 },
+        { label: 'introspect vs oauth2-mock-server', testbed: 't-intro', peer: 'm-intro' },
+        { label: 'revoke opaque vs bare', testbed: 't-revoke', peer: 'b-revoke', target: 0.9 },
+        { label: 'revoke vs oauth2-mock-server', testbed: 't-revoke', peer: 'm-revoke' },
+      ], [
+        'bare oidc-provider cannot introspect or revoke JWT access tokens (400 unsupported_token_type): those rows have no bare peer',
+        'oauth2-mock-server keeps no token state: its introspection answers active for anything and its revocation does nothing',
+      ]);
+    }
+
+    if (wants(4)) {
+      const get = (path: string): HttpRequest => ({ path });
+      await measure(4, 'discovery and JWKS', [
+        fixed('t-disc', 'discovery', T, tb.port, get('/.well-known/openid-configuration')),
+        fixed('b-disc', 'discovery', B, bare.port, get('/.well-known/openid-configuration')),
+        fixed('m-disc', 'discovery', M, mock.port, get('/.well-known/openid-configuration')),
+        fixed('t-jwks', 'JWKS', T, tb.port, get('/jwks')),
+        fixed('b-jwks', 'JWKS', B, bare.port, get('/jwks')),
+        fixed('m-jwks', 'JWKS', M, mock.port, get('/jwks')),
+      ], [
+        { label: 'discovery vs bare', testbed: 't-disc', peer: 'b-disc', target: 0.9 },
+        { label: 'discovery vs oauth2-mock-server', testbed: 't-disc', peer: 'm-disc' },
+        { label: 'JWKS vs bare', testbed: 't-jwks', peer: 'b-jwks', target: 0.9 },
+        { label: 'JWKS vs oauth2-mock-server', testbed: 't-jwks', peer: 'm-jwks' },
+      ]);
+    }
+
+    if (wants(5)) {
+      const dir = tb.ports.directoryApi;
+      const prof = tb.ports.profileApi;
+      const F = 'Koa + jose floor';
+      const [dirToken] = await issue(tb.port, CC_DIRECTORY, 1);
+      const [profToken] = await userTokens(tb.port, PROFILE_RESOURCE, 1);
+      const [dpopToken] = await issue(tb.port, CC_DIRECTORY, 1, () => ({ dpop: dpopProof('POST', `http://127.0.0.1:${tb.port}/token`) }));
+      const dpopUrl = `http://127.0.0.1:${dir}/openidm/info/login`;
+      const firstUse = (key: string, scenario: string, port: number, path: string, tokens: () => Promise<string[]>): Entry => ({
+        key, scenario, system: T, run: async () => loadList(port, (await tokens()).map((token) => bearer(path, token))),
+      });
+      await measure(5, 'mock APIs (JWT access tokens, ES256 by default)', [
+        firstUse('dir-first', 'directory GET /openidm/info/login, JWT first use', dir, '/openidm/info/login', () => issue(tb.port, CC_DIRECTORY, TOKENS_PER_RUN)),
+        fixed('dir-repeat', 'directory GET /openidm/info/login, same JWT again', T, dir, bearer('/openidm/info/login', dirToken)),
+        firstUse('prof-first', 'profile GET /userinfo, JWT first use', prof, '/userinfo', () => userTokens(tb.port, PROFILE_RESOURCE, USER_TOKENS_PER_RUN)),
+        fixed('prof-repeat', 'profile GET /userinfo, same JWT again', T, prof, bearer('/userinfo', profToken)),
+        {
+          key: 'dir-dpop', scenario: 'directory info/login, DPoP-bound JWT, fresh proof each request', system: T,
+          run: () => loadList(dir, Array.from({ length: TOKENS_PER_RUN }, () => ({
+            path: '/openidm/info/login', headers: { authorization: `DPoP ${dpopToken}`, dpop: dpopProof('GET', dpopUrl, dpopToken) },
+          }))),
+        },
+        fixed('floor-es256', 'floor: verify ES256 JWT', F, floor.port, bearer('/verify', floorSetup.es256)),
+        fixed('floor-rs256', 'floor: verify RS256 JWT', F, floor.port, bearer('/verify', floorSetup.rs256)),
+        fixed('floor-plain', 'floor: no verification', F, floor.port, bearer('/plain', floorSetup.es256)),
+      ], [
+        { label: 'directory first use vs floor (ES256)', testbed: 'dir-first', peer: 'floor-es256', target: 0.9 },
+        { label: 'directory first use vs floor (RS256, the issue\'s floor)', testbed: 'dir-first', peer: 'floor-rs256', target: 0.9 },
+        { label: 'profile first use vs floor (ES256)', testbed: 'prof-first', peer: 'floor-es256', target: 0.9 },
+        { label: 'directory repeated vs no-verification floor', testbed: 'dir-repeat', peer: 'floor-plain', target: 0.6 },
+        { label: 'profile repeated vs no-verification floor', testbed: 'prof-repeat', peer: 'floor-plain', target: 0.6 },
+      ], [
+        `first use: ${TOKENS_PER_RUN} client-credentials tokens (directory) or ${USER_TOKENS_PER_RUN} user tokens minted by refresh (profile) per run, each sent once; every testbed API request also checks revocation in the IdP's store`,
+        'the floor verifies with jose against a local JWKS (no revocation check) and answers a small JSON body; the testbed\'s default access-token algorithm is ES256, so the like-for-like floor is ES256',
+      ]);
+
+      const opaque = await startTestbedProcess('testbed (opaque API tokens)', { fixture: fixtures.opaqueApis });
+      all.push(opaque);
+      const [opaqueToken] = await issue(opaque.port, CC_DIRECTORY, 1);
+      await measure(5, 'mock APIs, opaque access tokens (introspection)', [
+        firstUse('op-first', 'directory info/login, opaque first use (introspection)', opaque.ports.directoryApi, '/openidm/info/login', () => issue(opaque.port, CC_DIRECTORY, TOKENS_PER_RUN)),
+        fixed('op-repeat', 'directory info/login, same opaque token again (cached)', T, opaque.ports.directoryApi, bearer('/openidm/info/login', opaqueToken)),
+        fixed('floor-plain-2', 'floor: no verification', F, floor.port, bearer('/plain', floorSetup.es256)),
+      ], [
+        { label: 'opaque repeated vs no-verification floor', testbed: 'op-repeat', peer: 'floor-plain-2' },
+      ], ['a separate testbed whose mock-API resources issue opaque tokens; first use = one RFC 7662 introspection call over HTTP to the IdP (same process)']);
+    }
+    for (const server of [tb, bare, mock]) MEMORY[server.name].afterLoad = server.rssMiB();
+  } finally {
+    for (const server of all) await server.stop();
+  }
+}
+
+interface ColdStart { system: string; ms: Summary; idleRssMiB: Summary }
+const coldStarts: ColdStart[] = [];
+
+async function figure6(): Promise<void> {
+  console.error(`[${elapsed()}] figure 6: cold start and memory`);
+  const systems: Array<[string, () => Promise<ServerProcess>]> = [
+    ['oidc-testbed (default fixture, both APIs)', () => startTestbedProcess('testbed')],
+    ['bare oidc-provider (default fixture)', () => startBareProvider()],
+    ['oauth2-mock-server', () => startMockServer()],
+    ['plain node:http', () => startPlainHttp()],
+  ];
+  const samples = new Map(systems.map(([name]) => [name, { ms: [] as number[], rss: [] as number[] }]));
+  for (let i = 0; i < Math.max(3, RUNS); i += 1) {
+    for (const [name, start] of systems) {
+      const t0 = performance.now();
+      const server = await start();
+      try {
+        for (let polls = 0; ; polls += 1) {
+          const ok = await send(server.port, 'GET', '/.well-known/openid-configuration').then((r) => r.status === 200, () => false);
+          if (ok) break;
+          if (polls > 2000) throw new Error(`${name}: discovery never answered 200`);
+          await new Promise((r) => setTimeout(r, 2));
+        }
+        samples.get(name)!.ms.push(performance.now() - t0);
+        await new Promise((r) => setTimeout(r, QUICK ? 300 : 1000));
+        samples.get(name)!.rss.push(server.rssMiB());
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  for (const [name, { ms, rss }] of samples) {
+    coldStarts.push({ system: name, ms: summarize(ms), idleRssMiB: summarize(rss) });
+    console.error(`  ${name}: ${summarize(ms).median.toFixed(0)} ms, ${summarize(rss).median.toFixed(1)} MiB`);
+  }
+}
+
+async function figure7(fixtures: ReturnType<typeof writeBenchFixtures>): Promise<void> {
+  const probe = new Redis(values.redis, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 1000 });
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch {
+    console.error(`figure 7 skipped: no Redis at ${values.redis}`);
+    groups.push({ figure: 7, title: 'memory vs Redis store', entries: [], comparisons: [], notes: [`skipped: no Redis at ${values.redis}`] });
+    probe.disconnect();
+    return;
+  }
+  const prefix = `oidc-testbed-bench:${randomBytes(4).toString('hex')}:`;
+  const memory = await startTestbedProcess('testbed (memory)', { fixture: fixtures.main, apis: false });
+  const redis = await startTestbedProcess('testbed (Redis)', { fixture: fixtures.main, apis: false, redis: values.redis, redisPrefix: prefix });
+  try {
+    const entries: Entry[] = [];
+    const comparisons: Comparison[] = [];
+    const pair = (key: string, scenario: string, make: (server: ServerProcess) => Omit<Entry, 'key' | 'scenario' | 'system'>) => {
+      entries.push({ key: `mem-${key}`, scenario, system: 'memory', ...make(memory) }, { key: `redis-${key}`, scenario, system: 'Redis', ...make(redis) });
+      comparisons.push({ label: `${scenario}: Redis / memory`, testbed: `redis-${key}`, peer: `mem-${key}` });
+    };
+    const tokens = new Map<number, { opaque: string; jwt: string }>();
+    for (const server of [memory, redis]) tokens.set(server.port, { opaque: (await issue(server.port, CC_OPAQUE, 1))[0], jwt: (await issue(server.port, CC_DEFAULT, 1))[0] });
+    pair('opaque', 'issue opaque', (s) => ({ run: () => load(s.port, ccRequest(CC_OPAQUE)), warm: () => load(s.port, ccRequest(CC_OPAQUE), 1) }));
+    pair('rs256', 'issue JWT RS256', (s) => ({ run: () => load(s.port, ccRequest(CC_RS256)) }));
+    pair('es256', 'issue JWT ES256 (default)', (s) => ({ run: () => load(s.port, ccRequest(CC_DEFAULT)) }));
+    pair('flow', 'code flow', (s) => ({ unit: 'flows/s', run: () => drive(SECONDS, CONNECTIONS, 100_000, async () => { await codeFlow({ port: s.port, dialect: 'testbed', resource: PROFILE_RESOURCE }); }) }));
+    pair('refresh', 'refresh', (s) => ({
+      run: async () => {
+        const target: FlowTarget = { port: s.port, dialect: 'testbed', resource: PROFILE_RESOURCE };
+        const chains = await times(CONNECTIONS, CONNECTIONS, () => codeFlow(target));
+        return drive(SECONDS, CONNECTIONS, 1_000_000, async (loop) => { chains[loop] = await refresh(target, chains[loop].refresh_token!); });
+      },
+    }));
+    pair('intro', 'introspect opaque', (s) => ({ run: () => load(s.port, introspectRequest(tokens.get(s.port)!.opaque)) }));
+    pair('intro-jwt', 'introspect JWT', (s) => ({ run: () => load(s.port, introspectRequest(tokens.get(s.port)!.jwt)) }));
+    pair('revoke', 'revoke opaque (each once)', (s) => ({ run: async () => loadList(s.port, (await issue(s.port, CC_OPAQUE, TOKENS_PER_RUN)).map((t) => revokeRequest(t))) }));
+    await measure(7, 'memory vs Redis store (figures 1–3 on the testbed)', entries, comparisons, [`Redis ${values.redis.replace(/\/\/[^@]*@/, '//***@')} on this machine (its own process, not pinned); keys under a throw-away prefix, deleted afterwards`]);
+  } finally {
+    await memory.stop();
+    await redis.stop();
+    for await (const keys of probe.scanStream({ match: `${prefix}*`, count: 1000 }) as AsyncIterable<string[]>) {
+      if (keys.length > 0) await probe.unlink(...keys);
+    }
+    probe.disconnect();
+  }
+}
+
+interface GrowthPoint { when: string; rssMiB: number; storeEntries?: number; issuePerSecond: number; p50ms: number; p99ms: number }
+const growth: { tokens: number; ttlSeconds: number; points: GrowthPoint[]; notes: string[] } = { tokens: GROWTH_TOKENS, ttlSeconds: SHORT_TTL, points: [], notes: [] };
+
+async function figure8(fixtures: ReturnType<typeof writeBenchFixtures>): Promise<void> {
+  console.error(`[${elapsed()}] figure 8: growth over ${GROWTH_TOKENS} tokens`);
+  const server = await startTestbedProcess('testbed (short TTL)', { fixture: fixtures.shortTtl, apis: false });
+  try {
+    const request = ccRequest(CC_DEFAULT);
+    const point = async (when: string) => {
+      const probe = await load(server.port, request, 1);
+      const entries = (await health(server.port)).entries;
+      const p: GrowthPoint = { when, rssMiB: server.rssMiB(), storeEntries: entries, issuePerSecond: probe.perSecond, p50ms: probe.p50, p99ms: probe.p99 };
+      growth.points.push(p);
+      console.error(`  ${when}: RSS ${p.rssMiB.toFixed(1)} MiB, ${entries} store entries, ${p.issuePerSecond.toFixed(0)}/s p50 ${p.p50ms.toFixed(1)} ms`);
+    };
+    await point('start (after a 1 s probe)');
+    const bulk = await wrk({ port: server.port, seconds: 300, connections: CONNECTIONS }, { requests: Array.from({ length: GROWTH_TOKENS }, () => request) });
+    growth.notes.push(`${bulk.requests} JWT access tokens (ES256, stored records) issued at ${bulk.perSecond.toFixed(0)}/s, ${bulk.errors} errors; each probe issues ~1 s more`);
+    await point(`after ${GROWTH_TOKENS} tokens`);
+    if (QUICK) {
+      growth.notes.push('quick run: the sweep (every 30 s) is not awaited');
+      return;
+    }
+    const peak = growth.points.at(-1)!.storeEntries ?? 0;
+    const deadline = performance.now() + (SHORT_TTL + 45) * 1000;
+    while (performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 2000));
+      const { entries } = await health(server.port);
+      if (entries !== undefined && entries < peak * 0.05) break;
+    }
+    await point(`after expiry (${SHORT_TTL} s TTL) and the 30 s sweep`);
+  } finally {
+    await server.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report.
+
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+const range = (s: Summary, digits = 0) => `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`;
+
+function table(): string {
+  const lines: string[] = [];
+  for (const group of groups) {
+    lines.push('', `### ${group.figure}. ${group.title}`, '');
+    if (group.entries.length > 0) {
+      lines.push('| scenario | system | per second, median (min–max) | p50 / p99 ms | errors |', '|---|---|---:|---:|---:|');
+      for (const e of group.entries) lines.push(`| ${e.scenario} | ${e.system} | ${range(e.perSecond)} ${e.unit === 'req/s' ? '' : e.unit} | ${fmt(e.p50ms, 1)} / ${fmt(e.p99ms, 1)} | ${e.errors} |`);
+    }
+    if (group.comparisons.length > 0) {
+      lines.push('', '| ratio (pair by pair) | median (min–max) | target | |', '|---|---:|---:|---|');
+      for (const c of group.comparisons) lines.push(`| ${c.label} | ${range(c.ratio, 2)} | ${c.target === undefined ? '' : `≥ ${c.target}`} | ${c.met === undefined ? '' : c.met ? 'met' : '**missed**'} |`);
+    }
+    for (const note of group.notes) lines.push('', `_${note}_`);
+  }
+  if (coldStarts.length > 0) {
+    lines.push('', '### 6. Cold start (spawn → first 200 on discovery) and RSS', '', '| system | cold start ms, median (min–max) | RSS idle MiB |', '|---|---:|---:|');
+    for (const c of coldStarts) lines.push(`| ${c.system} | ${range(c.ms)} | ${fmt(c.idleRssMiB.median, 1)} |`);
+    if (Object.keys(MEMORY).length > 0) {
+      lines.push('', '| long-running process (bench fixture) | RSS at start MiB | RSS after figures 1–5 MiB |', '|---|---:|---:|');
+      for (const [name, m] of Object.entries(MEMORY)) lines.push(`| ${name} | ${fmt(m.idle, 1)} | ${fmt(m.afterLoad ?? Number.NaN, 1)} |`);
+    }
+  }
+  if (growth.points.length > 0) {
+    lines.push('', `### 8. Growth: ${growth.tokens} tokens, ${growth.ttlSeconds} s access-token TTL`, '', '| when | RSS MiB | store entries | issue/s | p50 / p99 ms |', '|---|---:|---:|---:|---:|');
+    for (const p of growth.points) lines.push(`| ${p.when} | ${fmt(p.rssMiB, 1)} | ${p.storeEntries ?? '-'} | ${fmt(p.issuePerSecond)} | ${fmt(p.p50ms, 1)} / ${fmt(p.p99ms, 1)} |`);
+    for (const note of growth.notes) lines.push('', `_${note}_`);
+  }
+  return lines.join('\n');
+}
+
+interface TargetCheck { target: string; value: string; met: boolean | undefined }
+
+function targets(): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  for (const group of groups) {
+    for (const c of group.comparisons) {
+      if (c.target !== undefined) checks.push({ target: `${group.figure}. ${c.label} ≥ ${c.target}×`, value: `${fmt(c.ratio.median, 2)}×`, met: c.met });
+    }
+  }
+  const flow = groups.flatMap((g) => g.entries).find((e) => e.key === 't-flow');
+  if (flow) checks.push({ target: '2. headless code flow ≥ 200 flows/s', value: `${fmt(flow.perSecond.median)} flows/s`, met: flow.perSecond.median >= 200 });
+  const tbCold = coldStarts.find((c) => c.system.startsWith('oidc-testbed'));
+  const bareCold = coldStarts.find((c) => c.system.startsWith('bare'));
+  if (tbCold && bareCold) {
+    checks.push({ target: '6. cold start ≤ bare oidc-provider', value: `${fmt(tbCold.ms.median)} ms vs ${fmt(bareCold.ms.median)} ms`, met: tbCold.ms.median <= bareCold.ms.median });
+    checks.push({ target: '6. idle RSS ≤ bare oidc-provider + 20 MiB', value: `${fmt(tbCold.idleRssMiB.median, 1)} vs ${fmt(bareCold.idleRssMiB.median, 1)} MiB`, met: tbCold.idleRssMiB.median <= bareCold.idleRssMiB.median + 20 });
+  }
+  const tbMem = MEMORY['testbed'];
+  const bareMem = MEMORY['bare oidc-provider'];
+  if (tbMem?.afterLoad && bareMem?.afterLoad) {
+    checks.push({ target: '6. RSS after load ≤ bare oidc-provider + 20 MiB', value: `${fmt(tbMem.afterLoad, 1)} vs ${fmt(bareMem.afterLoad, 1)} MiB`, met: tbMem.afterLoad <= bareMem.afterLoad + 20 });
+  }
+  if (growth.points.length >= 3) {
+    const [start, peak, end] = [growth.points[0], growth.points[1], growth.points.at(-1)!];
+    checks.push({ target: '8. expired entries swept (entries back near the start)', value: `${start.storeEntries} → ${peak.storeEntries} → ${end.storeEntries}`, met: (end.storeEntries ?? Infinity) < Math.max(1000, (peak.storeEntries ?? 0) * 0.05) });
+  }
+  return checks;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+pinSelfToLoadCore();
+const startedAt = new Date();
+const loadBefore = loadavg();
+console.error(`oidc-testbed bench (${QUICK ? 'quick' : 'full'}): ${RUNS} run(s) of ${SECONDS} s per scenario and system, ${CONNECTIONS} connections; ${pinningDescription()}; load average ${loadBefore.map((n) => n.toFixed(2)).join(' ')}`);
+const fixtures = writeBenchFixtures();
+const deadline = setTimeout(() => {
+  console.error('bench: time limit reached, stopping');
+  process.exit(3);
+}, (QUICK ? 5 : 30) * 60_000);
+deadline.unref();
+try {
+  if ([1, 2, 3, 4, 5].some(wants)) await figures1to5(fixtures);
+  if (wants(6)) await figure6();
+  if (wants(7)) await figure7(fixtures);
+  if (wants(8)) await figure8(fixtures);
+} finally {
+  removeScratch();
+}
+const checks = targets();
+const header = [
+  `oidc-testbed bench, ${startedAt.toISOString()}: ${QUICK ? 'quick' : 'full'} run, ${RUNS} run(s) × ${SECONDS} s per scenario and system, wrk 1 thread × ${CONNECTIONS} connections`,
+  `${pinningDescription()}; ${cpus().length} cores (${cpus()[0]?.model ?? '?'}); Node ${process.version}; load average before ${loadBefore.map((n) => n.toFixed(2)).join(' ')}, after ${loadavg().map((n) => n.toFixed(2)).join(' ')}`,
+];
+const report = `${header.join('\n')}\n${table()}\n\n### Targets\n\n| target | measured | |\n|---|---:|---|\n${checks.map((c) => `| ${c.target} | ${c.value} | ${c.met === undefined ? '' : c.met ? 'met' : '**missed**'} |`).join('\n')}\n`;
+console.log(report);
+const out = resolve(REPO, values.out);
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify({
+  startedAt: startedAt.toISOString(), quick: QUICK, runs: RUNS, seconds: SECONDS, connections: CONNECTIONS, pinned: PINNING, pinning: pinningDescription(),
+  node: process.version, cpus: cpus().length, loadAverage: { before: loadBefore, after: loadavg() },
+  groups, coldStarts, memory: MEMORY, growth, targets: checks,
+}, null, 2)}\n`);
+console.error(`[${elapsed()}] results: ${out}`);
+const errors = groups.flatMap((g) => g.entries).reduce((sum, e) => sum + e.errors, 0);
+if (errors > 0) {
+  console.error(`${errors} requests failed: see the errors column`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,39 @@
+/**
+ * The floor for the mock APIs: the least a Koa resource server can do.
+ *
+ *   GET /verify   verifies the bearer JWT with jose (signature, iss, aud, typ, exp) and answers its sub
+ *   GET /plain    answers without verifying anything
+ *
+ * The public keys come in BENCH_FLOOR_JWKS (a JWKS), with BENCH_FLOOR_ISSUER / BENCH_FLOOR_AUDIENCE.
+ *   node bench/servers/koa-jose-floor.ts   → prints "listening <port>"
+ */
+import Router from '@koa/router';
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import Koa from 'koa';
+import { listenHttp } from '../../src/server/http-server.ts';
+
+const jwks = createLocalJWKSet(JSON.parse(process.env.BENCH_FLOOR_JWKS ?? '{"keys":[]}') as JSONWebKeySet);
+const issuer = process.env.BENCH_FLOOR_ISSUER ?? 'http://localhost:1/';
+const audience = process.env.BENCH_FLOOR_AUDIENCE ?? 'http://localhost:2/';
+
+const bearer = (header: string | undefined) => (header?.startsWith('Bearer ') ? header.slice(7) : undefined);
+const router = new Router();
+router.get('/verify', async (ctx) => {
+  const token = bearer(ctx.get('authorization'));
+  if (!token) return ctx.throw(401);
+  try {
+    const { payload } = await jwtVerify(token, jwks, { issuer, audience, typ: 'at+jwt', algorithms: ['RS256', 'ES256'] });
+    ctx.body = { sub: payload.sub };
+  } catch {
+    ctx.throw(401);
+  }
+});
+router.get('/plain', (ctx) => {
+  if (!bearer(ctx.get('authorization'))) ctx.throw(401);
+  ctx.body = { sub: 'anonymous' };
+});
+const app = new Koa();
+app.use(router.routes());
+const served = await listenHttp(0, '127.0.0.1', app.callback());
+process.stdout.write(`listening ${served.port}\n`);
+process.on('SIGTERM', () => { void served.close().then(() => process.exit(0)); });
