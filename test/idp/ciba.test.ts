@@ -255,6 +255,20 @@ describe('CIBA with the default fixture (poll and ping)', () => {
     await new Promise((resolve) => setTimeout(resolve, 2100));
     expect((await testbed().main.ciba.pending()).map((request) => request.authReqId)).not.toContain(started.auth_req_id);
     expect((await control(`/ciba/${started.auth_req_id}/approve`, { method: 'POST' })).status).toBe(404);
+    // CIBA §11 names expired_token; oidc-provider 9.13 answers invalid_grant, as the store no longer
+    // holds the expired request (its find() never returns an expired record).
+    const late = await pollOnce(started.auth_req_id);
+    expect(late.status).toBe(400);
+    expect(late.body.error).toBe('invalid_grant');
+  });
+
+  it('accepts an ID token it issued as id_token_hint instead of login_hint', async () => {
+    const config = await pollClient();
+    const first = await client.initiateBackchannelAuthentication(config, { scope: 'openid', login_hint: 'bob' });
+    await testbed().main.ciba.approve(first.auth_req_id);
+    const { id_token: idToken } = await client.pollBackchannelAuthenticationGrant(config, { ...first, interval: 0 });
+    const second = await client.initiateBackchannelAuthentication(config, { scope: 'openid', id_token_hint: idToken! });
+    expect((await testbed().main.ciba.pending()).find((request) => request.authReqId === second.auth_req_id)?.sub).toBe('bob');
   });
 });
 
