@@ -14,12 +14,11 @@ import { buildClientRegistry, type ClientRegistry } from './clients.ts';
 import { providerConfiguration, ROUTES } from './configuration.ts';
 import { pinFrontChannelToIssuer } from './front-channel.ts';
 import { registerTestbedGrants } from './grants/index.ts';
-import { answerUnauthorizedClient } from './grants/unauthorized-client.ts';
 import { interactionRoutes } from './interactions.ts';
 import { recordIssuedJwtAccessTokens, resolveJwtTokenParameter } from './jwt-access-tokens.ts';
 import type { IssuerKeys } from './keys.ts';
 import { relaxClientRulesForLocalRps } from './local-relaxations.ts';
-import { correctDpopTokenErrors } from './dpop-errors.ts';
+import { correctTokenErrors } from './token-error-corrections.ts';
 import { advertiseRequestUriByReference, resolveRequestUriByReference } from './request-uri.ts';
 import { ResourceCatalog } from './resources.ts';
 import { logProviderEvents } from './events.ts';
@@ -90,8 +89,7 @@ export function createIssuer(options: IssuerOptions): Issuer {
     provider.use(resolveRequestUriByReference({ provider, authorizationPath: ROUTES.authorization, fetch: (url, init) => globalThis.fetch(url, init) }));
   }
   provider.use(recordIssuedJwtAccessTokens(ROUTES.token));
-  provider.use(answerUnauthorizedClient(ROUTES.token));
-  if (fixture.issuer.features.dpop.enabled) provider.use(correctDpopTokenErrors(provider));
+  provider.use(correctTokenErrors(provider));
   provider.use(pinFrontChannelToIssuer(issuer));
   provider.use(interactionRoutes({ provider, users, resources, policyOf: clients.policyOf, mountPath }).routes());
   const cibaOn = fixture.issuer.features.ciba.enabled;
