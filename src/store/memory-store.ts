@@ -1,5 +1,5 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { DEFAULT_NAMESPACE, GRANTABLE_MODELS, type Store, type StoreHealth } from './store.ts';
+import { DEFAULT_NAMESPACE, EXPIRED_RECORD_GRACE_SECONDS, GRANTABLE_MODELS, type Store, type StoreHealth } from './store.ts';
 
 interface Entry {
   payload: AdapterPayload;
@@ -69,7 +69,7 @@ export class MemoryNamespace implements Store {
     return {
       upsert: async (id, payload, expiresIn) => {
         const k = key(id);
-        const expiresAt = expiresIn ? Date.now() + expiresIn * 1000 : Infinity;
+        const expiresAt = expiresIn ? Date.now() + (expiresIn + EXPIRED_RECORD_GRACE_SECONDS) * 1000 : Infinity;
         state.entries.set(k, { payload: structuredClone(payload), expiresAt });
         if (payload.grantId && GRANTABLE_MODELS.has(model)) {
           const grantKey = at(`grant:${payload.grantId}`);

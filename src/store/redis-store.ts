@@ -4,7 +4,7 @@
  *
  * Key layout (`prefix` defaults to `oidc-testbed:`; the issuer URL is the namespace):
  *
- *   <prefix>{<issuer>}:<Model>:<id>             a record: JSON, `SET … EX <expiresIn>`
+ *   <prefix>{<issuer>}:<Model>:<id>             a record: JSON, `SET … EX <expiresIn + grace>`
  *   <prefix>{<issuer>}:idx:grant:<grantId>      SET of the record keys of a grant's tokens
  *   <prefix>{<issuer>}:idx:uid:<Model>:<uid>    → id (Session), same TTL as the record
  *   <prefix>{<issuer>}:idx:userCode:<Model>:<code>  → id (DeviceCode), same TTL as the record
@@ -19,7 +19,7 @@ import type { ChainableCommander, Cluster, Redis, RedisOptions } from 'ioredis';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Logger } from '../log.ts';
 import { parseRedisUrl, type RedisTarget, type RedisTopology } from './redis-url.ts';
-import { DEFAULT_NAMESPACE, GRANTABLE_MODELS, type Store, type StoreHealth } from './store.ts';
+import { DEFAULT_NAMESPACE, EXPIRED_RECORD_GRACE_SECONDS, GRANTABLE_MODELS, type Store, type StoreHealth } from './store.ts';
 import { StoreStartupError, StoreUnavailableError } from './store-unavailable.ts';
 
 export const DEFAULT_REDIS_PREFIX = 'oidc-testbed:';
@@ -253,7 +253,7 @@ export class RedisNamespace implements Store {
     return {
       async upsert(id, payload, expiresIn) {
         const k = key(id);
-        const ttl = expiresIn && expiresIn > 0 ? Math.ceil(expiresIn) : undefined;
+        const ttl = expiresIn && expiresIn > 0 ? Math.ceil(expiresIn) + EXPIRED_RECORD_GRACE_SECONDS : undefined;
         const set = (target: string, value: string, multi: ChainableCommander) => {
           if (ttl) multi.set(target, value, 'EX', ttl);
           else multi.set(target, value);

@@ -48,5 +48,13 @@ export const GRANTABLE_MODELS: ReadonlySet<string> = new Set([
   'PreAuthorizedCode',
 ]);
 
+/**
+ * How long a record is kept past its expiry. oidc-provider looks expired records up on purpose
+ * (`ignoreExpiration`) to answer `expired_token` (RFC 8628 §3.5, CIBA §11) or "expired" rather than
+ * "not found"; its own memory adapter keeps them `expiresIn + clockTolerance` (15 s) for that.
+ * Every lookup that matters checks `exp` itself.
+ */
+export const EXPIRED_RECORD_GRACE_SECONDS = 15;
+
 /** The namespace of a root store used directly, without `namespace()`. */
 export const DEFAULT_NAMESPACE = 'default';

@@ -206,7 +206,7 @@ describe('bad input: every mistake gets its status and error code, never a 500',
   });
 });
 
-describe('an expired authorization code (test fixture short-code-ttl.yaml: 1 second)', () => {
+describe('expired codes (test fixture short-code-ttl.yaml: 1 second)', () => {
   const testbed = useTestbed({ fixture: fixturePath('short-code-ttl.yaml') });
 
   it('answers invalid_grant', async () => {
@@ -221,6 +221,17 @@ describe('an expired authorization code (test fixture short-code-ttl.yaml: 1 sec
     }, { basic: ['web', 'web-secret'] });
     expect(status).toBe(400);
     expect(body.error).toBe('invalid_grant');
+  });
+
+  it('an expired device code answers expired_token (RFC 8628 §3.5)', async () => {
+    const started = await postForm(testbed().urls.deviceAuthorization, { client_id: 'tv', scope: 'openid' });
+    expect(started.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const { status, body } = await postForm(testbed().urls.token, {
+      grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: started.body.device_code as string, client_id: 'tv',
+    });
+    expect(status).toBe(400);
+    expect(body.error).toBe('expired_token');
   });
 });
 
