@@ -3,8 +3,8 @@
  * fixture's legacy-app is registered for it; other clients, and issuers with the feature off, are not.
  */
 import { describe, expect, it } from '@jest/globals';
-import { decodeJwt } from 'jose';
-import { bearer, callApi, DIRECTORY_API, PROFILE_API } from '../support/resource-servers.ts';
+import { calculateJwkThumbprint, decodeJwt } from 'jose';
+import { bearer, callApi, DIRECTORY_API, dpopKey, dpopProof, PROFILE_API } from '../support/resource-servers.ts';
 import { postForm, readJson } from '../support/http.ts';
 import { fixturePath, useTestbed } from '../support/testbed.ts';
 
@@ -78,6 +78,15 @@ describe('password grant (default fixture)', () => {
     expect(status).toBe(400);
     expect(body.error).toBe('invalid_grant');
     expect(body.access_token).toBeUndefined();
+  });
+
+  it('with a DPoP proof: a DPoP-bound access token (cnf.jkt of the proof key)', async () => {
+    const key = await dpopKey();
+    const proof = await dpopProof(key, 'POST', testbed().urls.token, '', { claims: { ath: undefined } });
+    const { status, body } = await postForm<TokenResponse>(testbed().urls.token, { grant_type: 'password', ...ALICE, resource: DIRECTORY_API, scope: 'fr:idm:*' }, { basic: LEGACY, headers: { dpop: proof } });
+    expect(status).toBe(200);
+    expect(body.token_type).toBe('DPoP');
+    expect(decodeJwt(body.access_token!).cnf).toEqual({ jkt: await calculateJwkThumbprint(key.publicJwk) });
   });
 
   it('missing username or password: invalid_request', async () => {

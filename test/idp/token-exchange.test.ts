@@ -9,14 +9,14 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import express from 'express';
-import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { parse } from 'yaml';
 import { DEFAULT_FIXTURE_PATH, type FixtureInput } from '../../src/index.ts';
 import { generateSigningKeys } from '../../src/provider/keys.ts';
 import { UserAgent } from '../support/agent.ts';
 import { formRequest, postForm, readJson } from '../support/http.ts';
 import { client, discover, signIn } from '../support/openid.ts';
-import { bearer, callApi, DIRECTORY_API, forgeAccessToken, PROFILE_API, userTokens, WEB_APP_REDIRECT } from '../support/resource-servers.ts';
+import { bearer, callApi, DIRECTORY_API, dpopHandle, dpopKey, dpopProof, forgeAccessToken, PROFILE_API, userTokens, WEB_APP_REDIRECT } from '../support/resource-servers.ts';
 import { useTestbed } from '../support/testbed.ts';
 
 const GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -281,14 +281,27 @@ describe('token exchange', () => {
     expect(noRefreshGrant.body.error).toBe('invalid_request');
   });
 
-  it('a DPoP proof is refused rather than answered with an unbound token', async () => {
+  it('with a DPoP proof (openid-client genericGrantRequest): a DPoP-bound token the directory API accepts only with proofs', async () => {
     const { access_token: subject } = await aliceProfileTokens();
-    const { privateKey, publicKey } = await generateKeyPair('ES256');
-    const proof = await new SignJWT({ htm: 'POST', htu: testbed().urls.token, jti: crypto.randomUUID() })
-      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(publicKey) }).setIssuedAt().sign(privateKey);
-    const { status, body } = await postForm<ExchangeResponse>(testbed().urls.token, { grant_type: GRANT, subject_token: subject, subject_token_type: TYPES.access, audience: DIRECTORY_API, scope: 'fr:idm:*' }, { basic: SEED, headers: { dpop: proof } });
-    expect(status).toBe(400);
-    expect(body).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/DPoP/) });
+    const config = await discover(testbed(), 'node-openid-client', 'password');
+    const key = await dpopKey();
+    const DPoP = await dpopHandle(config, key);
+    const tokens = await client.genericGrantRequest(config, GRANT, { subject_token: subject, subject_token_type: TYPES.access, audience: DIRECTORY_API, scope: 'fr:idm:*' }, { DPoP });
+    expect(tokens.token_type).toBe('dpop');
+    expect(decodeJwt(tokens.access_token)).toMatchObject({ aud: DIRECTORY_API, cnf: { jkt: await calculateJwkThumbprint(key.publicJwk) } });
+    const response = await client.fetchProtectedResource(config, tokens.access_token, new URL('info/login', testbed().urls.directoryApi), 'GET', null, undefined, { DPoP });
+    expect(response.status).toBe(200);
+    expect((await callApi(new URL('info/login', testbed().urls.directoryApi), { headers: bearer(tokens.access_token) })).status).toBe(401);
+  });
+
+  it('a replayed DPoP proof is refused (invalid_dpop_proof)', async () => {
+    const { access_token: subject } = await aliceProfileTokens();
+    const proof = await dpopProof(await dpopKey(), 'POST', testbed().urls.token, '', { claims: { ath: undefined } });
+    const request = () => postForm<ExchangeResponse>(testbed().urls.token, { grant_type: GRANT, subject_token: subject, subject_token_type: TYPES.access, audience: DIRECTORY_API, scope: 'fr:idm:*' }, { basic: SEED, headers: { dpop: proof } });
+    expect((await request()).body.token_type).toBe('DPoP');
+    const replay = await request();
+    expect(replay.status).toBe(400);
+    expect(replay.body.error).toBe('invalid_dpop_proof');
   });
 
   it('a client not registered for the grant: unauthorized_client (RFC 6749 §5.2)', async () => {

@@ -1,10 +1,10 @@
 /**
  * What the testbed's own grants (token exchange, password) share: a Grant for the requesting client
  * (introspection, userinfo and the liveness checks require the token's grant to belong to its
- * client), tokens issued through oidc-provider's models, and the one request rule oidc-provider's
- * custom grants cannot follow.
+ * client), tokens issued through oidc-provider's models, and DPoP binding.
  */
 import { errors, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
+import validateDpop, { checkDpopReplay, type DpopProof } from 'oidc-provider/lib/helpers/validate_dpop.js';
 import { saveGrant } from '../consent-grant.ts';
 
 /** A resource server to issue for: its indicator and what `ResourceCatalog.serverInfo` says about it. */
@@ -21,6 +21,8 @@ export interface AccessTokenRequest {
   scopes: readonly string[];
   /** Claims beside the standard ones (`act`); see `extraTokenClaims` in configuration.ts. */
   extra?: Record<string, unknown>;
+  /** Binds the token to this proof's key (`cnf.jkt`, `token_type: DPoP`). */
+  dpop?: DpopProof;
 }
 
 /** Saves a Grant of `oidcScopes` and, for a target, `targetScopes` there, and returns its id. */
@@ -44,12 +46,13 @@ export async function issueAccessToken(ctx: KoaContextWithOIDC, grantId: string,
     ...(request.extra ? { extra: request.extra } : {}),
   });
   if (request.target) token.resourceServer = new provider.ResourceServer(request.target.indicator, request.target.info);
+  if (request.dpop) token.setThumbprint('jkt', request.dpop.thumbprint);
   // Seen by extraTokenClaims and by recordIssuedJwtAccessTokens (which stores JWT records).
   ctx.oidc.entity('AccessToken', token);
   return { token, value: await token.save() };
 }
 
-export async function issueRefreshToken(ctx: KoaContextWithOIDC, grantId: string, request: Pick<AccessTokenRequest, 'accountId' | 'gty' | 'target' | 'scopes'>) {
+export async function issueRefreshToken(ctx: KoaContextWithOIDC, grantId: string, request: Pick<AccessTokenRequest, 'accountId' | 'gty' | 'target' | 'scopes' | 'dpop'>) {
   const { provider, client } = ctx.oidc;
   const token = new provider.RefreshToken({
     accountId: request.accountId,
@@ -62,6 +65,8 @@ export async function issueRefreshToken(ctx: KoaContextWithOIDC, grantId: string
     expiresWithSession: false,
     rotations: 0,
   });
+  // RFC 9449 §5: a public client's refresh token is bound to its DPoP key, as the built-in grants do.
+  if (request.dpop && ctx.oidc.client!.clientAuthMethod === 'none') (token as unknown as { setThumbprint(prop: 'jkt', value: string): void }).setThumbprint('jkt', request.dpop.thumbprint); // untyped in @types/oidc-provider
   ctx.oidc.entity('RefreshToken', token);
   return { token, value: await token.save() };
 }
@@ -82,14 +87,16 @@ export async function issueIdToken(ctx: KoaContextWithOIDC, claims: { sub: strin
 }
 
 /**
- * oidc-provider validates DPoP proofs and binds tokens (`cnf.jkt`) only inside its built-in grants;
- * a custom grant has no access to that. Rather than hand out an unbound token to a client that
- * asked for a bound one, refuse.
+ * The request's DPoP proof (RFC 9449), validated and replay-checked by oidc-provider's own code, as
+ * its built-in grants do; undefined without one. A client registered with
+ * `dpop_bound_access_tokens` must send one.
  */
-export function refuseDpop(ctx: KoaContextWithOIDC, grant: string): void {
-  if (ctx.get('DPoP') || ctx.oidc.client?.dpopBoundAccessTokens) {
-    throw new errors.InvalidRequest(`the ${grant} grant issues Bearer tokens only: DPoP-bound tokens are not supported for it`);
-  }
+export async function dpopProofOf(ctx: KoaContextWithOIDC): Promise<DpopProof | undefined> {
+  const { provider, client } = ctx.oidc;
+  const proof = await validateDpop(provider, ctx);
+  if (!proof && client!.dpopBoundAccessTokens) throw new errors.InvalidGrant('DPoP proof JWT not provided');
+  await checkDpopReplay(provider, ctx, proof, client!.clientId);
+  return proof;
 }
 
 /** Space-delimited `scope` as a list without duplicates. */

@@ -11,7 +11,7 @@
 import { errors, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 import type { UserDirectory } from '../../store/user-directory.ts';
 import type { ResourceCatalog } from '../resources.ts';
-import { grantFor, issueAccessToken, issueIdToken, issueRefreshToken, refuseDpop, requireParameters, scopeList, type Target } from './issue.ts';
+import { dpopProofOf, grantFor, issueAccessToken, issueIdToken, issueRefreshToken, requireParameters, scopeList, type Target } from './issue.ts';
 
 export const PASSWORD = 'password';
 
@@ -31,7 +31,7 @@ async function passwordGrant(ctx: KoaContextWithOIDC, { resources, users, oidcSc
   const params = ctx.oidc.params as Record<string, string | undefined>;
   const client = ctx.oidc.client!;
   requireParameters(ctx, 'username', 'password');
-  refuseDpop(ctx, 'password');
+  const dpop = await dpopProofOf(ctx);
   const user = await users.authenticate(params.username!, params.password!);
   if (!user) throw new errors.InvalidGrant('invalid resource owner credentials');
 
@@ -47,9 +47,9 @@ async function passwordGrant(ctx: KoaContextWithOIDC, { resources, users, oidcSc
   // The grant holds everything asked for, so a refresh token can later mint either kind of token.
   const grantId = await grantFor(ctx, accountId, oidc, target, atTarget);
 
-  const { token, value } = await issueAccessToken(ctx, grantId, { accountId, gty, target, scopes: atTarget });
+  const { token, value } = await issueAccessToken(ctx, grantId, { accountId, gty, target, scopes: atTarget, dpop });
   const refresh = client.grantTypeAllowed('refresh_token')
-    ? (await issueRefreshToken(ctx, grantId, { accountId, gty, target, scopes: requested })).value
+    ? (await issueRefreshToken(ctx, grantId, { accountId, gty, target, scopes: requested, dpop })).value
     : undefined;
   const idToken = oidc.includes('openid') ? await issueIdToken(ctx, { ...user.claims, sub: user.sub }, oidc, token.aud) : undefined;
 

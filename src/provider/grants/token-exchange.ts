@@ -12,7 +12,7 @@
  */
 import { errors, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 import type { ResourceCatalog } from '../resources.ts';
-import { grantFor, issueAccessToken, issueRefreshToken, refuseDpop, requireParameters, scopeList, type Target } from './issue.ts';
+import { dpopProofOf, grantFor, issueAccessToken, issueRefreshToken, requireParameters, scopeList, type Target } from './issue.ts';
 import { TOKEN_TYPES, type PresentedToken, type PresentedTokens } from './presented-tokens.ts';
 
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -49,7 +49,7 @@ async function exchange(ctx: KoaContextWithOIDC, options: TokenExchangeOptions):
   if (requestedType === TOKEN_TYPES.refreshToken && !client.grantTypeAllowed('refresh_token')) {
     throw new errors.InvalidRequest('a refresh token is issued only to clients registered for the refresh_token grant');
   }
-  refuseDpop(ctx, 'token exchange');
+  const dpop = await dpopProofOf(ctx);
 
   const subject = await presentedTokens.verify('subject_token', params.subject_token as string, params.subject_token_type as string, client.clientId);
   const actor = params.actor_token === undefined
@@ -67,7 +67,7 @@ async function exchange(ctx: KoaContextWithOIDC, options: TokenExchangeOptions):
   }
 
   const act = actor ? { sub: actor.sub, ...(subject.act ? { act: subject.act } : {}) } : subject.act;
-  const request = { accountId: subject.sub, gty: TOKEN_EXCHANGE, target, scopes, ...(act ? { extra: { act } } : {}) };
+  const request = { accountId: subject.sub, gty: TOKEN_EXCHANGE, target, scopes, dpop, ...(act ? { extra: { act } } : {}) };
   const grantId = await grantFor(ctx, subject.sub, target ? [] : scopes, target, scopes);
 
   if (requestedType === TOKEN_TYPES.refreshToken) {
