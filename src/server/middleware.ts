@@ -6,6 +6,7 @@ import { StoreUnavailableError } from '../store/store-unavailable.ts';
 /** One line per request: method, path (never the query: it may carry codes and tokens), status, time. */
 export function requestLog(logger: Logger): Middleware {
   return async function logRequest(ctx, next) {
+    if (!logger.isLevelEnabled('info')) return next();
     const started = process.hrtime.bigint();
     try {
       await next();

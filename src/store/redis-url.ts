@@ -10,7 +10,12 @@
  *
  * Credentials in the authority are the Redis server's; Sentinels' own go in the query.
  */
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+
+// ioredis takes ~50 ms to load: only a testbed that uses Redis pays for it (cold start).
+const require = createRequire(import.meta.url);
+const ioredis = () => require('ioredis') as typeof import('ioredis');
 
 export type RedisTopology = 'standalone' | 'cluster' | 'sentinel';
 
@@ -42,7 +47,7 @@ export function parseRedisUrl(url: string): RedisTarget {
   const display = redactRedisUrl(url);
   if (scheme === 'redis:' || scheme === 'rediss:') {
     if (!URL.canParse(url) || !new URL(url).hostname) throw new RedisUrlError(`${display} is not a URL with a host (e.g. redis://127.0.0.1:6379)`);
-    return { topology: 'standalone', display, connect: (options) => new Redis(url, options) };
+    return { topology: 'standalone', display, connect: (options) => new (ioredis().Redis)(url, options) };
   }
 
   const match = MULTI_HOST.exec(url);
@@ -59,7 +64,7 @@ export function parseRedisUrl(url: string): RedisTarget {
     return {
       topology: 'cluster',
       display,
-      connect: (options) => new Cluster(nodes, clusterOptions(options, { ...credentials, ...(tls ? { tls: {} } : {}) })),
+      connect: (options) => new (ioredis().Cluster)(nodes, clusterOptions(options, { ...credentials, ...(tls ? { tls: {} } : {}) })),
     };
   }
 
@@ -76,7 +81,7 @@ export function parseRedisUrl(url: string): RedisTarget {
     ...(params.get('sentinelPassword') ? { sentinelPassword: params.get('sentinelPassword')! } : {}),
     ...(tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {}),
   };
-  return { topology: 'sentinel', display, connect: (options) => new Redis({ ...options, ...sentinel }) };
+  return { topology: 'sentinel', display, connect: (options) => new (ioredis().Redis)({ ...options, ...sentinel }) };
 }
 
 /** A Redis URL with passwords (userinfo, `sentinelPassword`) replaced by `***`. */
