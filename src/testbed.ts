@@ -138,7 +138,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
 
     // The mock resource servers, each on its own port, trusting this issuer (src/resource-servers).
     const apis = await startMockApis(options.apis, {
-      main, users: mainUsers, logger, host, publicHost: publicHost(host), idpPort: idp.port, idpPortRequested: options.port ?? 9400,
+      main, others: Object.values(issuers).filter((issuer) => issuer !== main), users: mainUsers, logger, host, publicHost: publicHost(host), idpPort: idp.port, idpPortRequested: options.port ?? 9400,
     });
     opened.push(apis.stop);
 

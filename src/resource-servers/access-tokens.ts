@@ -22,16 +22,18 @@ export interface VerifiedAccessToken {
   exp: number;
   /** RFC 9449 §6: the JWK thumbprint the token is bound to, if DPoP-bound. */
   jkt?: string;
+  /** `iss`: which trusted issuer issued it. */
+  issuer: string;
   claims: Readonly<Record<string, unknown>>;
 }
 
-/** Whether the issuer still considers a token live (not revoked, grant still there). */
-export type LivenessCheck = (token: string, format: 'jwt' | 'opaque') => Promise<boolean>;
+/** Whether the issuer that issued a token still considers it live (not revoked, grant still there). */
+export type LivenessCheck = (token: string, format: 'jwt' | 'opaque', issuer: string) => Promise<boolean>;
 
 export interface AccessTokenSettings {
-  /** Expected `iss`. */
-  issuer: string;
-  /** Where the issuer's JWKS is fetched (over HTTP; refetched once on an unknown `kid`). */
+  /** Accepted `iss` values: the issuers of the testbed that serve this resource (they share one key set). */
+  issuers: readonly string[];
+  /** Where the issuers' JWKS is fetched (over HTTP; refetched once on an unknown `kid`). */
   jwksUri: string;
   /** Expected `aud`: the resource's audience. */
   audience: string;
@@ -39,7 +41,7 @@ export interface AccessTokenSettings {
   algorithms: readonly string[];
   /** Seconds of leeway on `exp`, `nbf` and `iat`. */
   clockTolerance: number;
-  /** Introspection for opaque tokens; without it opaque tokens are refused. */
+  /** Introspection for opaque tokens (at the first issuer); without it opaque tokens are refused. */
   introspection?: IntrospectionSettings;
   isLive?: LivenessCheck;
   /** Bound of the verified-token cache. */
@@ -80,7 +82,7 @@ export class AccessTokenVerifier {
       const until = verified.format === 'jwt' ? (verified.exp + this.#settings.clockTolerance) * 1000 : verified.exp * 1000;
       this.#verified.set(token, verified, until);
     }
-    if (!checkedLive && this.#settings.isLive && !(await this.#settings.isLive(token, verified.format))) {
+    if (!checkedLive && this.#settings.isLive && !(await this.#settings.isLive(token, verified.format, verified.issuer))) {
       this.#verified.delete(token);
       throw invalidToken('access token has been revoked (or was never issued by this issuer)');
     }
@@ -88,7 +90,7 @@ export class AccessTokenVerifier {
   }
 
   async #verifyJwt(token: string): Promise<VerifiedAccessToken> {
-    const { issuer, audience, algorithms, clockTolerance } = this.#settings;
+    const { issuers, audience, algorithms, clockTolerance } = this.#settings;
     let alg: unknown;
     try {
       ({ alg } = decodeProtectedHeader(token));
@@ -101,7 +103,7 @@ export class AccessTokenVerifier {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.#jwks, {
-        issuer,
+        issuer: [...issuers],
         audience,
         algorithms: [...algorithms],
         typ: 'at+jwt',
@@ -121,12 +123,13 @@ export class AccessTokenVerifier {
       scopes: scopeSet(payload.scope),
       exp: payload.exp!,
       jkt: confirmationThumbprint(payload.cnf),
+      issuer: payload.iss!,
       claims: payload,
     };
   }
 
   async #introspect(token: string): Promise<VerifiedAccessToken> {
-    const { introspection, issuer, audience } = this.#settings;
+    const { introspection, issuers: [issuer], audience } = this.#settings;
     if (!introspection) throw invalidToken('access token is not a JWT and this API accepts JWT access tokens only');
     const result = await introspect(introspection, token);
     if (!result.active) throw invalidToken('access token is not active (expired, revoked or unknown to the issuer)');
@@ -144,6 +147,7 @@ export class AccessTokenVerifier {
       scopes: scopeSet(result.scope),
       exp,
       jkt: confirmationThumbprint(result.cnf),
+      issuer,
       claims: result,
     };
   }
@@ -154,7 +158,7 @@ function describeJoseFailure(error: unknown, token: string, settings: AccessToke
   if (error instanceof errors.JWTClaimValidationFailed) {
     const { claim, reason } = error;
     if (reason === 'missing') return `access token has no ${claim} claim`;
-    if (claim === 'iss') return `access token issuer is not ${settings.issuer}`;
+    if (claim === 'iss') return `access token issuer is not ${settings.issuers.join(' or ')}`;
     if (claim === 'aud') return `access token audience is not this API (expected ${settings.audience}, got ${audienceOf(token)})`;
     if (claim === 'nbf') return 'access token is not yet valid (nbf)';
     if (claim === 'typ') return 'access token typ is not at+jwt (RFC 9068)';

@@ -55,8 +55,10 @@ export interface MockApisOptions {
 
 /** What the testbed hands the APIs. */
 export interface MockApiHost {
-  /** The issuer the APIs trust: its fixture, identifier, mount path and provider (revocation state). */
+  /** The main issuer: its fixture (the resources), identifier, mount path and provider (revocation state). */
   main: Pick<Issuer, 'issuer' | 'mountPath' | 'fixture' | 'provider'>;
+  /** Further issuers (`issuers` in the fixture): their tokens for a resource they also serve are accepted too. */
+  others?: ReadonlyArray<Pick<Issuer, 'issuer' | 'fixture' | 'provider'>>;
   users: UserDirectory;
   logger: Logger;
   /** Bind address (the IdP's). */
@@ -107,7 +109,7 @@ export async function startMockApis(options: MockApisOptions | false | undefined
 }
 
 function buildApi(kind: MockApiKind, resource: FixtureResource, basePath: string, options: MockApisOptions, host: MockApiHost): Koa {
-  const { fixture, provider } = host.main;
+  const { fixture } = host.main;
   const logger = host.logger.child({ api: resource.name });
   // The issuer as this process reaches it, whatever its public URL (containers, proxies).
   const issuerInternalUrl = `http://${connectHost(host.host)}:${host.idpPort}${host.main.mountPath}`;
@@ -119,16 +121,18 @@ function buildApi(kind: MockApiKind, resource: FixtureResource, basePath: string
   if (resource.token_format === 'opaque' && !introspection) {
     throw new Error(`resources: ${resource.name} issues opaque tokens, so its mock API needs introspection_client credentials`);
   }
+  // Every issuer of the testbed that serves this resource (they share the main issuer's keys).
+  const trusted = [host.main, ...(host.others ?? []).filter((other) => other.fixture.resources.some((served) => served.indicator === resource.indicator))];
   const guard = protection({
     realm: resource.name,
     tokens: {
-      issuer: host.main.issuer,
+      issuers: trusted.map((issuer) => issuer.issuer),
       jwksUri: `${issuerInternalUrl}${ROUTES.jwks}`,
       audience: resource.audience ?? resource.indicator,
       algorithms: options.accessTokenAlgorithms ?? [...ASYMMETRIC_ALGORITHMS],
       clockTolerance: options.clockTolerance ?? 0,
       introspection,
-      isLive: issuerLiveness(provider),
+      isLive: issuerLiveness(new Map(trusted.map((issuer) => [issuer.issuer, issuer.provider]))),
       cacheSize: 10_000,
     },
     dpop: {

@@ -10,7 +10,7 @@ import { UserAgent } from '../support/agent.ts';
 import { demoSigningKey } from '../support/demo-rp.ts';
 import { postForm } from '../support/http.ts';
 import { client, codeRequest } from '../support/openid.ts';
-import { dpopHandle, dpopKey } from '../support/resource-servers.ts';
+import { dpopHandle, dpopKey, dpopProof } from '../support/resource-servers.ts';
 import { useTestbed } from '../support/testbed.ts';
 
 const REDIRECT_URI = 'http://localhost:3000/callback';
@@ -101,7 +101,7 @@ describe('the fapi2 issuer profile', () => {
     expect(body.error).toBe('invalid_client');
   });
 
-  it('its access tokens name it as issuer and are bound to the DPoP key', async () => {
+  it('its access tokens name it as issuer, are bound to the DPoP key, and work at the profile API (with proofs only)', async () => {
     const config = await fapiClient(fapi2());
     const key = await dpopKey();
     const DPoP = await dpopHandle(config, key);
@@ -110,5 +110,16 @@ describe('the fapi2 issuer profile', () => {
     const { url: callbackUrl } = await new UserAgent().follow(url, REDIRECT_URI);
     const tokens = await client.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: codeVerifier, expectedState: parameters.state, expectedNonce: parameters.nonce }, { resource: 'http://localhost:9401/' }, { DPoP });
     expect(decodeJwt(tokens.access_token)).toMatchObject({ iss: fapi2().issuer, aud: 'http://localhost:9401/', cnf: { jkt: await calculateJwkThumbprint(key.publicJwk) } });
+    const userinfo = new URL('userinfo', testbed().urls.profileApi);
+    const response = await client.fetchProtectedResource(config, tokens.access_token, userinfo, 'GET', null, undefined, { DPoP });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ sub: 'alice' });
+    expect((await fetch(userinfo, { headers: { authorization: `Bearer ${tokens.access_token}` } })).status).toBe(401);
+
+    // Revoked at the fapi2 issuer: the API asks that issuer, and refuses it.
+    await client.tokenRevocation(config, tokens.access_token);
+    const again = await fetch(userinfo, { headers: { authorization: `DPoP ${tokens.access_token}`, dpop: await dpopProof(key, 'GET', userinfo.href, tokens.access_token) } });
+    expect(again.status).toBe(401);
+    expect(again.headers.get('www-authenticate')).toMatch(/revoked/);
   });
 });

@@ -120,8 +120,8 @@ describe('mock APIs: token errors (RFC 6750 §3)', () => {
       await expectInvalidToken(token, 'access token alg HS256 is not accepted (accepted: RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 Ed25519 EdDSA)');
     });
 
-    it('wrong issuer', async () => {
-      await expectInvalidToken(await forgeAccessToken(testbed(), { iss: 'http://localhost:9999' }), `access token issuer is not ${testbed().issuer}`);
+    it('wrong issuer (the API trusts the issuers that serve its resource: the main one and /fapi2)', async () => {
+      await expectInvalidToken(await forgeAccessToken(testbed(), { iss: 'http://localhost:9999' }), `access token issuer is not ${testbed().issuer} or ${testbed().issuer}/fapi2`);
     });
 
     it('wrong audience: a real token for the directory API', async () => {
