@@ -2,17 +2,15 @@
  * OpenID Connect CIBA 1.0 (poll and ping) with openid-client 6 as the client, decided through the
  * control endpoints (`/_testbed/ciba`) and the library call (`testbed.main.ciba`).
  */
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { parse } from 'yaml';
 import { DEFAULT_FIXTURE_PATH, type FixtureInput } from '../../src/index.ts';
 import { postForm, readJson } from '../support/http.ts';
 import { client, discover } from '../support/openid.ts';
 import { PROFILE_API } from '../support/resource-servers.ts';
+import { useRpListener } from '../support/rp-listener.ts';
 import { fixturePath, useTestbed } from '../support/testbed.ts';
 
 const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
@@ -25,35 +23,12 @@ interface Notification {
 
 describe('CIBA with the default fixture (poll and ping)', () => {
   // The ping client's notification endpoint: a listener of this test, on a free port.
-  const notifications: Notification[] = [];
-  const waiters: Array<() => void> = [];
-  let listener: Server;
-  let notifyUrl: string;
-
-  beforeAll(async () => {
-    listener = createServer((request, response) => {
-      let body = '';
-      request.setEncoding('utf8');
-      request.on('data', (chunk: string) => { body += chunk; });
-      request.on('end', () => {
-        notifications.push({ authorization: request.headers.authorization, contentType: request.headers['content-type'], body: JSON.parse(body) as Record<string, unknown> });
-        response.writeHead(204).end();
-        waiters.splice(0).forEach((wake) => wake());
-      });
-    });
-    listener.listen(0, '127.0.0.1');
-    await once(listener, 'listening');
-    notifyUrl = `http://localhost:${(listener.address() as AddressInfo).port}/ciba/notify`;
-  });
-  afterAll(async () => {
-    listener.closeAllConnections();
-    await new Promise((resolve) => listener.close(resolve));
-  });
+  const rp = useRpListener();
 
   const testbed = useTestbed(() => {
     const fixture = parse(readFileSync(DEFAULT_FIXTURE_PATH, 'utf8')) as FixtureInput & { clients: Array<Record<string, unknown>> };
     const ping = fixture.clients.find((rp) => rp.client_id === 'ciba-ping-client')!;
-    ping.backchannel_client_notification_endpoint = notifyUrl;
+    ping.backchannel_client_notification_endpoint = `${rp.origin()}/ciba/notify`;
     // A ping client whose endpoint is down (nothing listens on port 1).
     fixture.clients.push({ ...ping, client_id: 'ciba-ping-down', client_secret: 'ciba-ping-down-secret', backchannel_client_notification_endpoint: 'http://127.0.0.1:1/ciba/notify' });
     return { fixture };
@@ -64,9 +39,9 @@ describe('CIBA with the default fixture (poll and ping)', () => {
   const control = (path: string, init: RequestInit = {}) => fetch(`${testbed().issuer}/_testbed${path}`, { ...init, headers: { accept: 'application/json', ...init.headers } });
   /** One token request, no waiting (openid-client's poll waits `interval` before each request). */
   const pollOnce = (authReqId: string, clientId = 'ciba-client', secret = 'ciba-client-secret') => postForm(testbed().urls.token, { grant_type: CIBA_GRANT, auth_req_id: authReqId }, { basic: [clientId, secret] });
-  const notification = async (count: number) => {
-    while (notifications.length < count) await new Promise<void>((resolve) => waiters.push(resolve));
-    return notifications[count - 1];
+  const notification = async (count: number): Promise<Notification> => {
+    const request = (await rp.receivedCount(count))[count - 1];
+    return { authorization: request.headers.authorization, contentType: request.headers['content-type'], body: JSON.parse(request.body) as Record<string, unknown> };
   };
 
   it('advertises the backchannel authentication endpoint, both delivery modes, and no user_code', async () => {
@@ -156,7 +131,7 @@ describe('CIBA with the default fixture (poll and ping)', () => {
     const started = await client.initiateBackchannelAuthentication(config, { scope: 'openid email', login_hint: 'alice', client_notification_token: token });
     expect((await testbed().main.ciba.pending()).find((request) => request.authReqId === started.auth_req_id)?.deliveryMode).toBe('ping');
 
-    const before = notifications.length;
+    const before = rp.received.length;
     const approved = await readJson(await control(`/ciba/${started.auth_req_id}/approve`, { method: 'POST' }));
     expect(approved).toMatchObject({ status: 200, body: { status: 'approved', notified: true } });
 
@@ -173,7 +148,7 @@ describe('CIBA with the default fixture (poll and ping)', () => {
   it('ping: a denial is delivered as a ping too, and the token request answers access_denied', async () => {
     const config = await pingClient();
     const started = await client.initiateBackchannelAuthentication(config, { scope: 'openid', login_hint: 'alice', client_notification_token: `ping-${client.randomState()}` });
-    const before = notifications.length;
+    const before = rp.received.length;
     expect(await testbed().main.ciba.deny(started.auth_req_id, 'not now')).toEqual({ status: 'denied', notified: true });
     expect((await notification(before + 1)).body).toEqual({ auth_req_id: started.auth_req_id });
     const answer = await pollOnce(started.auth_req_id, 'ciba-ping-client', 'ciba-ping-client-secret');

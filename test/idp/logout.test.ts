@@ -1,11 +1,9 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { hiddenInput, type UserAgent } from '../support/agent.ts';
 import { formAction, postPageForm } from '../support/interactions.ts';
 import { authorize, client, discover, signIn } from '../support/openid.ts';
+import { useRpListener } from '../support/rp-listener.ts';
 import { readFixture, useTestbed } from '../support/testbed.ts';
 
 const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -53,41 +51,19 @@ describe('RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0)', () => {
 });
 
 describe('back-channel logout (OpenID Connect Back-Channel Logout 1.0) to RPs on localhost', () => {
-  const received: Array<{ path: string; contentType?: string; logoutToken: string | null }> = [];
-  const waiters: Array<() => void> = [];
-  let listener: Server;
-  let origin: string;
-
-  beforeAll(async () => {
-    listener = createServer((request, response) => {
-      let body = '';
-      request.setEncoding('utf8');
-      request.on('data', (chunk: string) => { body += chunk; });
-      request.on('end', () => {
-        received.push({ path: request.url!, contentType: request.headers['content-type'], logoutToken: new URLSearchParams(body).get('logout_token') });
-        response.writeHead(200, { 'cache-control': 'no-store' }).end();
-        waiters.splice(0).forEach((wake) => wake());
-      });
-    });
-    listener.listen(0, '127.0.0.1');
-    await once(listener, 'listening');
-    origin = `http://localhost:${(listener.address() as AddressInfo).port}`;
-  });
-  afterAll(async () => {
-    listener.closeAllConnections();
-    await new Promise((resolve) => listener.close(resolve));
-  });
+  const rp = useRpListener({ status: 200, headers: { 'cache-control': 'no-store' } });
 
   const testbed = useTestbed(() => {
     const fixture = readFixture('backchannel-logout.yaml');
-    for (const rp of fixture.clients) rp.backchannel_logout_uri = `${origin}/${rp.client_id}/backchannel-logout`;
+    for (const entry of fixture.clients) entry.backchannel_logout_uri = `${rp.origin()}/${entry.client_id}/backchannel-logout`;
     return { fixture };
   });
 
-  const deliveries = async (count: number) => {
-    while (received.length < count) await new Promise<void>((resolve) => waiters.push(resolve));
-    return received;
-  };
+  const deliveries = async (count: number) => (await rp.receivedCount(count)).map((request) => ({
+    path: request.path,
+    contentType: request.headers['content-type'],
+    logoutToken: new URLSearchParams(request.body).get('logout_token'),
+  }));
 
   it('posts a verifiable logout_token to every RP of the session', async () => {
     const shop = await discover(testbed(), 'shop', 'shop-secret');

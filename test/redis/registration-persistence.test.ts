@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { startTestbed, type Testbed, type TestbedOptions } from '../../src/index.ts';
 import { client, signIn } from '../support/openid.ts';
 import { REGISTERED_REDIRECT_URI, register, registrationRequest } from '../support/registration.ts';
-import { requireRedis, testRedisUrl, uniquePrefix } from '../support/store.ts';
+import { purgePrefix, requireRedis, testRedisUrl, uniquePrefix } from '../support/store.ts';
 import { freePort } from './redis-servers.ts';
 
 const redisUp = await requireRedis();
@@ -18,10 +18,7 @@ const redisUp = await requireRedis();
   let running: Testbed | undefined;
   afterAll(async () => {
     await running?.stop();
-    const raw = new Redis(testRedisUrl());
-    const keys = await raw.keys(`${prefix}*`);
-    if (keys.length > 0) await raw.unlink(...keys);
-    raw.disconnect();
+    await purgePrefix(prefix);
   });
 
   it('outlives the testbed that registered it: the next testbed on the same prefix signs it in and manages it', async () => {

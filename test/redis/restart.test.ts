@@ -3,12 +3,11 @@
  * signed in), grants and tokens (refresh, introspection, userinfo).
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { Redis } from 'ioredis';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { startTestbed, type Testbed, type TestbedOptions } from '../../src/index.ts';
 import { UserAgent } from '../support/agent.ts';
 import { authorize, client } from '../support/openid.ts';
-import { requireRedis, testRedisUrl, uniquePrefix } from '../support/store.ts';
+import { purgePrefix, requireRedis, testRedisUrl, uniquePrefix } from '../support/store.ts';
 import { discoverAt, PROFILE_API, REDIRECT_URI } from './core-flows.ts';
 import { freePort } from './redis-servers.ts';
 
@@ -19,10 +18,7 @@ const redisUp = await requireRedis();
   let running: Testbed | undefined;
   afterAll(async () => {
     await running?.stop();
-    const raw = new Redis(testRedisUrl());
-    const keys = await raw.keys(`${prefix}*`);
-    if (keys.length > 0) await raw.unlink(...keys);
-    raw.disconnect();
+    await purgePrefix(prefix);
   });
 
   it('accepts the tokens and sessions it issued before the restart', async () => {

@@ -55,3 +55,14 @@ export async function requireRedis(url = testRedisUrl()): Promise<boolean> {
     client.disconnect();
   }
 }
+
+/** Deletes every key under `prefix` (a throw-away prefix of a test that stops testbeds itself). */
+export async function purgePrefix(prefix: string, url = testRedisUrl()): Promise<void> {
+  const raw = new Redis(url);
+  try {
+    const keys = await raw.keys(`${prefix}*`);
+    if (keys.length > 0) await raw.unlink(...keys);
+  } finally {
+    raw.disconnect();
+  }
+}
