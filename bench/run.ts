@@ -230,7 +230,7 @@ async function health(port: number): Promise<{ entries?: number }> {
 // ---------------------------------------------------------------------------------------------
 // The figures.
 
-const MEMORY: Record<string, { idle: number; afterLoad?: number }> = {};
+const MEMORY: Record<string, { idle: number; afterLoad?: number; afterApis?: number }> = {};
 
 async function figures1to5(fixtures: ReturnType<typeof writeBenchFixtures>): Promise<void> {
   const floorSetup = await floorTokens();
@@ -343,6 +343,9 @@ async function figures1to5(fixtures: ReturnType<typeof writeBenchFixtures>): Pro
       ]);
     }
 
+    // After the paths both IdPs serve (figures 1–4): the like-for-like memory comparison.
+    for (const server of [tb, bare, mock]) MEMORY[server.name].afterLoad = server.rssMiB();
+
     if (wants(5)) {
       const dir = tb.ports.directoryApi;
       const prof = tb.ports.profileApi;
@@ -390,7 +393,7 @@ async function figures1to5(fixtures: ReturnType<typeof writeBenchFixtures>): Pro
         { label: 'opaque repeated vs no-verification floor', testbed: 'op-repeat', peer: 'floor-plain-2' },
       ], ['a separate testbed whose mock-API resources issue opaque tokens; first use = one RFC 7662 introspection call over HTTP to the IdP (same process)']);
     }
-    for (const server of [tb, bare, mock]) MEMORY[server.name].afterLoad = server.rssMiB();
+    if (wants(5)) MEMORY[tb.name].afterApis = tb.rssMiB();
   } finally {
     for (const server of all) await server.stop();
   }
@@ -542,8 +545,9 @@ function table(): string {
     lines.push('', '### 6. Cold start (spawn → first 200 on discovery) and RSS', '', '| system | cold start ms, median (min–max) | RSS idle MiB |', '|---|---:|---:|');
     for (const c of coldStarts) lines.push(`| ${c.system} | ${range(c.ms)} | ${fmt(c.idleRssMiB.median, 1)} |`);
     if (Object.keys(MEMORY).length > 0) {
-      lines.push('', '| long-running process (bench fixture) | RSS at start MiB | RSS after figures 1–5 MiB |', '|---|---:|---:|');
-      for (const [name, m] of Object.entries(MEMORY)) lines.push(`| ${name} | ${fmt(m.idle, 1)} | ${fmt(m.afterLoad ?? Number.NaN, 1)} |`);
+      lines.push('', '| long-running process (bench fixture) | RSS at start MiB | after figures 1–4 MiB | after figure 5 (mock APIs) MiB |', '|---|---:|---:|---:|');
+      for (const [name, m] of Object.entries(MEMORY)) lines.push(`| ${name} | ${fmt(m.idle, 1)} | ${fmt(m.afterLoad ?? Number.NaN, 1)} | ${fmt(m.afterApis ?? Number.NaN, 1)} |`);
+      lines.push('', '_RSS grows with the tokens kept until they expire (1 h in this fixture): the testbed also keeps a record of every JWT access token (introspection, revocation), which the bare peer does not; figure 5 adds the mock APIs\' caches and their tokens_');
     }
   }
   if (growth.points.length > 0) {
@@ -574,7 +578,7 @@ function targets(): TargetCheck[] {
   const tbMem = MEMORY['testbed'];
   const bareMem = MEMORY['bare oidc-provider'];
   if (tbMem?.afterLoad && bareMem?.afterLoad) {
-    checks.push({ target: '6. RSS after load ≤ bare oidc-provider + 20 MiB', value: `${fmt(tbMem.afterLoad, 1)} vs ${fmt(bareMem.afterLoad, 1)} MiB`, met: tbMem.afterLoad <= bareMem.afterLoad + 20 });
+    checks.push({ target: '6. RSS after figures 1–4 ≤ bare oidc-provider + 20 MiB', value: `${fmt(tbMem.afterLoad, 1)} vs ${fmt(bareMem.afterLoad, 1)} MiB`, met: tbMem.afterLoad <= bareMem.afterLoad + 20 });
   }
   if (growth.points.length >= 3) {
     const [start, peak, end] = [growth.points[0], growth.points[1], growth.points.at(-1)!];

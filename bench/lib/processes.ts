@@ -70,6 +70,8 @@ const listening = (output: string) => {
 };
 
 export interface TestbedStart {
+  /** Node options before the script, e.g. --cpu-prof. */
+  nodeArgs?: string[];
   fixture?: string;
   apis?: boolean;
   redis?: string;
@@ -77,7 +79,7 @@ export interface TestbedStart {
 }
 
 export function startTestbedProcess(name: string, options: TestbedStart = {}): Promise<ServerProcess> {
-  const args = ['src/cli/main.ts', 'start', '--port', '0', '--ephemeral-keys', '--log-level', 'error'];
+  const args = [...options.nodeArgs ?? [], 'src/cli/main.ts', 'start', '--port', '0', '--ephemeral-keys', '--log-level', 'error'];
   if (options.fixture) args.push('--config', options.fixture);
   if (options.apis === false) args.push('--no-apis');
   if (options.redis) args.push('--redis', options.redis, '--redis-prefix', options.redisPrefix ?? 'oidc-testbed-bench:');
@@ -91,8 +93,8 @@ export function startTestbedProcess(name: string, options: TestbedStart = {}): P
   });
 }
 
-export function startBareProvider(fixture?: string): Promise<ServerProcess> {
-  return startNode('bare oidc-provider', ['bench/servers/bare-provider.ts', ...(fixture ? ['--fixture', fixture] : [])], listening);
+export function startBareProvider(fixture?: string, nodeArgs: string[] = []): Promise<ServerProcess> {
+  return startNode('bare oidc-provider', [...nodeArgs, 'bench/servers/bare-provider.ts', ...(fixture ? ['--fixture', fixture] : [])], listening);
 }
 
 export function startMockServer(): Promise<ServerProcess> {

@@ -1,0 +1,101 @@
+/**
+ * Where the time goes in one benchmark scenario: the system runs under `node --cpu-prof` on the
+ * server core, wrk loads it from the load core, and only the samples taken while wrk ran are
+ * counted (start-up and shutdown are left out).
+ *
+ *   node bench/profile.ts <scenario> [--system testbed|bare] [--seconds 6] [--top 30]
+ *
+ * Scenarios: discovery, jwks, cc-opaque, cc-jwt (ES256, the default), introspect (opaque token),
+ * api-repeat (directory API, the same JWT again), api-first (directory API, each JWT once; the
+ * testbed only). Prints self time by package or source file, then by function.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pinSelfToLoadCore } from './lib/cpu.ts';
+import { DIRECTORY_RESOURCE, PROFILE_RESOURCE, writeBenchFixtures } from './lib/fixtures.ts';
+import { basic, form, json, send, times } from './lib/http.ts';
+import { startBareProvider, startTestbedProcess } from './lib/processes.ts';
+import { removeScratch, wrk, type HttpRequest } from './lib/wrk.ts';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { system: { type: 'string', default: 'testbed' }, seconds: { type: 'string', default: '6' }, top: { type: 'string', default: '30' } },
+});
+const scenario = positionals[0];
+const SCENARIOS = ['discovery', 'jwks', 'cc-opaque', 'cc-jwt', 'introspect', 'api-repeat', 'api-first'];
+if (!scenario || !SCENARIOS.includes(scenario)) {
+  console.error(`usage: node bench/profile.ts <${SCENARIOS.join('|')}> [--system testbed|bare] [--seconds 6] [--top 30]`);
+  process.exit(2);
+}
+const bare = values.system === 'bare';
+if (bare && scenario.startsWith('api-')) throw new Error('the bare peer has no mock APIs');
+
+pinSelfToLoadCore();
+const dir = mkdtempSync(join(tmpdir(), 'oidc-testbed-profile-'));
+const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+const fixture = writeBenchFixtures().main;
+const server = bare ? await startBareProvider(fixture, nodeArgs) : await startTestbedProcess('testbed', { fixture, nodeArgs });
+
+const SERVICE = basic('service-client', 'service-client-secret');
+const FORM = 'application/x-www-form-urlencoded';
+const token = (fields: Record<string, string>) => json<{ access_token: string }>(send(server.port, 'POST', '/token', { authorization: SERVICE }, form({ grant_type: 'client_credentials', ...fields })), 'token').then((body) => body.access_token);
+const directory = { resource: DIRECTORY_RESOURCE, scope: 'fr:idm:*' };
+
+let window: [number, number];
+try {
+  const now = () => Number(process.hrtime.bigint() / 1000n); // the profile's clock: monotonic µs
+  const options = { seconds: Number(values.seconds), connections: 16 };
+  let load: { request: HttpRequest } | { requests: HttpRequest[] };
+  let port = server.port;
+  switch (scenario) {
+    case 'discovery': load = { request: { path: '/.well-known/openid-configuration' } }; break;
+    case 'jwks': load = { request: { path: '/jwks' } }; break;
+    case 'cc-opaque': load = { request: { method: 'POST', path: '/token', headers: { authorization: SERVICE, 'content-type': FORM }, body: form({ grant_type: 'client_credentials' }) } }; break;
+    case 'cc-jwt': load = { request: { method: 'POST', path: '/token', headers: { authorization: SERVICE, 'content-type': FORM }, body: form({ grant_type: 'client_credentials', resource: PROFILE_RESOURCE, scope: 'profile' }) } }; break;
+    case 'introspect': load = { request: { method: 'POST', path: '/token/introspection', headers: { authorization: basic('profile-api', 'profile-api-secret'), 'content-type': FORM }, body: form({ token: await token({}) }) } }; break;
+    case 'api-repeat':
+      port = server.ports.directoryApi;
+      load = { request: { path: '/openidm/info/login', headers: { authorization: `Bearer ${await token(directory)}` } } };
+      break;
+    default: {
+      port = server.ports.directoryApi;
+      const tokens = await times(Number(values.seconds) * 3000, 32, () => token(directory));
+      load = { requests: tokens.map((value) => ({ path: '/openidm/info/login', headers: { authorization: `Bearer ${value}` } })) };
+    }
+  }
+  const started = now();
+  const result = await wrk({ ...options, port }, load);
+  window = [started, now()];
+  console.log(`${scenario} on ${server.name}: ${result.perSecond.toFixed(0)}/s, p50 ${result.p50.toFixed(1)} ms, ${result.errors} errors`);
+} finally {
+  await server.stop();
+  removeScratch();
+}
+
+interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }
+const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
+if (!file) throw new Error('no profile was written');
+const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: ProfileNode[]; startTime: number; samples: number[]; timeDeltas: number[] };
+rmSync(dir, { recursive: true, force: true });
+const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+const byFunction = new Map<string, number>();
+const byOrigin = new Map<string, number>();
+let total = 0;
+let at = profile.startTime;
+profile.samples.forEach((id, i) => {
+  at += profile.timeDeltas[i] ?? 0;
+  if (at < window[0] || at > window[1]) return;
+  const delta = profile.timeDeltas[i] ?? 0;
+  const { functionName, url, lineNumber } = nodes.get(id)!.callFrame;
+  const path = url.replace(/^file:\/\/.*?\/node_modules\//, 'node_modules/').replace(/^file:\/\/.*?\/(src|bench)\//, '$1/');
+  const origin = path.startsWith('node_modules/') ? path.split('/').slice(0, path.startsWith('node_modules/@') ? 3 : 2).join('/') : path || functionName;
+  byOrigin.set(origin, (byOrigin.get(origin) ?? 0) + delta);
+  const name = `${functionName || '(anonymous)'} ${path}${path ? `:${lineNumber + 1}` : ''}`;
+  byFunction.set(name, (byFunction.get(name) ?? 0) + delta);
+  total += delta;
+});
+const top = (map: Map<string, number>) => [...map].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))
+  .map(([name, us]) => `${((100 * us) / total).toFixed(1).padStart(5)}%  ${name}`).join('\n');
+console.log(`\nself time while loaded (${(total / 1000).toFixed(0)} ms of samples), by package or file:\n${top(byOrigin)}\n\nby function:\n${top(byFunction)}`);
