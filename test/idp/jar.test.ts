@@ -118,7 +118,20 @@ describe('request objects by reference (RFC 9101 §5.2)', () => {
     const fixture = parse(readFileSync(DEFAULT_FIXTURE_PATH, 'utf8')) as FixtureInput & { clients: Array<Record<string, unknown>> };
     const jar = fixture.clients.find((entry) => entry.client_id === 'jar-client')!;
     jar.request_uris = [`${origin}/request.jwt`, `${origin}/missing.jwt`, `${origin}/not-a-jwt`];
+    // The same RP, its public keys at a jwks_uri on localhost instead of in the fixture.
+    const { jwks: _inFixture, ...withoutKeys } = jar;
+    fixture.clients.push({ ...withoutKeys, client_id: 'jar-uri-client', jwks_uri: `${origin}/jwks.json` });
+    served.set('/jwks.json', { status: 200, body: JSON.stringify(jar.jwks) });
     return { fixture };
+  });
+
+  it('a client whose keys are at a jwks_uri on localhost: its request object verifies, its client assertion too', async () => {
+    const { key, kid } = await demoSigningKey();
+    const config = await discover(testbed(), 'jar-uri-client', undefined, {}, client.PrivateKeyJwt({ key, kid }));
+    const request = await jarRequest('jar-uri-client');
+    const url = await client.buildAuthorizationUrlWithJAR(config, request.parameters, { key, kid });
+    const tokens = await finish(config, url, request);
+    expect(tokens.claims()).toMatchObject({ sub: 'alice', aud: 'jar-uri-client' });
   });
 
   it('fetches the request object from the registered request_uri and completes the code flow', async () => {
