@@ -3,7 +3,7 @@
  * URLs and a `stop()`. The configuration flows one way: fixture → validated fixture → servers.
  */
 import Koa from 'koa';
-import mount from 'koa-mount';
+import compose from 'koa-compose';
 import { DEFAULT_FIXTURE_PATH, FixtureError, loadDefaultFixture, loadFixtureFile, validateFixture } from './fixtures/load.ts';
 import type { Fixture, FixtureInput } from './fixtures/schema.ts';
 import { createLogger, type Logger, type LogLevel } from './log.ts';
@@ -13,7 +13,7 @@ import { createIssuer, type Issuer, type IssuerUrls } from './provider/create-is
 import { resolveKeys } from './provider/keys.ts';
 import { startMockApis, type MockApisOptions } from './resource-servers/start-apis.ts';
 import { listenHttp } from './server/http-server.ts';
-import { errorBoundary, requestLog, storeOutage } from './server/middleware.ts';
+import { answerErrors, requestLog } from './server/middleware.ts';
 import { openStore } from './store/open-store.ts';
 import type { RedisStoreOptions } from './store/redis-store.ts';
 import type { Store } from './store/store.ts';
@@ -121,19 +121,16 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
 
     const app = new Koa({ keys: keys.cookies, proxy: true });
     app.silent = true;
-    app.use(requestLog(logger));
-    app.use(errorBoundary(logger));
-    app.use(storeOutage());
-    app.use(async (ctx, next) => {
-      if (ctx.path !== '/healthz') return next();
-      const health = await rootStore.health();
-      ctx.status = health.ok ? 200 : 503;
-      ctx.body = { status: health.ok ? 'ok' : 'unavailable', issuer: issuerUrl, store: health };
-      return undefined;
-    });
-    app.use(authorizationServerMetadataOfPaths(Object.keys(issuers).filter(Boolean)));
-    // Issuers under paths first: the main issuer, at the root, would otherwise answer for them.
-    for (const issuer of Object.values(issuers).reverse()) app.use(mount(issuer.mountPath || '/', issuer.provider as unknown as Koa));
+    if (logger.isLevelEnabled('info')) app.use(requestLog(logger));
+    app.use(answerErrors(logger));
+    app.use(routeIdpRequest({
+      health: async (ctx) => {
+        const health = await rootStore.health();
+        ctx.status = health.ok ? 200 : 503;
+        ctx.body = { status: health.ok ? 'ok' : 'unavailable', issuer: issuerUrl, store: health };
+      },
+      issuers: Object.values(issuers),
+    }));
     idp.server.on('request', app.callback());
 
     // The mock resource servers, each on its own port, trusting this issuer (src/resource-servers).
@@ -185,18 +182,53 @@ function trimSlash(url: string): string {
   return url.replace(/\/+$/, '');
 }
 
+interface IdpRoutes {
+  health: (ctx: Koa.Context) => Promise<void>;
+  issuers: readonly Issuer[];
+}
+
+/**
+ * The IdP port's one dispatching layer: `/healthz`, then each request to the issuer whose path it
+ * is under (the longest first: the main issuer, at the root, would otherwise answer for the
+ * others), as koa-mount would mount it.
+ */
+function routeIdpRequest(routes: IdpRoutes): Koa.Middleware {
+  const mounted = [...routes.issuers]
+    .sort((a, b) => b.mountPath.length - a.mountPath.length)
+    .map((issuer) => ({ prefix: issuer.mountPath, run: compose(issuer.provider.middleware as Koa.Middleware[]) }));
+  const toMetadataOfPath = authorizationServerMetadataOfPaths(routes.issuers.map((issuer) => issuer.mountPath).filter(Boolean));
+  return async function routeIdpRequest(ctx, next) {
+    if (ctx.path === '/healthz') return routes.health(ctx);
+    const requested = ctx.path;
+    const path = toMetadataOfPath(requested);
+    for (const { prefix, run } of mounted) {
+      if (prefix && path !== prefix && !path.startsWith(`${prefix}/`)) continue;
+      const inside = path.slice(prefix.length) || '/';
+      if (inside === requested) return run(ctx, next);
+      if (prefix) ctx.mountPath = prefix; // oidc-provider builds endpoint URLs with it
+      ctx.path = inside;
+      try {
+        return await run(ctx, next);
+      } finally {
+        ctx.path = requested;
+      }
+    }
+    return next();
+  };
+}
+
 /**
  * RFC 8414 §3: the metadata of an issuer with a path lives at
  * `/.well-known/oauth-authorization-server<path>`; oidc-provider, mounted at `<path>`, serves it at
  * `<path>/.well-known/oauth-authorization-server`.
  */
-function authorizationServerMetadataOfPaths(paths: readonly string[]): Koa.Middleware {
+function authorizationServerMetadataOfPaths(paths: readonly string[]): (path: string) => string {
   const WELL_KNOWN = '/.well-known/oauth-authorization-server';
   const served = new Set(paths);
-  return async function rewriteAuthorizationServerMetadata(ctx, next) {
-    if (ctx.path.startsWith(`${WELL_KNOWN}/`) && served.has(ctx.path.slice(WELL_KNOWN.length))) {
-      ctx.path = `${ctx.path.slice(WELL_KNOWN.length)}${WELL_KNOWN}`;
+  return function metadataOfPath(path) {
+    if (path.startsWith(`${WELL_KNOWN}/`) && served.has(path.slice(WELL_KNOWN.length))) {
+      return `${path.slice(WELL_KNOWN.length)}${WELL_KNOWN}`;
     }
-    return next();
+    return path;
   };
 }

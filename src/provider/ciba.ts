@@ -7,7 +7,6 @@
  * the issuer's store (so every replica sees it), until a test or a person decides through the
  * controller: `issuer.ciba` in the library, or the control endpoints under `/_testbed/ciba`.
  */
-import type { Middleware } from 'koa';
 import { errors, type Configuration, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 import type { IssuerSettings } from '../fixtures/schema.ts';
 import type { Logger } from '../log.ts';
@@ -153,12 +152,8 @@ function requestedConsent(ctx: KoaContextWithOIDC): GrantContents {
  * Discovery (CIBA §4): oidc-provider advertises `backchannel_user_code_parameter_supported: true`;
  * this testbed has no user codes.
  */
-export function advertiseNoCibaUserCode(): Middleware {
-  return async function advertiseNoUserCode(ctx, next) {
-    await next();
-    if ((ctx as unknown as KoaContextWithOIDC).oidc?.route !== 'discovery' || ctx.status !== 200) return;
-    Object.assign(ctx.body as Record<string, unknown>, { backchannel_user_code_parameter_supported: false });
-  };
+export function advertiseNoCibaUserCode(discovery: Record<string, unknown>): void {
+  Object.assign(discovery, { backchannel_user_code_parameter_supported: false });
 }
 
 export interface CibaControllerInputs {

@@ -8,7 +8,7 @@ import type { Fixture } from '../fixtures/schema.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
 import type { UserDirectory } from '../store/user-directory.ts';
-import { controlRoutes } from '../control/routes.ts';
+import { CONTROL_PATH, controlRoutes } from '../control/routes.ts';
 import { advertiseNoCibaUserCode, cibaController, type CibaController } from './ciba.ts';
 import { buildClientRegistry, type ClientRegistry } from './clients.ts';
 import { providerConfiguration, ROUTES } from './configuration.ts';
@@ -22,6 +22,8 @@ import { correctTokenErrors } from './token-error-corrections.ts';
 import { advertiseRequestUriByReference, resolveRequestUriByReference } from './request-uri.ts';
 import { ResourceCatalog } from './resources.ts';
 import { logProviderEvents } from './events.ts';
+import { rewriteRouteResponses } from './route-responses.ts';
+import { routeByPath } from '../server/path-routes.ts';
 
 export interface IssuerOptions {
   /** The public issuer identifier, including `mountPath`. */
@@ -82,20 +84,35 @@ export function createIssuer(options: IssuerOptions): Issuer {
     httpCibaNotifications: fixture.issuer.features.ciba.enabled,
   });
 
-  provider.use(resolveJwtTokenParameter([ROUTES.introspection, ROUTES.revocation]));
-  const { request_objects: requestObjects } = fixture.issuer.features;
-  if (requestObjects.enabled && requestObjects.by_reference) {
-    provider.use(advertiseRequestUriByReference());
-    provider.use(resolveRequestUriByReference({ provider, authorizationPath: ROUTES.authorization, fetch: (url, init) => globalThis.fetch(url, init) }));
-  }
-  provider.use(recordIssuedJwtAccessTokens(ROUTES.token));
-  provider.use(correctTokenErrors(provider));
-  provider.use(pinFrontChannelToIssuer(issuer));
-  provider.use(interactionRoutes({ provider, users, resources, policyOf: clients.policyOf, mountPath }).routes());
-  const cibaOn = fixture.issuer.features.ciba.enabled;
+  const { request_objects: requestObjects, ciba: cibaFeature } = fixture.issuer.features;
+  const byReference = requestObjects.enabled && requestObjects.by_reference;
   const ciba = cibaController(provider, { store, logger: logger.child({ issuer }) });
-  if (cibaOn) provider.use(advertiseNoCibaUserCode());
-  provider.use(controlRoutes({ issuer, mountPath, controlToken: options.controlToken, ciba: cibaOn ? ciba : undefined }).routes());
+  const frontChannel = pinFrontChannelToIssuer(issuer);
+  const rewriteResponses = rewriteRouteResponses(new Map([
+    ['discovery', [
+      frontChannel.discovery,
+      ...(byReference ? [advertiseRequestUriByReference] : []),
+      ...(cibaFeature.enabled ? [advertiseNoCibaUserCode] : []),
+    ]],
+    ['device_authorization', [frontChannel.device_authorization]],
+  ]));
+  const resolveJwtToken = resolveJwtTokenParameter();
+  // The testbed's own middleware, by path: a request none applies to crosses this one layer only.
+  provider.use(routeByPath({
+    exact: [
+      [ROUTES.token, [recordIssuedJwtAccessTokens(), correctTokenErrors(provider)]],
+      [ROUTES.introspection, [resolveJwtToken]],
+      [ROUTES.revocation, [resolveJwtToken]],
+      [ROUTES.authorization, byReference ? [resolveRequestUriByReference({ provider, fetch: (url, init) => globalThis.fetch(url, init) })] : []],
+      ['/.well-known/openid-configuration', [rewriteResponses]],
+      ['/.well-known/oauth-authorization-server', [rewriteResponses]],
+      [ROUTES.device_authorization, [rewriteResponses]],
+    ],
+    prefixes: [
+      ['/interaction', [interactionRoutes({ provider, users, resources, policyOf: clients.policyOf, mountPath }).routes()]],
+      [CONTROL_PATH, [controlRoutes({ issuer, mountPath, controlToken: options.controlToken, ciba: cibaFeature.enabled ? ciba : undefined }).routes()]],
+    ],
+  }));
   logProviderEvents(provider, logger.child({ issuer }));
 
   return { issuer, urls: urlsOf(issuer), mountPath, provider, fixture, clients, resources, store, ciba };

@@ -8,7 +8,7 @@
  * Dynamic Client Registration §2): the server fetches only where the client said it would serve.
  */
 import type { Context, Middleware } from 'koa';
-import { errors, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
+import { errors, type Provider } from 'oidc-provider';
 import { readFormParameters, replaceFormParameters } from '../server/form-body.ts';
 import { errorPage } from './pages.ts';
 
@@ -20,8 +20,6 @@ const COMPACT_JWT = /^[\w-]*(\.[\w-]*){2}$|^[\w-]*(\.[\w-]*){4}$/;
 
 export interface RequestUriOptions {
   provider: Provider;
-  /** The authorization endpoint's path inside the issuer. */
-  authorizationPath: string;
   fetch: (url: string, init: RequestInit) => Promise<Response>;
 }
 
@@ -36,10 +34,11 @@ export const requestUrisMetadata = {
   },
 };
 
+/** Middleware for the authorization endpoint. */
 export function resolveRequestUriByReference(options: RequestUriOptions): Middleware {
-  const { provider, authorizationPath } = options;
+  const { provider } = options;
   return async function resolveRequestUri(ctx, next) {
-    if (ctx.path !== authorizationPath || (ctx.method !== 'GET' && ctx.method !== 'POST')) return next();
+    if (ctx.method !== 'GET' && ctx.method !== 'POST') return next();
     const fromBody = ctx.method === 'POST';
     if (fromBody && !ctx.is('application/x-www-form-urlencoded')) return next();
     const params = fromBody ? await readFormParameters(ctx) : new URLSearchParams(ctx.querystring);
@@ -71,12 +70,8 @@ export function resolveRequestUriByReference(options: RequestUriOptions): Middle
  * Discovery (OpenID Connect Discovery 1.0 §3): oidc-provider reports `request_uri_parameter_supported:
  * false`, its own view; with this resolution on it is true, and registration is required.
  */
-export function advertiseRequestUriByReference(): Middleware {
-  return async function advertiseRequestUri(ctx, next) {
-    await next();
-    if ((ctx as unknown as KoaContextWithOIDC).oidc?.route !== 'discovery' || ctx.status !== 200) return;
-    Object.assign(ctx.body as Record<string, unknown>, { request_uri_parameter_supported: true, require_request_uri_registration: true });
-  };
+export function advertiseRequestUriByReference(discovery: Record<string, unknown>): void {
+  Object.assign(discovery, { request_uri_parameter_supported: true, require_request_uri_registration: true });
 }
 
 async function fetchRequestObject(fetch: RequestUriOptions['fetch'], url: string): Promise<{ requestObject: string } | { problem: string }> {

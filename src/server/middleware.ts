@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Logger } from '../log.ts';
 import { errorPage } from '../provider/pages.ts';
 import { StoreUnavailableError } from '../store/store-unavailable.ts';
@@ -28,16 +28,20 @@ export function errorBoundary(logger: Logger): Middleware {
     try {
       await next();
     } catch (caught) {
-      const error = caught as Error & { status?: number; expose?: boolean; error?: string; error_description?: string };
-      const status = error.status && error.status >= 400 && error.status < 600 ? error.status : 500;
-      if (status >= 500) logger.error({ err: error, path: ctx.path }, 'unhandled error');
-      ctx.status = status;
-      ctx.set('Cache-Control', 'no-store');
-      ctx.body = status < 500
-        ? { error: error.error ?? 'invalid_request', error_description: error.error_description ?? (error.expose ? error.message : 'invalid request') }
-        : { error: 'server_error', error_description: 'unexpected error; see the testbed log' };
+      answerUnhandledError(ctx, logger, caught);
     }
   };
+}
+
+function answerUnhandledError(ctx: Context, logger: Logger, caught: unknown): void {
+  const error = caught as Error & { status?: number; expose?: boolean; error?: string; error_description?: string };
+  const status = error.status && error.status >= 400 && error.status < 600 ? error.status : 500;
+  if (status >= 500) logger.error({ err: error, path: ctx.path }, 'unhandled error');
+  ctx.status = status;
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = status < 500
+    ? { error: error.error ?? 'invalid_request', error_description: error.error_description ?? (error.expose ? error.message : 'invalid request') }
+    : { error: 'server_error', error_description: 'unexpected error; see the testbed log' };
 }
 
 /**
@@ -51,14 +55,31 @@ export function storeOutage(): Middleware {
       await next();
     } catch (caught) {
       if (!(caught instanceof StoreUnavailableError)) throw caught;
-      ctx.status = 503;
-      ctx.set('Cache-Control', 'no-store');
-      if (ctx.accepts('json', 'html') === 'html') {
-        ctx.type = 'html';
-        ctx.body = errorPage({ error: caught.error, description: caught.error_description, status: 503 });
-      } else {
-        ctx.body = { error: caught.error, error_description: caught.error_description };
-      }
+      answerStoreUnavailable(ctx, caught);
+    }
+    if (ctx.status === 503) ctx.set('Retry-After', '1');
+  };
+}
+
+function answerStoreUnavailable(ctx: Context, caught: StoreUnavailableError): void {
+  ctx.status = 503;
+  ctx.set('Cache-Control', 'no-store');
+  if (ctx.accepts('json', 'html') === 'html') {
+    ctx.type = 'html';
+    ctx.body = errorPage({ error: caught.error, description: caught.error_description, status: 503 });
+  } else {
+    ctx.body = { error: caught.error, error_description: caught.error_description };
+  }
+}
+
+/** `storeOutage()` inside `errorBoundary()` as one layer, for the IdP's outer app. */
+export function answerErrors(logger: Logger): Middleware {
+  return async function answerErrors(ctx, next) {
+    try {
+      await next();
+    } catch (caught) {
+      if (caught instanceof StoreUnavailableError) answerStoreUnavailable(ctx, caught);
+      else answerUnhandledError(ctx, logger, caught);
     }
     if (ctx.status === 503) ctx.set('Retry-After', '1');
   };
