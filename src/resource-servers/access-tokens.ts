@@ -1,8 +1,8 @@
 /**
  * Access-token validation for the mock APIs: JWT access tokens (RFC 9068) against the issuer's
  * JWKS, opaque ones through introspection (RFC 7662), both remembered in a verified-token cache
- * keyed by the exact token string, and both asked on every use whether they are still live
- * (revocation is instant, cache or not).
+ * keyed by the exact token string, and both refused on the first use after their revocation,
+ * cache or not (see liveness.ts for when the issuer's store is asked).
  */
 import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
@@ -28,7 +28,17 @@ export interface VerifiedAccessToken {
 }
 
 /** Whether the issuer that issued a token still considers it live (not revoked, grant still there). */
-export type LivenessCheck = (token: string, format: 'jwt' | 'opaque', issuer: string) => Promise<boolean>;
+export interface TokenLiveness {
+  /**
+   * The issuer's removal counter, or undefined when this process cannot know (a shared store). A
+   * token found live under stamp n needs no new check while the stamp is still n and it has not expired.
+   */
+  stamp(issuer: string): number | undefined;
+  /** Where the issuer keeps the token's record; computed once per token and cached with it. */
+  recordId(token: string, format: 'jwt' | 'opaque'): string;
+  /** Until when (epoch seconds) the token stays live unless something is removed; undefined: not live. */
+  liveUntil(recordId: string, issuer: string): Promise<number | undefined>;
+}
 
 export interface AccessTokenSettings {
   /** Accepted `iss` values: the issuers of the testbed that serve this resource (they share one key set). */
@@ -43,7 +53,7 @@ export interface AccessTokenSettings {
   clockTolerance: number;
   /** Introspection for opaque tokens (at the first issuer); without it opaque tokens are refused. */
   introspection?: IntrospectionSettings;
-  isLive?: LivenessCheck;
+  liveness?: TokenLiveness;
   /** Bound of the verified-token cache. */
   cacheSize: number;
 }
@@ -53,10 +63,18 @@ export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384
 
 const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
 
+/** A cache entry: the validated token, its record id, the stamp under which it was last found live, and until when (ms). */
+interface Verified {
+  token: VerifiedAccessToken;
+  recordId: string | undefined;
+  liveStamp: number | undefined;
+  liveUntil: number;
+}
+
 export class AccessTokenVerifier {
   readonly #settings: AccessTokenSettings;
   readonly #jwks: ReturnType<typeof createRemoteJWKSet>;
-  readonly #verified: ExpiringCache<VerifiedAccessToken>;
+  readonly #verified: ExpiringCache<Verified>;
 
   constructor(settings: AccessTokenSettings) {
     const weak = settings.algorithms.filter((alg) => !(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg));
@@ -68,25 +86,36 @@ export class AccessTokenVerifier {
 
   /** The validated token, or a TokenError (invalid_token) saying what is wrong with it. */
   async verify(token: string): Promise<VerifiedAccessToken> {
+    const { liveness } = this.#settings;
     const cached = this.#verified.get(token);
     if (cached?.expired) throw invalidToken('access token expired');
-    let verified = cached?.value;
-    let checkedLive = false;
-    if (!verified) {
-      if (JWT_SHAPE.test(token)) {
-        verified = await this.#verifyJwt(token);
-      } else {
-        verified = await this.#introspect(token);
-        checkedLive = true; // the issuer itself just said it is active
-      }
-      const until = verified.format === 'jwt' ? (verified.exp + this.#settings.clockTolerance) * 1000 : verified.exp * 1000;
-      this.#verified.set(token, verified, until);
+    let entry = cached?.value;
+    if (!entry) {
+      entry = await this.#validate(token);
+      const { format, exp } = entry.token;
+      this.#verified.set(token, entry, format === 'jwt' ? (exp + this.#settings.clockTolerance) * 1000 : exp * 1000);
     }
-    if (!checkedLive && this.#settings.isLive && !(await this.#settings.isLive(token, verified.format, verified.issuer))) {
+    if (!liveness) return entry.token;
+    const { issuer } = entry.token;
+    const stamp = liveness.stamp(issuer);
+    if (stamp !== undefined && stamp === entry.liveStamp && Date.now() < entry.liveUntil) return entry.token;
+    const until = await liveness.liveUntil(entry.recordId!, issuer);
+    if (until === undefined) {
       this.#verified.delete(token);
       throw invalidToken('access token has been revoked (or was never issued by this issuer)');
     }
-    return verified;
+    entry.liveStamp = stamp;
+    entry.liveUntil = until * 1000;
+    return entry.token;
+  }
+
+  async #validate(token: string): Promise<Verified> {
+    const { liveness } = this.#settings;
+    if (JWT_SHAPE.test(token)) {
+      return { token: await this.#verifyJwt(token), recordId: liveness?.recordId(token, 'jwt'), liveStamp: undefined, liveUntil: 0 };
+    }
+    // Introspection said active, but not until when its grant lasts: the store is asked as for a JWT.
+    return { token: await this.#introspect(token), recordId: liveness?.recordId(token, 'opaque'), liveStamp: undefined, liveUntil: 0 };
   }
 
   async #verifyJwt(token: string): Promise<VerifiedAccessToken> {

@@ -1,16 +1,38 @@
 /**
- * Revocation state, read straight from the issuer (of those the APIs run beside) that issued the
- * token. A revoked token, or one whose grant was revoked (refresh-token reuse, logout), is refused
- * on its next use even while the APIs' verified-token cache still holds it.
+ * Revocation state, from the issuer (of those the APIs run beside) that issued the token. A revoked
+ * token, or one whose grant was revoked (refresh-token reuse, logout, revocation), is refused on its
+ * very next use, even while the APIs' verified-token cache still holds it.
+ *
+ * The rule for asking the store:
+ * - On a process-local store (memory), every removal of a record — a token destroyed, a grant's
+ *   tokens revoked (`revokeByGrantId`), a grant destroyed, whatever path of oidc-provider or of
+ *   ours did it — goes through this process's adapter and moves the store's `removals` counter.
+ *   A token found live at counter value n is still live while the counter reads n and neither it
+ *   nor its grant has expired, so a repeated use asks nothing; any removal makes the next use of every
+ *   cached token look again. Watching the adapter rather than oidc-provider's events also covers
+ *   removals that emit none (`revokeByGrantId` under a policy that keeps the grant) and direct
+ *   adapter calls.
+ * - On a shared store (Redis), other replicas revoke without this process seeing it: every use
+ *   reads the store (the record under its handle, computed once per token, then its grant).
  */
 import type { Provider } from 'oidc-provider';
-import { isAccessTokenRecordLive, isJwtAccessTokenLive } from '../provider/jwt-access-tokens.ts';
-import type { LivenessCheck } from './access-tokens.ts';
+import { accessTokenRecordLiveUntil, jwtAccessTokenHandle } from '../provider/jwt-access-tokens.ts';
+import type { LocalRevisions } from '../store/store.ts';
+import type { TokenLiveness } from './access-tokens.ts';
 
-export function issuerLiveness(providers: ReadonlyMap<string, Provider>): LivenessCheck {
-  return async (token, format, issuer) => {
-    const provider = providers.get(issuer);
-    if (!provider) return false;
-    return format === 'jwt' ? isJwtAccessTokenLive(provider, token) : isAccessTokenRecordLive(provider, token);
+export interface LivenessSource {
+  provider: Provider;
+  store: { readonly localRevisions?: LocalRevisions };
+}
+
+export function issuerLiveness(issuers: ReadonlyMap<string, LivenessSource>): TokenLiveness {
+  return {
+    stamp: (issuer) => issuers.get(issuer)?.store.localRevisions?.removals,
+    // A JWT's record is stored under its handle (src/provider/jwt-access-tokens.ts); an opaque token's under its value.
+    recordId: (token, format) => (format === 'jwt' ? jwtAccessTokenHandle(token) : token),
+    liveUntil: async (recordId, issuer) => {
+      const source = issuers.get(issuer);
+      return source && accessTokenRecordLiveUntil(source.provider, recordId);
+    },
   };
 }

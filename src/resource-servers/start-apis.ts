@@ -56,9 +56,9 @@ export interface MockApisOptions {
 /** What the testbed hands the APIs. */
 export interface MockApiHost {
   /** The main issuer: its fixture (the resources), identifier, mount path and provider (revocation state). */
-  main: Pick<Issuer, 'issuer' | 'mountPath' | 'fixture' | 'provider'>;
+  main: Pick<Issuer, 'issuer' | 'mountPath' | 'fixture' | 'provider' | 'store'>;
   /** Further issuers (`issuers` in the fixture): their tokens for a resource they also serve are accepted too. */
-  others?: ReadonlyArray<Pick<Issuer, 'issuer' | 'fixture' | 'provider'>>;
+  others?: ReadonlyArray<Pick<Issuer, 'issuer' | 'fixture' | 'provider' | 'store'>>;
   users: UserDirectory;
   logger: Logger;
   /** Bind address (the IdP's). */
@@ -132,7 +132,7 @@ function buildApi(kind: MockApiKind, resource: FixtureResource, basePath: string
       algorithms: options.accessTokenAlgorithms ?? [...ASYMMETRIC_ALGORITHMS],
       clockTolerance: options.clockTolerance ?? 0,
       introspection,
-      isLive: issuerLiveness(new Map(trusted.map((issuer) => [issuer.issuer, issuer.provider]))),
+      liveness: issuerLiveness(new Map(trusted.map((issuer) => [issuer.issuer, issuer]))),
       cacheSize: 10_000,
     },
     dpop: {

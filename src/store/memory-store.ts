@@ -1,5 +1,5 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { DEFAULT_NAMESPACE, EXPIRED_RECORD_GRACE_SECONDS, GRANTABLE_MODELS, type Store, type StoreHealth } from './store.ts';
+import { DEFAULT_NAMESPACE, EXPIRED_RECORD_GRACE_SECONDS, GRANTABLE_MODELS, type LocalRevisions, type Store, type StoreHealth } from './store.ts';
 
 interface Entry {
   payload: AdapterPayload;
@@ -15,6 +15,7 @@ export class MemoryState {
   readonly secondary = new Map<string, string>(); // "<ns> uid:Model:<uid>" / "<ns> userCode:Model:<code>" → key
   readonly documents = new Map<string, string>();
   readonly fieldSets = new Map<string, Map<string, string>>();
+  readonly revisions = { removals: 0, fieldSets: 0 };
 
   live(k: string): Entry | undefined {
     const entry = this.entries.get(k);
@@ -53,6 +54,11 @@ export class MemoryNamespace implements Store {
     this.#ns = namespace;
   }
 
+  /** This process is the only writer: every change goes through the methods below. */
+  get localRevisions(): LocalRevisions {
+    return this.#state.revisions;
+  }
+
   namespace(name: string): Store {
     return new MemoryNamespace(this.#state, name);
   }
@@ -89,11 +95,14 @@ export class MemoryNamespace implements Store {
       consume: async (id) => {
         const entry = state.live(key(id));
         if (entry) entry.payload.consumed = Math.floor(Date.now() / 1000);
+        state.revisions.removals += 1;
       },
       destroy: async (id) => {
         state.entries.delete(key(id));
+        state.revisions.removals += 1;
       },
       revokeByGrantId: async (grantId) => {
+        state.revisions.removals += 1;
         const grantKey = at(`grant:${grantId}`);
         for (const k of state.grantIndex.get(grantKey) ?? []) state.entries.delete(k);
         state.grantIndex.delete(grantKey);
@@ -122,6 +131,7 @@ export class MemoryNamespace implements Store {
     let set = this.#state.fieldSets.get(k);
     if (!set) this.#state.fieldSets.set(k, (set = new Map()));
     for (const [field, value] of Object.entries(fields)) set.set(field, value);
+    this.#state.revisions.fieldSets += 1;
     return Object.fromEntries(set);
   }
 
@@ -131,6 +141,7 @@ export class MemoryNamespace implements Store {
     if (!set) return;
     for (const field of fields) set.delete(field);
     if (set.size === 0) this.#state.fieldSets.delete(k);
+    this.#state.revisions.fieldSets += 1;
   }
 
   async health(): Promise<StoreHealth> {

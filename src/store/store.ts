@@ -34,8 +34,22 @@ export interface Store {
   /** Removes fields of a field-set document (absent ones are ignored); the document goes with its last field. */
   deleteFields(name: string, fields: readonly string[]): Promise<void>;
   health(): Promise<StoreHealth>;
+  /**
+   * Only on a store no other process changes (memory): counters that move on every change of
+   * their kind made in this process, so a reader may keep what it read while its counter stands
+   * still. Undefined on a shared store (Redis), where other replicas change records unseen.
+   */
+  readonly localRevisions?: LocalRevisions;
   /** Releases the store; a namespace view's `close()` does nothing (the root owns the connection). */
   close(): Promise<void>;
+}
+
+/** See `Store.localRevisions`. Counters are shared by every namespace of one store. */
+export interface LocalRevisions {
+  /** Moves when a model record is removed or consumed (`destroy`, `revokeByGrantId`, `consume`); not on expiry. */
+  readonly removals: number;
+  /** Moves when a field-set document is written or loses fields. */
+  readonly fieldSets: number;
 }
 
 /** The models oidc-provider revokes by grant (`revokeByGrantId`), as its own memory adapter. */

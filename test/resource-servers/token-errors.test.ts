@@ -162,8 +162,9 @@ describe('mock APIs: token errors (RFC 6750 §3)', () => {
       await expectInvalidToken(tokens.access_token, 'access token has been revoked (or was never issued by this issuer)');
     });
 
-    it('revoked with its grant: refresh-token reuse kills the access token too', async () => {
+    it('revoked with its grant: refresh-token reuse kills the access token too, cached or not', async () => {
       const { config, tokens } = await userTokens(testbed(), 'http://localhost:9401/', 'profile');
+      expect((await callApi(userinfo(), { headers: bearer(tokens.access_token) })).status).toBe(200);
       await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: 'http://localhost:9401/' });
       await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: 'http://localhost:9401/' }).catch(() => undefined); // reuse
       await expectInvalidToken(tokens.access_token, 'access token has been revoked (or was never issued by this issuer)');
