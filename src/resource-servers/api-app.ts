@@ -5,39 +5,54 @@ import type { Logger } from '../log.ts';
 import { storeOutage } from '../server/middleware.ts';
 import { callLog } from './call-log.ts';
 import { cors, type CorsSettings } from './cors.ts';
-import type { Protection } from './protect.ts';
 
 export interface ApiAppParts {
   logger: Logger;
   cors: CorsSettings;
   /** Render errors that are not token errors, in the API's own shape (outermost first). */
   errors: Middleware[];
-  protection: Protection;
   router: Router;
   /** Honour X-Forwarded-Proto/Host (for DPoP `htu`) — only behind a proxy you trust. */
   trustProxy: boolean;
 }
 
-/** One mock API, assembled in the same order for both. */
+/**
+ * One mock API, assembled in the same order for both. Every request passes, outermost first:
+ *
+ *   call log (when info is on) → CORS → the API's error shape → store outage (503) → body parser
+ *   (POST, PUT, PATCH only) → router → the route's guard (credentials, token, DPoP, scope; it
+ *   answers token errors itself, see protect.ts) → the route
+ *
+ * Layers that only look at the request are plain functions that return `next()`, not async ones:
+ * on the hot path each async layer is a promise and a microtask per request.
+ */
 export function apiApp(parts: ApiAppParts): Koa {
   const app = new Koa({ proxy: parts.trustProxy });
   app.silent = true;
   app.use(callLog(parts.logger));
   app.use(cors(parts.cors));
   for (const middleware of parts.errors) app.use(middleware);
-  app.use(parts.protection.renderErrors);
   // Innermost catcher: a store outage is 503 temporarily_unavailable, not the API's own 500.
   app.use(storeOutage());
-  app.use(bodyParser({
+  app.use(bodiesOnly(BODY_METHODS, bodyParser({
+    parsedMethods: [...BODY_METHODS],
     enableTypes: ['json', 'form'],
     // Merged into the defaults index by index (lodash.merge): keep application/json first.
     extendTypes: { json: ['application/json', 'application/merge-patch+json'] },
     jsonLimit: '64kb',
     formLimit: '64kb',
-  }));
+  })));
   app.use(parts.router.routes());
   app.use(parts.router.allowedMethods());
   return app;
+}
+
+/** The methods whose body is read (JSON edits, RFC 6750 §2.2 form-body tokens). */
+const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
+
+/** Other methods skip the body parser without an async layer of their own. */
+function bodiesOnly(methods: ReadonlySet<string>, parse: Middleware): Middleware {
+  return (ctx, next) => (methods.has(ctx.method) ? parse(ctx, next) : next());
 }
 
 /** The profile API's error shape for non-token errors: OAuth-style JSON, 404 included. */

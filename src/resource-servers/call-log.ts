@@ -8,8 +8,12 @@ import type { ApiState } from './challenges.ts';
  * scopes, scheme — or why the call was refused. Never the token itself.
  */
 export function callLog(logger: Logger): Middleware {
-  return async function logCall(ctx, next) {
-    if (!logger.isLevelEnabled('info')) return next();
+  // Not async itself: when info is off, a request passes through without a promise of its own.
+  return function logCall(ctx, next) {
+    return logger.isLevelEnabled('info') ? logTimed(ctx, next) : next();
+  };
+
+  async function logTimed(ctx: Parameters<Middleware>[0], next: () => Promise<unknown>): Promise<void> {
     const started = process.hrtime.bigint();
     try {
       await next();
@@ -32,5 +36,5 @@ export function callLog(logger: Logger): Middleware {
         ...(rejection ? { rejected: rejection } : {}),
       }, 'request');
     }
-  };
+  }
 }

@@ -9,7 +9,7 @@
  *
  *   WWW-Authenticate: Bearer realm="profile-api", DPoP realm="profile-api", algs="ES256 Ed25519 EdDSA"
  */
-import type { Middleware } from 'koa';
+import type { Context } from 'koa';
 import type { VerifiedAccessToken } from './access-tokens.ts';
 
 export type AuthScheme = 'Bearer' | 'DPoP';
@@ -91,23 +91,16 @@ export function challengeFor(error: TokenError, settings: ChallengeSettings): st
   });
 }
 
-/** Turns a TokenError thrown further down into its status, challenge and JSON body. */
-export function renderTokenErrors(settings: ChallengeSettings): Middleware {
-  return async function renderTokenErrors(ctx, next) {
-    try {
-      await next();
-    } catch (caught) {
-      if (!(caught instanceof TokenError)) throw caught;
-      ctx.status = caught.status;
-      ctx.set('WWW-Authenticate', challengeFor(caught, settings));
-      ctx.set('Cache-Control', 'no-store');
-      const description = describable(caught.message);
-      ctx.body = caught.code
-        ? { error: caught.code, error_description: description, ...(caught.scope ? { scope: caught.scope } : {}) }
-        : { error_description: description };
-      (ctx.state as ApiState).rejection = caught.code ?? 'no_credentials';
-    }
-  };
+/** Answers a request with a TokenError: its status, challenge and JSON body. */
+export function renderTokenError(ctx: Context, error: TokenError, settings: ChallengeSettings): void {
+  ctx.status = error.status;
+  ctx.set('WWW-Authenticate', challengeFor(error, settings));
+  ctx.set('Cache-Control', 'no-store');
+  const description = describable(error.message);
+  ctx.body = error.code
+    ? { error: error.code, error_description: description, ...(error.scope ? { scope: error.scope } : {}) }
+    : { error_description: description };
+  (ctx.state as ApiState).rejection = error.code ?? 'no_credentials';
 }
 
 /** What the token-checking middleware leaves on `ctx.state` for routes and the call log. */

@@ -18,7 +18,7 @@ const EXPOSED_HEADERS = 'WWW-Authenticate, DPoP-Nonce';
 export function cors({ origins, methods }: CorsSettings): Middleware {
   const any = origins.includes('*');
   const allowed = new Set(origins.map((origin) => origin.replace(/\/+$/, '')));
-  return async function cors(ctx, next) {
+  return function cors(ctx, next) {
     ctx.vary('Origin');
     const origin = ctx.get('Origin');
     if (!origin || !(any || allowed.has(origin))) return next();
@@ -33,7 +33,7 @@ export function cors({ origins, methods }: CorsSettings): Middleware {
     ctx.set('Access-Control-Allow-Headers', ctx.get('Access-Control-Request-Headers') || ALLOWED_HEADERS);
     ctx.set('Access-Control-Max-Age', '600');
     ctx.status = 204;
-    return undefined;
+    return Promise.resolve();
   };
 }
 

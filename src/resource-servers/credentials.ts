@@ -38,8 +38,7 @@ export function presentedCredentials(ctx: Context): PresentedCredentials {
   const [credentials] = found;
   if (!credentials.token) throw invalidRequest(`the access_token ${credentials.via} parameter is empty`);
 
-  const proofs = ctx.req.headersDistinct.dpop ?? [];
-  if (proofs.length > 0 && credentials.scheme === 'Bearer') {
+  if (credentials.scheme === 'Bearer' && ctx.req.headers.dpop !== undefined) {
     throw invalidRequest(credentials.via === 'header'
       ? 'a DPoP proof was sent with the Bearer scheme: send a DPoP-bound token as Authorization: DPoP <token>'
       : 'a DPoP-bound token must be sent in the Authorization header with the DPoP scheme (RFC 9449 section 7.1)');

@@ -33,8 +33,8 @@ export const DIRECTORY_WRITE_SCOPE = 'fr:idm:*';
 
 export function directoryRoutes(settings: DirectoryApiSettings): Router {
   const { protection, users, writeScope } = settings;
-  const read = [protection.authenticate, protection.requireScope(...settings.scopes)];
-  const write = [protection.authenticate, protection.requireScope(writeScope)];
+  const read = protection.guard(...settings.scopes);
+  const write = protection.guard(writeScope);
   const router = new Router({ prefix: settings.prefix });
 
   const userById = async (ctx: Context) => {
@@ -44,7 +44,7 @@ export function directoryRoutes(settings: DirectoryApiSettings): Router {
   };
   const noStore = (ctx: Context) => ctx.set('Cache-Control', 'no-store');
 
-  router.get('/info/login', ...read, async (ctx) => {
+  router.get('/info/login', read, async (ctx) => {
     const { caller } = ctx.state as ApiState;
     const sub = caller!.sub ?? caller!.client_id ?? 'anonymous';
     const user = await users.findBySub(sub);
@@ -63,7 +63,7 @@ export function directoryRoutes(settings: DirectoryApiSettings): Router {
     };
   });
 
-  router.get('/managed/user', ...read, async (ctx) => {
+  router.get('/managed/user', read, async (ctx) => {
     const filter = single(ctx.query._queryFilter, '_queryFilter');
     if (filter === undefined) {
       throw new IdmError(400, 'Query request needs _queryFilter (this mock supports _queryFilter only, e.g. _queryFilter=true)');
@@ -82,12 +82,12 @@ export function directoryRoutes(settings: DirectoryApiSettings): Router {
     };
   });
 
-  router.get('/managed/user/:id', ...read, async (ctx) => {
+  router.get('/managed/user/:id', read, async (ctx) => {
     noStore(ctx);
     ctx.body = selectFields(toIdmUser(await userById(ctx)), single(ctx.query._fields, '_fields'));
   });
 
-  router.put('/managed/user/:id', ...write, async (ctx) => {
+  router.put('/managed/user/:id', write, async (ctx) => {
     const user = await userById(ctx);
     requireJson(ctx);
     const updated = await users.updateClaims(user.sub, replaceChanges(user, ctx.request.body));
@@ -95,7 +95,7 @@ export function directoryRoutes(settings: DirectoryApiSettings): Router {
     ctx.body = toIdmUser(updated ?? user);
   });
 
-  router.patch('/managed/user/:id', ...write, async (ctx) => {
+  router.patch('/managed/user/:id', write, async (ctx) => {
     const user = await userById(ctx);
     requireJson(ctx);
     const updated = await users.updateClaims(user.sub, patchChanges(user, ctx.request.body));

@@ -50,9 +50,10 @@ export function profileRoutes(settings: ProfileApiSettings): Router {
     ctx.body = releasedClaims(ctx, await subjectUser(ctx, users));
   };
 
-  router.get('/userinfo', protection.authenticate, protection.requireScope(...readScopes), userinfo);
-  router.get('/me', protection.authenticate, protection.requireScope(...readScopes), userinfo);
-  router.patch('/me', protection.authenticate, protection.requireScope(writeScope), async (ctx) => {
+  const read = protection.guard(...readScopes);
+  router.get('/userinfo', read, userinfo);
+  router.get('/me', read, userinfo);
+  router.patch('/me', protection.guard(writeScope), async (ctx) => {
     const user = await subjectUser(ctx, users);
     if (!ctx.is('application/json', 'application/merge-patch+json')) {
       throw clientError(415, 'send the changes as application/merge-patch+json (RFC 7396) or application/json');

@@ -1,15 +1,15 @@
 /**
- * The token check every mock API route shares, as small Koa middleware:
+ * The token check every mock API route shares, as one Koa middleware per route:
  *
- *   authenticate = presented credentials → access token validation → sender constraint (DPoP)
- *   requireScope(…) per route
+ *   guard(…scopes) = presented credentials → access token validation → sender constraint (DPoP)
+ *                    → the token carries one of the route's scopes
  *
- * Failures are TokenErrors; `renderTokenErrors` (mounted above the routes) turns them into
- * RFC 6750 / RFC 9449 responses.
+ * Failures are TokenErrors, answered by the guard itself as RFC 6750 / RFC 9449 responses (no
+ * error-rendering layer around every request).
  */
 import type { Context, Middleware } from 'koa';
 import { AccessTokenVerifier, type AccessTokenSettings, type VerifiedAccessToken } from './access-tokens.ts';
-import { insufficientScope, invalidRequest, invalidToken, renderTokenErrors, TokenError, type ApiState, type AuthScheme } from './challenges.ts';
+import { insufficientScope, invalidRequest, invalidToken, renderTokenError, TokenError, type ApiState, type AuthScheme } from './challenges.ts';
 import { presentedCredentials } from './credentials.ts';
 import { DpopVerifier, type DpopSettings } from './dpop.ts';
 
@@ -21,41 +21,46 @@ export interface ProtectionSettings {
 }
 
 export interface Protection {
-  /** Above the routes: renders token errors. */
-  readonly renderErrors: Middleware;
-  /** Before a protected route: sets `ctx.state.caller` and `ctx.state.scheme`. */
-  readonly authenticate: Middleware;
-  /** The token must carry at least one of `scopes`. */
-  requireScope(...scopes: string[]): Middleware;
+  /**
+   * Before a protected route: authenticates the caller (setting `ctx.state.caller` and
+   * `ctx.state.scheme`), then requires at least one of `scopes` (one async layer, not two).
+   */
+  guard(...scopes: string[]): Middleware;
 }
 
 export function protection(settings: ProtectionSettings): Protection {
   const tokens = new AccessTokenVerifier(settings.tokens);
   const dpop = new DpopVerifier(settings.dpop);
 
-  const authenticate: Middleware = async function authenticate(ctx, next) {
+  const authenticate = async (ctx: Context): Promise<VerifiedAccessToken> => {
     const credentials = presentedCredentials(ctx);
     const state = ctx.state as ApiState;
     state.scheme = credentials.scheme;
-    const caller = await tokens.verify(credentials.token).catch((error: unknown) => {
+    let caller: VerifiedAccessToken;
+    try {
+      caller = await tokens.verify(credentials.token);
+    } catch (error) {
       // The challenge answers in the scheme the client used (RFC 9449 §7.1).
       throw error instanceof TokenError && credentials.scheme === 'DPoP' ? new TokenError(error.code, error.message, 'DPoP', error.scope) : error;
-    });
+    }
     await checkSenderConstraint(ctx, credentials.scheme, credentials.token, caller, dpop);
     state.caller = caller;
-    return next();
+    return caller;
   };
 
+  const challenges = { realm: settings.realm, dpopAlgorithms: settings.dpop.algorithms };
   return {
-    renderErrors: renderTokenErrors({ realm: settings.realm, dpopAlgorithms: settings.dpop.algorithms }),
-    authenticate,
-    requireScope(...scopes) {
+    guard(...scopes) {
       const required = scopes.join(' ');
-      return async function requireScope(ctx, next) {
-        const { caller, scheme } = ctx.state as ApiState;
-        if (!caller || !scopes.some((scope) => caller.scopes.has(scope))) {
-          const description = scopes.length === 1 ? `this request needs the scope ${required}` : `this request needs one of the scopes ${required}`;
-          throw insufficientScope(required, description, scheme ?? 'Bearer');
+      const description = scopes.length === 1 ? `this request needs the scope ${required}` : `this request needs one of the scopes ${required}`;
+      return async function guard(ctx, next) {
+        try {
+          const caller = await authenticate(ctx);
+          if (!scopes.some((scope) => caller.scopes.has(scope))) throw insufficientScope(required, description, (ctx.state as ApiState).scheme ?? 'Bearer');
+        } catch (caught) {
+          if (!(caught instanceof TokenError)) throw caught;
+          renderTokenError(ctx, caught, challenges);
+          return undefined;
         }
         return next();
       };

@@ -145,7 +145,6 @@ function buildApi(kind: MockApiKind, resource: FixtureResource, basePath: string
   const prefix = basePath.replace(/\/$/, '');
   const common = {
     logger,
-    protection: guard,
     trustProxy: options.trustProxy ?? false,
   };
   const origins = options.corsOrigins ?? clientOrigins(fixture.clients);

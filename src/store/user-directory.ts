@@ -25,12 +25,15 @@ interface Entry {
  *
  * Claim changes live in the issuer's store (one field set per user, a field per changed claim), and
  * every lookup reads them: with Redis, a change made through one replica is seen by all, and
- * survives restarts. Every method is therefore async.
+ * survives restarts. Every method is therefore async. On a process-local store (memory) a user is
+ * built once and kept until the store's field-set counter moves (any write in this process), so
+ * repeated lookups cost a map read; users handed out are then shared, so they are frozen.
  */
 export class UserDirectory {
   readonly #bySub = new Map<string, Entry>();
   readonly #byUsername = new Map<string, Entry>();
   readonly #changes: Store;
+  readonly #built = new Map<string, { revision: number; user: User }>();
 
   /** `changes`: where claim changes are kept (the issuer's store); a private in-memory one by default. */
   constructor(users: readonly FixtureUser[], changes: Store = new MemoryStore()) {
@@ -88,7 +91,14 @@ export class UserDirectory {
   }
 
   async #current(entry: Entry): Promise<User> {
-    return toUser(entry, await this.#changes.readFields(changesOf(entry.sub)));
+    const revisions = this.#changes.localRevisions;
+    if (!revisions) return toUser(entry, await this.#changes.readFields(changesOf(entry.sub)));
+    const built = this.#built.get(entry.sub);
+    if (built?.revision === revisions.fieldSets) return built.user;
+    const revision = revisions.fieldSets; // read before the store: a write meanwhile makes the next lookup rebuild
+    const user = deepFreeze(toUser(entry, await this.#changes.readFields(changesOf(entry.sub))));
+    this.#built.set(entry.sub, { revision, user });
+    return user;
   }
 }
 
@@ -105,6 +115,14 @@ function toUser(entry: Entry, changes: Record<string, string>): User {
     else claims[name] = value;
   }
   return { sub: entry.sub, username: entry.username, claims, roles: [...entry.roles] };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
 }
 
 function digest(value: string): Buffer {

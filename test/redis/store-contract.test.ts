@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import type { AdapterPayload } from 'oidc-provider';
 import { MemoryStore, RedisStore, type Store } from '../../src/index.ts';
+import type { FixtureUser } from '../../src/fixtures/schema.ts';
 import { EXPIRED_RECORD_GRACE_SECONDS } from '../../src/store/store.ts';
+import { UserDirectory } from '../../src/store/user-directory.ts';
 import { requireRedis, testRedisUrl, uniquePrefix } from '../support/store.ts';
 
 const redisUp = await requireRedis();
@@ -170,5 +172,46 @@ describe.each(stores)('%s store', (_kind, open) => {
   it('braces in a namespace cannot end the hash tag early', async () => {
     await store.namespace('http://{odd}').putIfAbsent('keys', 'x');
     expect(await raw.exists(`${prefix}{http://%7Bodd%7D}:state:keys`)).toBe(1);
+  });
+});
+
+describe('local revisions: what a reader may keep between changes', () => {
+  it('memory: removals move on destroy, revokeByGrantId and consume (any namespace), fieldSets on field writes; not on upserts', async () => {
+    const root = new MemoryStore();
+    const revisions = root.localRevisions!;
+    const tokens = root.namespace('http://localhost:9400').adapterFor('AccessToken');
+    const counts = () => ({ ...revisions });
+    let before = counts();
+    await tokens.upsert('at-1', { jti: 'at-1', grantId: 'g1' } as AdapterPayload, 60);
+    expect(counts()).toEqual(before);
+    for (const remove of [() => tokens.destroy('at-1'), () => tokens.revokeByGrantId('g1'), () => tokens.consume('at-2')]) {
+      before = counts();
+      await remove();
+      expect(revisions.removals).toBeGreaterThan(before.removals);
+    }
+    before = counts();
+    await root.namespace('other').writeFields('doc', { a: '1' });
+    expect(revisions.fieldSets).toBeGreaterThan(before.fieldSets);
+    before = counts();
+    await root.namespace('other').deleteFields('doc', ['a']);
+    expect(revisions.fieldSets).toBeGreaterThan(before.fieldSets);
+    await root.close();
+  });
+
+  (redisUp ? it : it.skip)('redis: none (other replicas change it unseen)', async () => {
+    const root: Store = await RedisStore.open({ url: testRedisUrl(), prefix: uniquePrefix('contract'), purgeOnClose: true });
+    expect(root.localRevisions).toBeUndefined();
+    expect(root.namespace('x').localRevisions).toBeUndefined();
+    await root.close();
+  });
+
+  it('a user directory on a memory store sees a change made through another directory on the same store', async () => {
+    const store = new MemoryStore();
+    const alice = { username: 'alice', sub: 'alice', password: 'pw', claims: { name: 'Alice' }, roles: [] } as unknown as FixtureUser;
+    const [reader, writer] = [new UserDirectory([alice], store), new UserDirectory([alice], store)];
+    expect((await reader.findBySub('alice'))?.claims.name).toBe('Alice');
+    await writer.updateClaims('alice', { name: 'Alice Changed' });
+    expect((await reader.findBySub('alice'))?.claims.name).toBe('Alice Changed');
+    await store.close();
   });
 });
