@@ -113,11 +113,11 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       });
     }
     const main = issuers[''];
-    const refused = (await Promise.all(Object.entries(issuers).map(async ([path, issuer]) => {
+    // Runs while the mock APIs start; a client the engine refuses still stops the start.
+    const clientCheck = Promise.all(Object.entries(issuers).map(async ([path, issuer]) => {
       const at = path ? ['issuers', fixture.issuers.findIndex((extra) => extra.path === path)] : [];
       return (await clientMetadataProblems(issuer.provider, issuer.clients)).map((problem) => ({ ...problem, path: [...at, ...problem.path] }));
-    }))).flat();
-    if (refused.length > 0) throw new FixtureError(fixtureSource(options), refused);
+    }));
 
     const app = new Koa({ keys: keys.cookies, proxy: true });
     app.silent = true;
@@ -134,10 +134,18 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     idp.server.on('request', app.callback());
 
     // The mock resource servers, each on its own port, trusting this issuer (src/resource-servers).
-    const apis = await startMockApis(options.apis, {
-      main, others: Object.values(issuers).filter((issuer) => issuer !== main), users: mainUsers, logger, host, publicHost: publicHost(host), idpPort: idp.port, idpPortRequested: options.port ?? 9400,
-    });
-    opened.push(apis.stop);
+    const [apisStarted, checked] = await Promise.allSettled([
+      startMockApis(options.apis, {
+        main, others: Object.values(issuers).filter((issuer) => issuer !== main), users: mainUsers, logger, host, publicHost: publicHost(host), idpPort: idp.port, idpPortRequested: options.port ?? 9400,
+      }),
+      clientCheck,
+    ]);
+    if (apisStarted.status === 'fulfilled') opened.push(apisStarted.value.stop);
+    if (checked.status === 'rejected') throw checked.reason;
+    const refused = checked.value.flat();
+    if (refused.length > 0) throw new FixtureError(fixtureSource(options), refused);
+    if (apisStarted.status === 'rejected') throw apisStarted.reason;
+    const apis = apisStarted.value;
 
     return {
       issuer: issuerUrl,

@@ -10,17 +10,36 @@ import type { Context } from 'koa';
 const MAX_BODY_BYTES = 56 * 1024;
 
 /** The body, or `undefined` when it is larger than MAX_BODY_BYTES. */
-async function readBody(req: IncomingMessage, declaredLength: number | undefined): Promise<Buffer | undefined> {
-  if (declaredLength !== undefined && declaredLength > MAX_BODY_BYTES) return undefined;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  // Stopping early must not destroy the request: that resets the connection the answer uses.
-  for await (const chunk of req.iterator({ destroyOnReturn: false })) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, size);
+function readBody(req: IncomingMessage, declaredLength: number | undefined): Promise<Buffer | undefined> {
+  if (declaredLength !== undefined && declaredLength > MAX_BODY_BYTES) return Promise.resolve(undefined);
+  // Plain stream events: an async iterator costs more than a small form body.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = () => {
+      req.off('data', onData).off('end', onEnd).off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) {
+        chunks.push(chunk);
+        return;
+      }
+      // Stopping early must not destroy the request: that resets the connection the answer uses.
+      settle();
+      req.pause();
+      resolve(undefined);
+    };
+    const onEnd = () => {
+      settle();
+      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+    };
+    const onError = (error: Error) => {
+      settle();
+      reject(error);
+    };
+    req.on('data', onData).on('end', onEnd).on('error', onError);
+  });
 }
 
 /**

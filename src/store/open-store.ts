@@ -1,7 +1,7 @@
 import type { Fixture } from '../fixtures/schema.ts';
 import type { Logger } from '../log.ts';
 import { MemoryStore } from './memory-store.ts';
-import { RedisStore, type RedisStoreOptions } from './redis-store.ts';
+import type { RedisStoreOptions } from './redis-store.ts';
 import { StoreStartupError } from './store-unavailable.ts';
 import type { Store } from './store.ts';
 
@@ -31,5 +31,7 @@ export async function openStore(choice: StoreChoice, fixture: Pick<Fixture, 'red
     if (Object.keys(options).length > 0) throw new StoreStartupError('Redis options were given without a Redis URL: pass --redis URL, set REDIS_URL, or add redis.url to the fixture');
     return { store: new MemoryStore(), owned: true };
   }
+  // Loaded only when Redis is used: it is not needed to start a memory-backed testbed.
+  const { RedisStore } = await import('./redis-store.ts');
   return { store: await RedisStore.open({ ...options, url, prefix: options.prefix ?? fixture.redis?.prefix }, logger), owned: true };
 }
