@@ -6,6 +6,7 @@
 import { errors, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
 import validateDpop, { checkDpopReplay, type DpopProof } from 'oidc-provider/lib/helpers/validate_dpop.js';
 import { saveGrant } from '../consent-grant.ts';
+import type { ResourceCatalog } from '../resources.ts';
 
 /** A resource server to issue for: its indicator and what `ResourceCatalog.serverInfo` says about it. */
 export interface Target {
@@ -97,6 +98,27 @@ export async function dpopProofOf(ctx: KoaContextWithOIDC): Promise<DpopProof | 
   if (!proof && client!.dpopBoundAccessTokens) throw new errors.InvalidGrant('DPoP proof JWT not provided');
   await checkDpopReplay(provider, ctx, proof, client!.clientId);
   return proof;
+}
+
+/**
+ * The resource to issue for: `indicator` when the request named one, else the one resource the
+ * client may use that owns a requested scope (the rule of the built-in grants, see resources.ts),
+ * else none. `invalid_target` when the client may not have it, or several own the scopes.
+ */
+export function resolveTarget(indicator: string | undefined, requested: readonly string[], resources: ResourceCatalog, clientId: string): Target | undefined {
+  let chosen = indicator;
+  if (chosen === undefined) {
+    const owners = resources.owningAny(new Set(requested), resources.allowedFor(clientId));
+    if (owners.length > 1) throw new errors.InvalidTarget('the scope names scopes of several resources: name one with resource');
+    chosen = owners[0]?.indicator;
+  }
+  return chosen === undefined ? undefined : { indicator: chosen, info: resources.serverInfo(chosen, clientId) };
+}
+
+/** `invalid_scope` for a scope that is neither an OpenID Connect scope nor any resource's. */
+export function rejectUnknownScopes(requested: readonly string[], oidcScopes: ReadonlySet<string>, resources: ResourceCatalog): void {
+  const unknown = requested.filter((scope) => !oidcScopes.has(scope) && !resources.all.some((resource) => resource.scopes.includes(scope)));
+  if (unknown.length > 0) throw new errors.InvalidScope(`unknown scope: ${unknown.join(' ')}`, unknown.join(' '));
 }
 
 /** Space-delimited `scope` as a list without duplicates. */

@@ -11,7 +11,7 @@
 import { errors, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 import type { UserDirectory } from '../../store/user-directory.ts';
 import type { ResourceCatalog } from '../resources.ts';
-import { dpopProofOf, grantFor, issueAccessToken, issueIdToken, issueRefreshToken, requireParameters, scopeList, type Target } from './issue.ts';
+import { dpopProofOf, grantFor, issueAccessToken, issueIdToken, issueRefreshToken, rejectUnknownScopes, requireParameters, resolveTarget, scopeList } from './issue.ts';
 
 export const PASSWORD = 'password';
 
@@ -36,8 +36,7 @@ async function passwordGrant(ctx: KoaContextWithOIDC, { resources, users, oidcSc
   if (!user) throw new errors.InvalidGrant('invalid resource owner credentials');
 
   const requested = scopeList(params.scope);
-  const unknown = requested.filter((scope) => !oidcScopes.has(scope) && !resources.all.some((resource) => resource.scopes.includes(scope)));
-  if (unknown.length > 0) throw new errors.InvalidScope(`unknown scope: ${unknown.join(' ')}`, unknown.join(' '));
+  rejectUnknownScopes(requested, oidcScopes, resources);
 
   const target = resolveTarget(params.resource, requested, resources, client.clientId);
   const oidc = requested.filter((scope) => oidcScopes.has(scope));
@@ -61,14 +60,4 @@ async function passwordGrant(ctx: KoaContextWithOIDC, { resources, users, oidcSc
     ...(refresh ? { refresh_token: refresh } : {}),
     ...(idToken ? { id_token: idToken } : {}),
   };
-}
-
-function resolveTarget(resource: string | undefined, requested: readonly string[], resources: ResourceCatalog, clientId: string): Target | undefined {
-  let indicator = resource;
-  if (indicator === undefined) {
-    const owners = resources.owningAny(new Set(requested), resources.allowedFor(clientId));
-    if (owners.length > 1) throw new errors.InvalidTarget('the scope names scopes of several resources: name one with resource');
-    indicator = owners[0]?.indicator;
-  }
-  return indicator === undefined ? undefined : { indicator, info: resources.serverInfo(indicator, clientId) };
 }

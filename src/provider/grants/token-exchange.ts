@@ -12,7 +12,7 @@
  */
 import { errors, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 import type { ResourceCatalog } from '../resources.ts';
-import { dpopProofOf, grantFor, issueAccessToken, issueRefreshToken, requireParameters, scopeList, type Target } from './issue.ts';
+import { dpopProofOf, grantFor, issueAccessToken, issueRefreshToken, rejectUnknownScopes, requireParameters, resolveTarget, scopeList, type Target } from './issue.ts';
 import { TOKEN_TYPES, type PresentedToken, type PresentedTokens } from './presented-tokens.ts';
 
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -57,10 +57,9 @@ async function exchange(ctx: KoaContextWithOIDC, options: TokenExchangeOptions):
     : await presentedTokens.verify('actor_token', params.actor_token as string, params.actor_token_type as string, client.clientId);
 
   const requested = params.scope === undefined ? undefined : scopeList(params.scope);
-  const unknown = requested?.filter((scope) => !oidcScopes.has(scope) && !resources.all.some((resource) => resource.scopes.includes(scope)));
-  if (unknown?.length) throw new errors.InvalidScope(`unknown scope: ${unknown.join(' ')}`, unknown.join(' '));
+  if (requested) rejectUnknownScopes(requested, oidcScopes, resources);
 
-  const target = resolveTarget(params, requested ?? [], resources, client.clientId);
+  const target = resolveTarget(namedTarget(params, resources), requested ?? [], resources, client.clientId);
   const scopes = target ? scopesAtTarget(subject, target, requested) : userinfoScopes(subject, requested ?? [], oidcScopes);
   if (requestedType === TOKEN_TYPES.refreshToken && !subject.user) {
     throw new errors.InvalidRequest('subject_token is a client\'s own token: refresh tokens are issued for users only');
@@ -80,24 +79,17 @@ async function exchange(ctx: KoaContextWithOIDC, options: TokenExchangeOptions):
   ctx.body = { access_token: value, issued_token_type: TOKEN_TYPES.accessToken, token_type: token.tokenType, expires_in: token.expiration, scope: token.scope ?? '' };
 }
 
-/** The one target of the request (RFC 8693 §2.1 `resource` / `audience`), or none. */
-function resolveTarget(params: Record<string, string | string[] | undefined>, requested: readonly string[], resources: ResourceCatalog, clientId: string): Target | undefined {
+/** The indicator the request names (RFC 8693 §2.1 `resource` or `audience`, at most one), if any. */
+function namedTarget(params: Record<string, string | string[] | undefined>, resources: ResourceCatalog): string | undefined {
   const named = [
     ...[params.resource ?? []].flat().map((value) => ({ value, resource: resources.find(value) })),
     ...[params.audience ?? []].flat().map((value) => ({ value, resource: resources.findByAudience(value) ?? resources.find(value) })),
   ];
   if (named.length > 1) throw new errors.InvalidTarget('only one resource or audience per token exchange request: an access token has one audience');
-  let indicator: string | undefined;
-  if (named.length === 1) {
-    const [{ value, resource }] = named;
-    if (!resource) throw new errors.InvalidTarget(`unknown resource or audience ${value}`);
-    indicator = resource.indicator;
-  } else {
-    const owners = resources.owningAny(new Set(requested), resources.allowedFor(clientId));
-    if (owners.length > 1) throw new errors.InvalidTarget('the scope names scopes of several resources: name one with resource or audience');
-    indicator = owners[0]?.indicator;
-  }
-  return indicator === undefined ? undefined : { indicator, info: resources.serverInfo(indicator, clientId) };
+  if (named.length === 0) return undefined;
+  const [{ value, resource }] = named;
+  if (!resource) throw new errors.InvalidTarget(`unknown resource or audience ${value}`);
+  return resource.indicator;
 }
 
 function scopesAtTarget(subject: PresentedToken, target: Target, requested: readonly string[] | undefined): string[] {
