@@ -41,6 +41,14 @@ const FAPI2_JWA = {
   authorizationSigningAlgValues: [...FAPI2_SIGNING_ALGS],
 } as Configuration['enabledJWA'];
 
+/** oidc-provider's `scopes`: the scopes that are neither a claim scope nor a resource server's. */
+const STATIC_SCOPES = ['openid', 'offline_access'] as const;
+
+/** The scopes an issuer serves for OpenID Connect (not a resource server's): the static and the claim scopes. */
+export function oidcScopesOf(fixture: Pick<Fixture, 'claims'>): Set<string> {
+  return new Set([...STATIC_SCOPES, ...Object.keys(scopeClaims(fixture.claims))]);
+}
+
 /** Options of the session cookie (oidc-provider's "long" cookies). */
 const LONG_COOKIE = { httpOnly: true, sameSite: 'lax' } as const;
 
@@ -87,7 +95,7 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
       },
     },
     claims: { openid: ['sub'], ...scopeClaims(fixture.claims) },
-    scopes: ['openid', 'offline_access'],
+    scopes: [...STATIC_SCOPES],
     findAccount: accountFinder(users),
     conformIdTokenClaims: true,
     // Claims the testbed's own grants put on a token before saving it (token exchange's `act`,

@@ -7,6 +7,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
 import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import { PRIVATE_JWK_MEMBERS } from '../provider/keys.ts';
 import { invalidDpopProof, TokenError } from './challenges.ts';
 import { ExpiringCache } from './expiring-cache.ts';
 
@@ -24,7 +25,6 @@ export interface DpopSettings {
 /** The DPoP proof algorithms oidc-provider accepts by default (`dpop_signing_alg_values_supported`). */
 export const DEFAULT_DPOP_ALGORITHMS = ['ES256', 'Ed25519', 'EdDSA'] as const;
 
-const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 const NONCE_STEP_MS = 60_000;
 
 export class DpopVerifier {
@@ -63,7 +63,7 @@ export class DpopVerifier {
     }
     const jwk = header.jwk as JWK | undefined;
     if (!jwk || typeof jwk !== 'object') throw invalidDpopProof('DPoP proof has no jwk header');
-    if (PRIVATE_JWK_MEMBERS.some((member) => member in jwk)) throw invalidDpopProof('DPoP proof jwk must be a public key');
+    if (Object.keys(jwk).some((member) => PRIVATE_JWK_MEMBERS.has(member))) throw invalidDpopProof('DPoP proof jwk must be a public key');
 
     let payload: JWTPayload;
     try {

@@ -5,7 +5,7 @@
 import type { Provider } from 'oidc-provider';
 import type { Fixture } from '../../fixtures/schema.ts';
 import type { UserDirectory } from '../../store/user-directory.ts';
-import { scopeClaims } from '../accounts.ts';
+import { oidcScopesOf } from '../configuration.ts';
 import type { IssuerKeys } from '../keys.ts';
 import type { ResourceCatalog } from '../resources.ts';
 import { registerPasswordGrant } from './password.ts';
@@ -21,8 +21,7 @@ export interface TestbedGrantInputs {
 
 export function registerTestbedGrants(provider: Provider, { fixture, keys, users, resources }: TestbedGrantInputs): void {
   const { features } = fixture.issuer;
-  // As configuration.ts declares them: `scopes` plus the scopes of `claims`.
-  const oidcScopes = new Set(['openid', 'offline_access', ...Object.keys(scopeClaims(fixture.claims))]);
+  const oidcScopes = oidcScopesOf(fixture);
   if (features.token_exchange) {
     const presentedTokens = new PresentedTokens({ provider, signingKeys: keys.signing, users });
     registerTokenExchange(provider, { resources, presentedTokens, oidcScopes });

@@ -13,6 +13,7 @@ import { errors, type Provider } from 'oidc-provider';
 import { ASYMMETRIC_ALGORITHMS } from '../../resource-servers/access-tokens.ts';
 import type { UserDirectory } from '../../store/user-directory.ts';
 import { findLiveAccessTokenRecord, jwtAccessTokenHandle, looksLikeJwt } from '../jwt-access-tokens.ts';
+import { publicJwk } from '../keys.ts';
 
 /** RFC 8693 §3 token type identifiers. */
 export const TOKEN_TYPES = {
@@ -35,8 +36,6 @@ export interface PresentedToken {
   act?: Record<string, unknown>;
 }
 
-const PRIVATE_JWK_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']);
-
 export interface PresentedTokenOptions {
   provider: Provider;
   /** The issuer's private signing keys; only their public parts are used. */
@@ -52,8 +51,7 @@ export class PresentedTokens {
   constructor(options: PresentedTokenOptions) {
     this.#provider = options.provider;
     this.#users = options.users;
-    const publicKeys = options.signingKeys.map((jwk) => Object.fromEntries(Object.entries(jwk).filter(([member]) => !PRIVATE_JWK_MEMBERS.has(member))));
-    this.#ownKeys = createLocalJWKSet({ keys: publicKeys });
+    this.#ownKeys = createLocalJWKSet({ keys: options.signingKeys.map(publicJwk) });
   }
 
   /** `parameter` names the token in error descriptions (subject_token, actor_token). */
