@@ -3,10 +3,12 @@ import type { Logger } from '../log.ts';
 import { errorPage } from '../provider/pages.ts';
 import { StoreUnavailableError } from '../store/store-unavailable.ts';
 
-/** One line per request: method, path (never the query: it may carry codes and tokens), status, time. */
+/**
+ * One line per request: method, path (never the query: it may carry codes and tokens), status, time.
+ * Add it only when the logger's level includes `info`.
+ */
 export function requestLog(logger: Logger): Middleware {
   return async function logRequest(ctx, next) {
-    if (!logger.isLevelEnabled('info')) return next();
     const started = process.hrtime.bigint();
     try {
       await next();
