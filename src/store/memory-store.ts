@@ -1,9 +1,16 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { DEFAULT_NAMESPACE, EXPIRED_RECORD_GRACE_SECONDS, GRANTABLE_MODELS, type LocalRevisions, type Store, type StoreHealth } from './store.ts';
+import { DEFAULT_NAMESPACE, EXPIRED_RECORD_GRACE_SECONDS, GRANTABLE_MODELS, REVOCATION_MARK_MODEL, type LocalRevisions, type Store, type StoreHealth } from './store.ts';
 
+/**
+ * A stored payload is kept as its JSON text: one string per entry instead of an object graph, so
+ * a store holding tens of thousands of live tokens is a fraction of the heap for the garbage
+ * collector to trace and to keep, and every read is a fresh copy (payloads are JSON by the adapter
+ * contract; the Redis store keeps the same text).
+ */
 interface Entry {
-  payload: AdapterPayload;
+  json: string;
   expiresAt: number; // epoch ms; Infinity when stored without a TTL
+  consumed?: number;
 }
 
 const SWEEP_INTERVAL_MS = 30_000;
@@ -29,7 +36,10 @@ export class MemoryState {
 
   read(k: string): AdapterPayload | undefined {
     const entry = this.live(k);
-    return entry ? structuredClone(entry.payload) : undefined;
+    if (!entry) return undefined;
+    const payload = JSON.parse(entry.json) as AdapterPayload;
+    if (entry.consumed !== undefined) payload.consumed = entry.consumed;
+    return payload;
   }
 
   /** Removes expired entries and index rows that point at nothing. */
@@ -76,7 +86,7 @@ export class MemoryNamespace implements Store {
       upsert: async (id, payload, expiresIn) => {
         const k = key(id);
         const expiresAt = expiresIn ? Date.now() + (expiresIn + EXPIRED_RECORD_GRACE_SECONDS) * 1000 : Infinity;
-        state.entries.set(k, { payload: structuredClone(payload), expiresAt });
+        state.entries.set(k, { json: JSON.stringify(payload), expiresAt });
         if (payload.grantId && GRANTABLE_MODELS.has(model)) {
           const grantKey = at(`grant:${payload.grantId}`);
           let keys = state.grantIndex.get(grantKey);
@@ -85,6 +95,7 @@ export class MemoryNamespace implements Store {
         }
         if (payload.uid && model === 'Session') state.secondary.set(at(`uid:${model}:${payload.uid}`), k);
         if (payload.userCode) state.secondary.set(at(`userCode:${model}:${payload.userCode}`), k);
+        if (model === REVOCATION_MARK_MODEL) state.revisions.removals += 1;
       },
       find: async (id) => state.read(key(id)),
       findByUid: async (uid) => {
@@ -94,7 +105,7 @@ export class MemoryNamespace implements Store {
       findByUserCode: async (userCode) => readSecondary(`userCode:${model}:${userCode}`),
       consume: async (id) => {
         const entry = state.live(key(id));
-        if (entry) entry.payload.consumed = Math.floor(Date.now() / 1000);
+        if (entry) entry.consumed = Math.floor(Date.now() / 1000);
         state.revisions.removals += 1;
       },
       destroy: async (id) => {
