@@ -10,6 +10,7 @@ import type { UserDirectory } from '../store/user-directory.ts';
 import { accountFinder, scopeClaims } from './accounts.ts';
 import { cibaFeature } from './ciba.ts';
 import type { ClientRegistry } from './clients.ts';
+import { markClientCredentialsJwt } from './jwt-access-tokens.ts';
 import { derivedSecret, type IssuerKeys } from './keys.ts';
 import { fetchAllowingLocalTargets } from './local-relaxations.ts';
 import { deviceConfirmPage, deviceInputPage, deviceSuccessPage, errorPage, logoutPage, logoutSuccessPage } from './pages.ts';
@@ -101,6 +102,7 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
     // Claims the testbed's own grants put on a token before saving it (token exchange's `act`,
     // RFC 8693 §4.1): into the JWT, or the stored record that introspection answers from.
     extraTokenClaims: (_ctx, token) => token.extra,
+    formats: { customizers: { jwt: markClientCredentialsJwt } },
     routes: ROUTES,
     pkce: { required: (_ctx, client) => policyOf(client.clientId).pkceRequired },
     responseTypes: fapi2 ? ['code'] : features.implicit_id_token ? ['code', 'id_token', 'none'] : ['code', 'none'],

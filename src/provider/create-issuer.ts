@@ -15,7 +15,7 @@ import { providerConfiguration, ROUTES } from './configuration.ts';
 import { pinFrontChannelToIssuer } from './front-channel.ts';
 import { registerTestbedGrants } from './grants/index.ts';
 import { interactionRoutes } from './interactions.ts';
-import { recordIssuedJwtAccessTokens, resolveJwtTokenParameter } from './jwt-access-tokens.ts';
+import { JwtAccessTokens } from './jwt-access-tokens.ts';
 import type { IssuerKeys } from './keys.ts';
 import { relaxClientRulesForLocalRps } from './local-relaxations.ts';
 import { correctTokenErrors } from './token-error-corrections.ts';
@@ -67,6 +67,8 @@ export interface Issuer {
   readonly clients: ClientRegistry;
   readonly resources: ResourceCatalog;
   readonly store: Store;
+  /** Records, introspection and revocation of its JWT access tokens. */
+  readonly jwtAccessTokens: JwtAccessTokens;
   /** Decides pending CIBA requests (empty when the issuer has CIBA off). */
   readonly ciba: CibaController;
 }
@@ -77,7 +79,8 @@ export function createIssuer(options: IssuerOptions): Issuer {
   const resources = new ResourceCatalog(fixture.resources, fixture.issuer, clients.policyOf);
   const provider = new Provider(issuer, providerConfiguration({ fixture, keys, store, users, clients, resources, mountPath }));
   provider.proxy = true;
-  registerTestbedGrants(provider, { fixture, keys, users, resources });
+  const jwtAccessTokens = new JwtAccessTokens({ provider, store, signingKeys: keys.signing });
+  registerTestbedGrants(provider, { fixture, keys, users, resources, jwtAccessTokens });
 
   relaxClientRulesForLocalRps(provider, {
     implicitHttpRedirects: fixture.issuer.features.implicit_id_token,
@@ -96,11 +99,11 @@ export function createIssuer(options: IssuerOptions): Issuer {
     ]],
     ['device_authorization', [frontChannel.device_authorization]],
   ]));
-  const resolveJwtToken = resolveJwtTokenParameter();
+  const resolveJwtToken = jwtAccessTokens.resolveTokenParameter();
   // The testbed's own middleware, by path: a request none applies to crosses this one layer only.
   provider.use(routeByPath({
     exact: [
-      [ROUTES.token, [recordIssuedJwtAccessTokens(), correctTokenErrors(provider)]],
+      [ROUTES.token, [jwtAccessTokens.recordIssued(), correctTokenErrors(provider)]],
       [ROUTES.introspection, [resolveJwtToken]],
       [ROUTES.revocation, [resolveJwtToken]],
       [ROUTES.authorization, byReference ? [resolveRequestUriByReference({ provider, fetch: (url, init) => globalThis.fetch(url, init) })] : []],
@@ -115,7 +118,7 @@ export function createIssuer(options: IssuerOptions): Issuer {
   }));
   logProviderEvents(provider, logger.child({ issuer }));
 
-  return { issuer, urls: urlsOf(issuer), mountPath, provider, fixture, clients, resources, store, ciba };
+  return { issuer, urls: urlsOf(issuer), mountPath, provider, fixture, clients, resources, store, jwtAccessTokens, ciba };
 }
 
 function urlsOf(issuer: string): IssuerUrls {

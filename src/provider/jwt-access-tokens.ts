@@ -2,20 +2,34 @@
  * Introspection (RFC 7662) and revocation (RFC 7009) of JWT access tokens.
  *
  * oidc-provider does not store JWT access tokens, so its introspection and revocation endpoints
- * answer `unsupported_token_type` for them. The testbed keeps, for every JWT access token it
- * issues, an opaque-format record of the same token under a handle (the SHA-256 of the JWT) in the
- * AccessToken or ClientCredentials model. Requests to the two endpoints that carry a JWT have the
- * token replaced by its handle before oidc-provider's own pipeline runs, so client authentication,
- * policies, grant checks, `revokeByGrantId` and session binding all apply unchanged: a revoked JWT
- * introspects `active: false`, and so does one whose grant was revoked (refresh-token reuse,
- * logout without offline_access).
+ * answer `unsupported_token_type` for them. The testbed gives each JWT an opaque-format record under
+ * a handle (the SHA-256 of the JWT) in the AccessToken or ClientCredentials model, and requests to
+ * the two endpoints that carry a JWT have the token replaced by its handle before oidc-provider's
+ * own pipeline runs, so client authentication, policies, grant checks, `revokeByGrantId` and
+ * session binding all apply unchanged. Two kinds of JWT, two ways to the record:
+ *
+ * - A user's JWT (AccessToken: code, refresh, device, CIBA, token exchange, password grant) belongs
+ *   to a grant that can be revoked under it (refresh-token reuse, logout) and has data no claim
+ *   carries (grant, session, account): its record is stored as it is issued.
+ * - A client-credentials JWT (ClientCredentials) belongs to no grant, and every field of its record
+ *   is one of its claims: nothing is stored when it is issued, so issuance costs what oidc-provider's
+ *   own does. Its `jti` starts with `cc-` (RFC 9068 §2.2 leaves `jti` opaque) to tell it apart; when
+ *   it is introspected, revoked or presented, its signature is checked and its record is made from
+ *   its claims. Revoking it leaves a revocation mark under its handle until it expires, so the
+ *   record is never made again.
  */
 import { createHash } from 'node:crypto';
+import { createLocalJWKSet, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import type { Middleware } from 'koa';
-import type { AdapterPayload, KoaContextWithOIDC, Provider } from 'oidc-provider';
+import type { Adapter, AdapterPayload, KoaContextWithOIDC, Provider } from 'oidc-provider';
 import { readFormParameters, replaceFormParameters } from '../server/form-body.ts';
+import { REVOCATION_MARK_MODEL, type Store } from '../store/store.ts';
+import { publicJwk } from './keys.ts';
 
 export type StructuredToken = InstanceType<Provider['AccessToken']> | InstanceType<Provider['ClientCredentials']>;
+
+/** The `jti` prefix of a client-credentials JWT access token (see the module comment). */
+export const CLIENT_CREDENTIALS_JTI_PREFIX = 'cc-';
 
 /** The key under which a JWT access token's record is stored. */
 export function jwtAccessTokenHandle(jwt: string): string {
@@ -26,55 +40,135 @@ export function looksLikeJwt(value: unknown): value is string {
   return typeof value === 'string' && /^[\w-]+\.[\w-]+\.[\w-]*$/.test(value);
 }
 
-/**
- * Whether the access-token record stored under `id` is live: issued, not revoked, its grant still
- * there (and, for session-bound tokens, its session). An opaque token's value is its record id; a
- * JWT's is `jwtAccessTokenHandle(jwt)`. Signature and claims are the caller's job.
- */
-export async function isAccessTokenRecordLive(provider: Provider, id: string): Promise<boolean> {
-  return (await findLiveAccessTokenRecord(provider, id)) !== undefined;
+export function isClientCredentialsJti(jti: unknown): boolean {
+  return typeof jti === 'string' && jti.startsWith(CLIENT_CREDENTIALS_JTI_PREFIX);
 }
 
-/** The live access-token record stored under `id` (see `isAccessTokenRecordLive`), else undefined. */
-export async function findLiveAccessTokenRecord(provider: Provider, id: string): Promise<StructuredToken | undefined> {
-  return (await findLiveRecordAndGrant(provider, id))?.token;
+/** oidc-provider's `formats.customizers.jwt`: marks client-credentials JWTs by their `jti`. */
+export function markClientCredentialsJwt(_ctx: unknown, token: { kind: string }, jwt: { payload: Record<string, unknown> }): void {
+  if (token.kind === 'ClientCredentials') jwt.payload.jti = `${CLIENT_CREDENTIALS_JTI_PREFIX}${String(jwt.payload.jti)}`;
 }
 
-/**
- * Until when (epoch seconds) the record stored under `id` stays live if nothing is removed from the
- * store: the earlier of its own expiry and its grant's. Undefined when it is not live now.
- */
-export async function accessTokenRecordLiveUntil(provider: Provider, id: string): Promise<number | undefined> {
-  const found = await findLiveRecordAndGrant(provider, id);
-  if (!found) return undefined;
-  return Math.min(found.token.exp ?? Infinity, found.grant?.exp ?? Infinity);
+export interface JwtAccessTokenOptions {
+  provider: Provider;
+  /** The issuer's store (its namespace): revocation marks live there. */
+  store: Store;
+  /** The issuer's private signing keys; only their public parts are used. */
+  signingKeys: readonly JWK[];
 }
 
-async function findLiveRecordAndGrant(provider: Provider, id: string) {
-  const token: StructuredToken | undefined = (await provider.AccessToken.find(id)) ?? (await provider.ClientCredentials.find(id));
-  if (!token?.isValid) return undefined;
-  const grantId = 'grantId' in token ? token.grantId : undefined;
-  if (!grantId) return { token, grant: undefined };
-  const grant = await provider.Grant.find(grantId);
-  return grant !== undefined && grant.clientId === token.clientId ? { token, grant } : undefined;
-}
+/** One issuer's JWT access-token records. */
+export class JwtAccessTokens {
+  readonly #provider: Provider;
+  readonly #revocations: Adapter;
+  readonly #ownKeys: ReturnType<typeof createLocalJWKSet>;
 
-export function isJwtAccessTokenLive(provider: Provider, jwt: string): Promise<boolean> {
-  return isAccessTokenRecordLive(provider, jwtAccessTokenHandle(jwt));
-}
+  constructor(options: JwtAccessTokenOptions) {
+    this.#provider = options.provider;
+    this.#revocations = options.store.adapterFor(REVOCATION_MARK_MODEL);
+    this.#ownKeys = createLocalJWKSet({ keys: options.signingKeys.map(publicJwk) });
+  }
 
-/** Token endpoint middleware: after an answer that carries a JWT access token, store its record. */
-export function recordIssuedJwtAccessTokens(): Middleware {
-  return async function recordIssuedJwtAccessToken(ctx, next) {
-    await next();
-    if (ctx.status !== 200) return;
-    const body = ctx.body as { access_token?: unknown } | undefined;
-    if (!looksLikeJwt(body?.access_token)) return;
-    const { entities } = (ctx as unknown as KoaContextWithOIDC).oidc;
-    const token: StructuredToken | undefined = entities.AccessToken ?? entities.ClientCredentials;
-    if (token?.format !== 'jwt') return;
-    await storeRecord(token, body.access_token);
-  };
+  /** Token endpoint middleware: after an answer that carries a user's JWT access token, store its record. */
+  recordIssued(): Middleware {
+    return async function recordIssuedJwtAccessToken(ctx, next) {
+      await next();
+      if (ctx.status !== 200) return;
+      const body = ctx.body as { access_token?: unknown } | undefined;
+      if (!looksLikeJwt(body?.access_token)) return;
+      const token = (ctx as unknown as KoaContextWithOIDC).oidc.entities.AccessToken;
+      if (token?.format !== 'jwt') return;
+      await storeRecord(token, body.access_token);
+    };
+  }
+
+  /**
+   * Introspection and revocation middleware: a `token` that is a JWT is replaced by its handle
+   * before oidc-provider's own pipeline reads the body (a client-credentials JWT's record made
+   * first); a client-credentials JWT that the engine revoked gets its revocation mark.
+   */
+  resolveTokenParameter(): Middleware {
+    return async (ctx, next) => {
+      if (ctx.method !== 'POST' || !ctx.is('application/x-www-form-urlencoded')) return next();
+      const params = await readFormParameters(ctx);
+      if (!params) return undefined;
+      const tokens = params.getAll('token');
+      const [token] = tokens;
+      if (tokens.length !== 1 || !looksLikeJwt(token)) return next(); // duplicates are left for the engine to refuse
+      const handle = jwtAccessTokenHandle(token);
+      params.set('token', handle);
+      replaceFormParameters(ctx, params);
+      const made = await this.#recordClientCredentialsJwt(token, handle);
+      await next();
+      if (made && ctx.status === 200 && !(await this.#provider.ClientCredentials.adapter.find(handle))) {
+        await this.#markRevoked(handle, made.exp);
+      }
+      return undefined;
+    };
+  }
+
+  /**
+   * The live record of an access token this issuer issued: an opaque token by its value, a JWT by
+   * its handle (a client-credentials JWT's made from its verified claims). Undefined when it is not
+   * live: unknown, expired, revoked, or its grant gone.
+   */
+  async findLive(value: string): Promise<StructuredToken | undefined> {
+    if (!looksLikeJwt(value)) return (await this.#findLiveRecordAndGrant(value))?.token;
+    const handle = jwtAccessTokenHandle(value);
+    await this.#recordClientCredentialsJwt(value, handle);
+    return (await this.#findLiveRecordAndGrant(handle))?.token;
+  }
+
+  /**
+   * For the mock APIs, which verified the token themselves: until when (epoch seconds) it stays
+   * live if nothing is removed from the store (the earlier of its own expiry and its grant's), or
+   * undefined when it is not live now. `recordId` is an opaque token's value or a JWT's handle.
+   */
+  async liveUntil(recordId: string, verified: { format: 'jwt' | 'opaque'; tokenId: string; exp: number }): Promise<number | undefined> {
+    if (verified.format === 'jwt' && isClientCredentialsJti(verified.tokenId)) {
+      return (await this.#revocations.find(recordId)) ? undefined : verified.exp;
+    }
+    const found = await this.#findLiveRecordAndGrant(recordId);
+    if (!found) return undefined;
+    return Math.min(found.token.exp ?? Infinity, found.grant?.exp ?? Infinity);
+  }
+
+  async #findLiveRecordAndGrant(id: string) {
+    const provider = this.#provider;
+    const token: StructuredToken | undefined = (await provider.AccessToken.find(id)) ?? (await provider.ClientCredentials.find(id));
+    if (!token?.isValid) return undefined;
+    const grantId = 'grantId' in token ? token.grantId : undefined;
+    if (!grantId) return { token, grant: undefined };
+    const grant = await provider.Grant.find(grantId);
+    return grant !== undefined && grant.clientId === token.clientId ? { token, grant } : undefined;
+  }
+
+  /**
+   * Makes the record of a client-credentials JWT from its claims, unless it exists, was revoked, or
+   * the JWT is not one this issuer signed and still valid. Returns its expiry when the record is
+   * there afterwards; undefined for every other JWT (a user's JWT has its record from issuance).
+   */
+  async #recordClientCredentialsJwt(jwt: string, handle: string): Promise<{ exp: number } | undefined> {
+    if (!isClientCredentialsJti(unverifiedClaims(jwt)?.jti)) return undefined;
+    const { adapter } = this.#provider.ClientCredentials;
+    const existing = await adapter.find(handle);
+    if (existing) return { exp: Number(existing.exp) };
+    if (await this.#revocations.find(handle)) return undefined;
+    let claims: JWTPayload;
+    try {
+      ({ payload: claims } = await jwtVerify(jwt, this.#ownKeys, { issuer: this.#provider.issuer, typ: 'at+jwt', requiredClaims: ['exp', 'iat', 'client_id'] }));
+    } catch {
+      return undefined; // not ours, or expired: the engine then finds nothing
+    }
+    if (!isClientCredentialsJti(claims.jti)) return undefined;
+    const record = clientCredentialsRecord(claims, handle);
+    await adapter.upsert(handle, record, secondsUntil(record.exp!));
+    return { exp: record.exp! };
+  }
+
+  async #markRevoked(handle: string, exp: number): Promise<void> {
+    await this.#revocations.upsert(handle, { exp } as AdapterPayload, secondsUntil(exp));
+  }
 }
 
 /** The stored fields of each model (oidc-provider builds the list anew on every read). */
@@ -91,35 +185,39 @@ async function storeRecord(token: StructuredToken, jwt: string): Promise<void> {
   }
   // oidc-provider's JWT format computes iat and exp into the JWT only, not onto the model: take
   // them from the token just signed, so the record lives (and introspects) exactly as long.
-  const { iat, exp } = jwtTimes(jwt);
+  const { iat, exp } = unverifiedClaims(jwt) ?? {};
   const handle = jwtAccessTokenHandle(jwt);
   Object.assign(payload, { jti: handle, iat, exp });
-  const ttl = Math.max(1, (exp ?? 0) - Math.floor(Date.now() / 1000));
-  await token.adapter.upsert(handle, payload as AdapterPayload, ttl);
-}
-
-/** `iat` and `exp` of a JWT this issuer just signed (its payload only is read). */
-function jwtTimes(jwt: string): { iat?: number; exp?: number } {
-  const start = jwt.indexOf('.') + 1;
-  const { iat, exp } = JSON.parse(Buffer.from(jwt.slice(start, jwt.indexOf('.', start)), 'base64url').toString('utf8')) as { iat?: number; exp?: number };
-  return { iat, exp };
+  await token.adapter.upsert(handle, payload as AdapterPayload, secondsUntil(Number(exp)));
 }
 
 /**
- * Introspection and revocation middleware: a `token` that is a JWT is replaced by its handle
- * before oidc-provider's own pipeline reads the body.
+ * The ClientCredentials record of a client-credentials JWT: oidc-provider's JWT format writes each
+ * field of the model as a claim (`lib/models/formats/jwt.js`), so this reads them back; the claims
+ * that are none of those are its `extra`.
  */
-export function resolveJwtTokenParameter(): Middleware {
-  return async function resolveJwtTokenParameter(ctx, next) {
-    if (ctx.method !== 'POST' || !ctx.is('application/x-www-form-urlencoded')) return next();
-    const params = await readFormParameters(ctx);
-    if (!params) return undefined;
-    const tokens = params.getAll('token');
-    const [token] = tokens;
-    if (tokens.length === 1 && looksLikeJwt(token)) { // duplicates are left for the engine to refuse
-      params.set('token', jwtAccessTokenHandle(token));
-      replaceFormParameters(ctx, params);
-    }
-    return next();
-  };
+function clientCredentialsRecord(claims: JWTPayload, handle: string): AdapterPayload {
+  const { jti: _jti, sub: _sub, iss: _iss, iat, exp, client_id, aud, scope, cnf, authorization_details, ...extra } = claims;
+  const confirmation = (cnf ?? {}) as { jkt?: string; 'x5t#S256'?: string };
+  const record: Record<string, unknown> = { jti: handle, kind: 'ClientCredentials', iat, exp, clientId: client_id, aud, scope };
+  if (confirmation.jkt) record.jkt = confirmation.jkt;
+  if (confirmation['x5t#S256']) record['x5t#S256'] = confirmation['x5t#S256'];
+  if (authorization_details) record.rar = authorization_details;
+  if (Object.keys(extra).length > 0) record.extra = extra;
+  for (const key of Object.keys(record)) if (record[key] === undefined) delete record[key];
+  return record as AdapterPayload;
+}
+
+/** The payload of a compact JWS, not verified (for tokens this issuer signed, or to route a token). */
+function unverifiedClaims(jwt: string): { jti?: unknown; iat?: number; exp?: number } | undefined {
+  const start = jwt.indexOf('.') + 1;
+  try {
+    return JSON.parse(Buffer.from(jwt.slice(start, jwt.indexOf('.', start)), 'base64url').toString('utf8')) as { jti?: unknown; iat?: number; exp?: number };
+  } catch {
+    return undefined;
+  }
+}
+
+function secondsUntil(epochSeconds: number): number {
+  return Math.max(1, epochSeconds - Math.floor(Date.now() / 1000));
 }

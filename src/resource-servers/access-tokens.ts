@@ -37,7 +37,7 @@ export interface TokenLiveness {
   /** Where the issuer keeps the token's record; computed once per token and cached with it. */
   recordId(token: string, format: 'jwt' | 'opaque'): string;
   /** Until when (epoch seconds) the token stays live unless something is removed; undefined: not live. */
-  liveUntil(recordId: string, issuer: string): Promise<number | undefined>;
+  liveUntil(recordId: string, token: VerifiedAccessToken): Promise<number | undefined>;
 }
 
 export interface AccessTokenSettings {
@@ -99,7 +99,7 @@ export class AccessTokenVerifier {
     const { issuer } = entry.token;
     const stamp = liveness.stamp(issuer);
     if (stamp !== undefined && stamp === entry.liveStamp && Date.now() < entry.liveUntil) return entry.token;
-    const until = await liveness.liveUntil(entry.recordId!, issuer);
+    const until = await liveness.liveUntil(entry.recordId!, entry.token);
     if (until === undefined) {
       this.#verified.delete(token);
       throw invalidToken('access token has been revoked (or was never issued by this issuer)');

@@ -14,14 +14,15 @@
  *   adapter calls.
  * - On a shared store (Redis), other replicas revoke without this process seeing it: every use
  *   reads the store (the record under its handle, computed once per token, then its grant).
+ * A client-credentials JWT has no record: it is live until it expires unless the store holds a
+ * revocation mark for it (src/provider/jwt-access-tokens.ts), whose writing is a removal too.
  */
-import type { Provider } from 'oidc-provider';
-import { accessTokenRecordLiveUntil, jwtAccessTokenHandle } from '../provider/jwt-access-tokens.ts';
+import { jwtAccessTokenHandle, type JwtAccessTokens } from '../provider/jwt-access-tokens.ts';
 import type { LocalRevisions } from '../store/store.ts';
 import type { TokenLiveness } from './access-tokens.ts';
 
 export interface LivenessSource {
-  provider: Provider;
+  jwtAccessTokens: JwtAccessTokens;
   store: { readonly localRevisions?: LocalRevisions };
 }
 
@@ -30,9 +31,6 @@ export function issuerLiveness(issuers: ReadonlyMap<string, LivenessSource>): To
     stamp: (issuer) => issuers.get(issuer)?.store.localRevisions?.removals,
     // A JWT's record is stored under its handle (src/provider/jwt-access-tokens.ts); an opaque token's under its value.
     recordId: (token, format) => (format === 'jwt' ? jwtAccessTokenHandle(token) : token),
-    liveUntil: async (recordId, issuer) => {
-      const source = issuers.get(issuer);
-      return source && accessTokenRecordLiveUntil(source.provider, recordId);
-    },
+    liveUntil: async (recordId, token) => issuers.get(token.issuer)?.jwtAccessTokens.liveUntil(recordId, token),
   };
 }

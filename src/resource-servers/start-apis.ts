@@ -56,9 +56,9 @@ export interface MockApisOptions {
 /** What the testbed hands the APIs. */
 export interface MockApiHost {
   /** The main issuer: its fixture (the resources), identifier, mount path and provider (revocation state). */
-  main: Pick<Issuer, 'issuer' | 'mountPath' | 'fixture' | 'provider' | 'store'>;
+  main: Pick<Issuer, 'issuer' | 'mountPath' | 'fixture' | 'jwtAccessTokens' | 'store'>;
   /** Further issuers (`issuers` in the fixture): their tokens for a resource they also serve are accepted too. */
-  others?: ReadonlyArray<Pick<Issuer, 'issuer' | 'fixture' | 'provider' | 'store'>>;
+  others?: ReadonlyArray<Pick<Issuer, 'issuer' | 'fixture' | 'jwtAccessTokens' | 'store'>>;
   users: UserDirectory;
   logger: Logger;
   /** Bind address (the IdP's). */

@@ -46,7 +46,7 @@ export interface Store {
 
 /** See `Store.localRevisions`. Counters are shared by every namespace of one store. */
 export interface LocalRevisions {
-  /** Moves when a model record is removed or consumed (`destroy`, `revokeByGrantId`, `consume`); not on expiry. */
+  /** Moves when a model record is removed or consumed (`destroy`, `revokeByGrantId`, `consume`) or a revocation mark is written; not on expiry. */
   readonly removals: number;
   /** Moves when a field-set document is written or loses fields. */
   readonly fieldSets: number;
@@ -61,6 +61,13 @@ export const GRANTABLE_MODELS: ReadonlySet<string> = new Set([
   'BackchannelAuthenticationRequest',
   'PreAuthorizedCode',
 ]);
+
+/**
+ * The model whose records mark a token revoked before it expires (client-credentials JWTs, which have
+ * no record of their own; src/provider/jwt-access-tokens.ts). Writing one is a removal for
+ * `LocalRevisions.removals`, as destroying a record is.
+ */
+export const REVOCATION_MARK_MODEL = 'RevokedAccessToken';
 
 /**
  * How long a record is kept past its expiry. oidc-provider looks expired records up on purpose

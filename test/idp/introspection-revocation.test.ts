@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { decodeJwt } from 'jose';
+import { decodeJwt, generateKeyPair, SignJWT } from 'jose';
+import { jwtAccessTokenHandle } from '../../src/provider/jwt-access-tokens.ts';
 import { formRequest, postForm } from '../support/http.ts';
 import { client, discover, signIn } from '../support/openid.ts';
 import { fixturePath, useTestbed } from '../support/testbed.ts';
@@ -78,6 +79,29 @@ describe('introspection (RFC 7662) and revocation (RFC 7009) of every token the 
       expect(await client.tokenIntrospection(config, access_token)).toMatchObject({ active: true, exp: decodeJwt(access_token).exp });
     });
 
+    it('keeps no record of a client-credentials JWT it issues (its jti says what it is): the store does not grow', async () => {
+      const config = await web();
+      const before = (await testbed().main.store.health()).entries;
+      const tokens = [];
+      for (let i = 0; i < 20; i++) tokens.push((await client.clientCredentialsGrant(config, { resource: PROFILE_API, scope: 'profile' })).access_token);
+      expect((await testbed().main.store.health()).entries).toBe(before);
+      const { ClientCredentials } = testbed().main.provider;
+      for (const token of tokens) {
+        expect(decodeJwt(token).jti).toMatch(/^cc-/);
+        expect(await ClientCredentials.adapter.find(jwtAccessTokenHandle(token))).toBeUndefined();
+      }
+      expect(decodeJwt((await grant()).jwt).jti).not.toMatch(/^cc-/);
+    });
+
+    it('reports a client-credentials JWT it did not sign inactive, even with a client-credentials jti', async () => {
+      const config = await web();
+      const { access_token } = await client.clientCredentialsGrant(config, { resource: PROFILE_API, scope: 'profile' });
+      const { privateKey } = await generateKeyPair('ES256');
+      const forged = await new SignJWT(decodeJwt(access_token)).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt' }).sign(privateKey);
+      expect(await client.tokenIntrospection(config, forged)).toEqual({ active: false });
+      expect(await introspectAs('profile-api', 'profile-api-secret', forged)).toEqual({ active: false });
+    });
+
     it('reports unknown and malformed tokens inactive', async () => {
       const config = await web();
       expect(await client.tokenIntrospection(config, 'no-such-token')).toEqual({ active: false });
@@ -133,6 +157,24 @@ describe('introspection (RFC 7662) and revocation (RFC 7009) of every token the 
       const { access_token } = await client.clientCredentialsGrant(config, { resource: PROFILE_API, scope: 'profile' });
       await client.tokenRevocation(config, access_token);
       expect(await introspectAs('profile-api', 'profile-api-secret', access_token)).toEqual({ active: false });
+    });
+
+    it('revokes a client-credentials JWT that was introspected before; revoking it again still answers 200', async () => {
+      const config = await web();
+      const { access_token } = await client.clientCredentialsGrant(config, { resource: PROFILE_API, scope: 'profile' });
+      expect((await client.tokenIntrospection(config, access_token)).active).toBe(true);
+      await revoke(access_token);
+      expect(await client.tokenIntrospection(config, access_token)).toEqual({ active: false });
+      await revoke(access_token);
+      expect(await introspectAs('profile-api', 'profile-api-secret', access_token)).toEqual({ active: false });
+    });
+
+    it('another client cannot revoke a client-credentials JWT: it stays active', async () => {
+      const config = await web();
+      const { access_token } = await client.clientCredentialsGrant(config, { resource: PROFILE_API, scope: 'profile' });
+      const response = await formRequest(testbed().urls.revocation, { token: access_token }, { basic: ['other', 'other-secret'] });
+      expect(response.status).not.toBe(500);
+      expect((await client.tokenIntrospection(config, access_token)).active).toBe(true);
     });
 
     it('revoking a refresh token kills the grant: its access tokens, JWT and opaque, go inactive', async () => {

@@ -225,10 +225,11 @@ describe('token exchange', () => {
     }
   });
 
-  it('a revoked subject token (JWT or opaque) is invalid_request', async () => {
+  it('a revoked subject token (a user\'s JWT, a client-credentials JWT, opaque) is invalid_request', async () => {
     const { access_token: jwt } = await aliceProfileTokens();
+    const clientJwt = await serviceToken(...SEED);
     const opaque = (await postForm<ExchangeResponse>(testbed().urls.token, { grant_type: 'client_credentials' }, { basic: SEED })).body.access_token!;
-    for (const token of [jwt, opaque]) {
+    for (const token of [jwt, clientJwt, opaque]) {
       expect((await exchange({ subject_token: token, subject_token_type: TYPES.access, audience: DIRECTORY_API, scope: 'fr:idm:*' })).status).toBe(200);
       const credentials = token === jwt ? { ...WEB_APP } : {};
       expect((await formRequest(testbed().urls.revocation, { token, ...credentials }, token === jwt ? {} : { basic: SEED })).status).toBe(200);

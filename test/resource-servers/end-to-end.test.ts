@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from '@jest/globals';
 import { decodeJwt } from 'jose';
 import { client, discover, signIn } from '../support/openid.ts';
-import { DIRECTORY_API, PROFILE_API, userTokens, webApp, WEB_APP_REDIRECT } from '../support/resource-servers.ts';
+import { bearer, callApi, DIRECTORY_API, PROFILE_API, serviceToken, userTokens, webApp, WEB_APP_REDIRECT } from '../support/resource-servers.ts';
 import { fixturePath, useTestbed } from '../support/testbed.ts';
 
 /** The API's challenge as openid-client parsed it, from a failed fetchProtectedResource. */
@@ -77,6 +77,20 @@ describe('mock APIs end to end with openid-client', () => {
     expect(await challengeOf(client.fetchProtectedResource(config, tokens.access_token, login(), 'GET'))).toMatchObject({
       error: 'invalid_token', error_description: 'access token has been revoked (or was never issued by this issuer)',
     });
+  });
+
+  it('revocation of a client-credentials JWT (stored nowhere until then) is honoured at once, cached or not', async () => {
+    const token = await serviceToken(testbed(), DIRECTORY_API, 'fr:idm:*');
+    expect(decodeJwt(token).jti).toMatch(/^cc-/);
+    expect((await callApi(login(), { headers: bearer(token) })).status).toBe(200);
+    expect((await callApi(login(), { headers: bearer(token) })).status).toBe(200);
+    const config = await discover(testbed(), 'service-client', undefined, {}, client.ClientSecretBasic('service-client-secret'));
+    await client.tokenRevocation(config, token);
+    const refused = await callApi(login(), { headers: bearer(token) });
+    expect(refused.status).toBe(401);
+    expect(refused.body).toEqual({ error: 'invalid_token', error_description: 'access token has been revoked (or was never issued by this issuer)' });
+    // Another token of the same client is untouched.
+    expect((await callApi(login(), { headers: bearer(await serviceToken(testbed(), DIRECTORY_API, 'fr:idm:*')) })).status).toBe(200);
   });
 });
 

@@ -6,6 +6,7 @@ import type { Provider } from 'oidc-provider';
 import type { Fixture } from '../../fixtures/schema.ts';
 import type { UserDirectory } from '../../store/user-directory.ts';
 import { oidcScopesOf } from '../configuration.ts';
+import type { JwtAccessTokens } from '../jwt-access-tokens.ts';
 import type { IssuerKeys } from '../keys.ts';
 import type { ResourceCatalog } from '../resources.ts';
 import { registerPasswordGrant } from './password.ts';
@@ -17,13 +18,14 @@ export interface TestbedGrantInputs {
   keys: IssuerKeys;
   users: UserDirectory;
   resources: ResourceCatalog;
+  jwtAccessTokens: JwtAccessTokens;
 }
 
-export function registerTestbedGrants(provider: Provider, { fixture, keys, users, resources }: TestbedGrantInputs): void {
+export function registerTestbedGrants(provider: Provider, { fixture, keys, users, resources, jwtAccessTokens }: TestbedGrantInputs): void {
   const { features } = fixture.issuer;
   const oidcScopes = oidcScopesOf(fixture);
   if (features.token_exchange) {
-    const presentedTokens = new PresentedTokens({ provider, signingKeys: keys.signing, users });
+    const presentedTokens = new PresentedTokens({ provider, signingKeys: keys.signing, users, jwtAccessTokens });
     registerTokenExchange(provider, { resources, presentedTokens, oidcScopes });
   }
   if (features.password_grant) registerPasswordGrant(provider, { resources, users, oidcScopes });

@@ -12,7 +12,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWK, type JWT
 import { errors, type Provider } from 'oidc-provider';
 import { ASYMMETRIC_ALGORITHMS } from '../../resource-servers/access-tokens.ts';
 import type { UserDirectory } from '../../store/user-directory.ts';
-import { findLiveAccessTokenRecord, jwtAccessTokenHandle, looksLikeJwt } from '../jwt-access-tokens.ts';
+import { looksLikeJwt, type JwtAccessTokens } from '../jwt-access-tokens.ts';
 import { publicJwk } from '../keys.ts';
 
 /** RFC 8693 §3 token type identifiers. */
@@ -41,16 +41,19 @@ export interface PresentedTokenOptions {
   /** The issuer's private signing keys; only their public parts are used. */
   signingKeys: readonly JWK[];
   users: UserDirectory;
+  jwtAccessTokens: JwtAccessTokens;
 }
 
 export class PresentedTokens {
   readonly #provider: Provider;
   readonly #users: UserDirectory;
+  readonly #jwtAccessTokens: JwtAccessTokens;
   readonly #ownKeys: ReturnType<typeof createLocalJWKSet>;
 
   constructor(options: PresentedTokenOptions) {
     this.#provider = options.provider;
     this.#users = options.users;
+    this.#jwtAccessTokens = options.jwtAccessTokens;
     this.#ownKeys = createLocalJWKSet({ keys: options.signingKeys.map(publicJwk) });
   }
 
@@ -64,7 +67,7 @@ export class PresentedTokens {
 
   async #accessToken(value: string, invalid: (why: string) => Error): Promise<PresentedToken> {
     if (looksLikeJwt(value)) await this.#verifyOwnJwt(value, invalid, { typ: 'at+jwt' });
-    const record = await findLiveAccessTokenRecord(this.#provider, looksLikeJwt(value) ? jwtAccessTokenHandle(value) : value);
+    const record = await this.#jwtAccessTokens.findLive(value);
     if (!record) throw invalid('is not an access token issued by this issuer, or it has expired or was revoked');
     const accountId = 'accountId' in record ? record.accountId : undefined;
     const aud = record.aud as string | string[] | undefined;
