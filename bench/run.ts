@@ -206,7 +206,7 @@ function dpopProof(htm: string, htu: string, accessToken?: string): string {
   return `${input}.${signData('sha256', Buffer.from(input), { key: dpopKeys.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
 }
 
-async function floorTokens(): Promise<{ env: Record<string, string>; rs256: string; es256: string }> {
+async function floorTokens(): Promise<{ env: Record<string, string>; rs256: string; es256: string; mint: (alg: 'RS256' | 'ES256', count: number) => Promise<string[]> }> {
   const issuer = 'http://localhost:9400';
   const audience = PROFILE_RESOURCE;
   const make = async (alg: 'RS256' | 'ES256', privateKey: KeyObject) => new SignJWT({ scope: 'profile', client_id: 'service-client' })
@@ -219,6 +219,7 @@ async function floorTokens(): Promise<{ env: Record<string, string>; rs256: stri
     env: { BENCH_FLOOR_JWKS: JSON.stringify(jwks), BENCH_FLOOR_ISSUER: issuer, BENCH_FLOOR_AUDIENCE: audience },
     rs256: await make('RS256', rsa.privateKey),
     es256: await make('ES256', ec.privateKey),
+    mint: (alg, count) => Promise.all(Array.from({ length: count }, () => make(alg, alg === 'RS256' ? rsa.privateKey : ec.privateKey))),
   };
 }
 
@@ -264,7 +265,7 @@ async function figures1to5(fixtures: ReturnType<typeof writeBenchFixtures>): Pro
         { label: 'ES256 vs bare', testbed: 't-default', peer: 'b-default', target: 0.9 },
         { label: 'RS256 vs oauth2-mock-server', testbed: 't-rs256', peer: 'm-rs256' },
         { label: 'default (ES256) vs oauth2-mock-server (RS256)', testbed: 't-default', peer: 'm-rs256', target: 2.5 },
-      ], ['oauth2-mock-server issues JWTs only (RS256, its default key); the testbed\'s JWTs also get a stored record (introspection, revocation), the bare peer\'s do not']);
+      ], ['oauth2-mock-server issues JWTs only (RS256, its default key); the testbed\'s client-credentials JWTs store nothing (their claims are their record), as the bare peer\'s']);
     }
 
     if (wants(2)) {
@@ -299,29 +300,26 @@ async function figures1to5(fixtures: ReturnType<typeof writeBenchFixtures>): Pro
       ]);
     }
 
+    let revokeList: ((key: string, system: string, port: number, fields: Record<string, string>, scenario: string) => Entry) | undefined;
     if (wants(3)) {
       const [tOpaque] = await issue(tb.port, CC_OPAQUE, 1);
       const [bOpaque] = await issue(bare.port, CC_OPAQUE, 1);
-      const [tJwt] = await issue(tb.port, CC_DEFAULT, 1);
-      const revokeList = (key: string, system: string, port: number, fields: Record<string, string>, scenario: string): Entry => ({
+      revokeList = (key: string, system: string, port: number, fields: Record<string, string>, scenario: string): Entry => ({
         key, scenario, system, run: async () => loadList(port, (await issue(port, fields, TOKENS_PER_RUN)).map((token) => revokeRequest(token))),
       });
       await measure(3, 'introspection and revocation', [
         fixed('t-intro', 'introspect opaque', T, tb.port, introspectRequest(tOpaque)),
         fixed('b-intro', 'introspect opaque', B, bare.port, introspectRequest(bOpaque)),
         fixed('m-intro', 'introspect opaque', M, mock.port, introspectRequest('any-token', '/introspect')),
-        fixed('t-intro-jwt', 'introspect JWT (ES256)', T, tb.port, introspectRequest(tJwt)),
         revokeList('t-revoke', T, tb.port, CC_OPAQUE, 'revoke opaque (each token once)'),
         revokeList('b-revoke', B, bare.port, CC_OPAQUE, 'revoke opaque (each token once)'),
         fixed('m-revoke', 'revoke opaque (each token once)', M, mock.port, revokeRequest('any-token', '/revoke')),
-        revokeList('t-revoke-jwt', T, tb.port, CC_DEFAULT, 'revoke JWT (each token once)'),
       ], [
         { label: 'introspect opaque vs bare', testbed: 't-intro', peer: 'b-intro', target: 0.9 },
         { label: 'introspect vs oauth2-mock-server', testbed: 't-intro', peer: 'm-intro' },
         { label: 'revoke opaque vs bare', testbed: 't-revoke', peer: 'b-revoke', target: 0.9 },
         { label: 'revoke vs oauth2-mock-server', testbed: 't-revoke', peer: 'm-revoke' },
       ], [
-        'bare oidc-provider cannot introspect or revoke JWT access tokens (400 unsupported_token_type): those rows have no bare peer',
         'oauth2-mock-server keeps no token state: its introspection answers active for anything and its revocation does nothing',
       ]);
     }
@@ -346,6 +344,19 @@ async function figures1to5(fixtures: ReturnType<typeof writeBenchFixtures>): Pro
     // After the paths both IdPs serve (figures 1–4): the like-for-like memory comparison.
     for (const server of [tb, bare, mock]) MEMORY[server.name].afterLoad = server.rssMiB();
 
+    // What only the testbed does (after the memory sample above, which it would otherwise skew):
+    // introspection and revocation of JWT access tokens.
+    if (revokeList) {
+      const [tJwt] = await issue(tb.port, CC_DEFAULT, 1);
+      await measure(3, 'JWT access tokens at introspection and revocation (the testbed only)', [
+        fixed('t-intro-jwt', 'introspect client-credentials JWT (ES256)', T, tb.port, introspectRequest(tJwt)),
+        revokeList('t-revoke-jwt', T, tb.port, CC_DEFAULT, 'revoke client-credentials JWT (each token once)'),
+      ], [], [
+        'bare oidc-provider cannot introspect or revoke JWT access tokens (400 unsupported_token_type): no peer',
+        'a client-credentials JWT has no stored record: the first introspection or revocation verifies its signature and makes one from its claims; revocation then stores a revocation mark until it expires',
+      ]);
+    }
+
     if (wants(5)) {
       const dir = tb.ports.directoryApi;
       const prof = tb.ports.profileApi;
@@ -354,8 +365,8 @@ async function figures1to5(fixtures: ReturnType<typeof writeBenchFixtures>): Pro
       const [profToken] = await userTokens(tb.port, PROFILE_RESOURCE, 1);
       const [dpopToken] = await issue(tb.port, CC_DIRECTORY, 1, () => ({ dpop: dpopProof('POST', `http://127.0.0.1:${tb.port}/token`) }));
       const dpopUrl = `http://127.0.0.1:${dir}/openidm/info/login`;
-      const firstUse = (key: string, scenario: string, port: number, path: string, tokens: () => Promise<string[]>): Entry => ({
-        key, scenario, system: T, run: async () => loadList(port, (await tokens()).map((token) => bearer(path, token))),
+      const firstUse = (key: string, scenario: string, port: number, path: string, tokens: () => Promise<string[]>, system = T): Entry => ({
+        key, scenario, system, run: async () => loadList(port, (await tokens()).map((token) => bearer(path, token))),
       });
       await measure(5, 'mock APIs (JWT access tokens, ES256 by default)', [
         firstUse('dir-first', 'directory GET /openidm/info/login, JWT first use', dir, '/openidm/info/login', () => issue(tb.port, CC_DIRECTORY, TOKENS_PER_RUN)),
@@ -368,8 +379,8 @@ async function figures1to5(fixtures: ReturnType<typeof writeBenchFixtures>): Pro
             path: '/openidm/info/login', headers: { authorization: `DPoP ${dpopToken}`, dpop: dpopProof('GET', dpopUrl, dpopToken) },
           }))),
         },
-        fixed('floor-es256', 'floor: verify ES256 JWT', F, floor.port, bearer('/verify', floorSetup.es256)),
-        fixed('floor-rs256', 'floor: verify RS256 JWT', F, floor.port, bearer('/verify', floorSetup.rs256)),
+        firstUse('floor-es256', 'floor: verify ES256 JWT, each JWT once', floor.port, '/verify', () => floorSetup.mint('ES256', TOKENS_PER_RUN), F),
+        firstUse('floor-rs256', 'floor: verify RS256 JWT, each JWT once', floor.port, '/verify', () => floorSetup.mint('RS256', TOKENS_PER_RUN), F),
         fixed('floor-plain', 'floor: no verification', F, floor.port, bearer('/plain', floorSetup.es256)),
       ], [
         { label: 'directory first use vs floor (ES256)', testbed: 'dir-first', peer: 'floor-es256', target: 0.9 },
@@ -379,7 +390,7 @@ async function figures1to5(fixtures: ReturnType<typeof writeBenchFixtures>): Pro
         { label: 'profile repeated vs no-verification floor', testbed: 'prof-repeat', peer: 'floor-plain', target: 0.6 },
       ], [
         `first use: ${TOKENS_PER_RUN} client-credentials tokens (directory) or ${USER_TOKENS_PER_RUN} user tokens minted by refresh (profile) per run, each sent once; every testbed API request also checks revocation in the IdP's store`,
-        'the floor verifies with jose against a local JWKS (no revocation check) and answers a small JSON body; the testbed\'s default access-token algorithm is ES256, so the like-for-like floor is ES256',
+        'the floor verifies with jose against a local JWKS (no revocation check) and answers a small JSON body; its first-use rows are loaded as the testbed\'s are (a list of distinct JWTs, each sent once); the testbed\'s default access-token algorithm is ES256, so the like-for-like floor is ES256',
       ]);
 
       const opaque = await startTestbedProcess('testbed (opaque API tokens)', { fixture: fixtures.opaqueApis });
@@ -491,7 +502,8 @@ async function figure8(fixtures: ReturnType<typeof writeBenchFixtures>): Promise
   console.error(`[${elapsed()}] figure 8: growth over ${GROWTH_TOKENS} tokens`);
   const server = await startTestbedProcess('testbed (short TTL)', { fixture: fixtures.shortTtl, apis: false });
   try {
-    const request = ccRequest(CC_DEFAULT);
+    // Opaque tokens: each is a stored record until it expires (client-credentials JWTs store nothing).
+    const request = ccRequest(CC_OPAQUE);
     const point = async (when: string) => {
       const probe = await load(server.port, request, 1);
       const entries = (await health(server.port)).entries;
@@ -501,7 +513,7 @@ async function figure8(fixtures: ReturnType<typeof writeBenchFixtures>): Promise
     };
     await point('start (after a 1 s probe)');
     const bulk = await wrk({ port: server.port, seconds: 300, connections: CONNECTIONS }, { requests: Array.from({ length: GROWTH_TOKENS }, () => request) });
-    growth.notes.push(`${bulk.requests} JWT access tokens (ES256, stored records) issued at ${bulk.perSecond.toFixed(0)}/s, ${bulk.errors} errors; each probe issues ~1 s more`);
+    growth.notes.push(`${bulk.requests} opaque access tokens (each a stored record) issued at ${bulk.perSecond.toFixed(0)}/s, ${bulk.errors} errors; each probe issues ~1 s more`);
     await point(`after ${GROWTH_TOKENS} tokens`);
     if (QUICK) {
       growth.notes.push('quick run: the sweep (every 30 s) is not awaited');
@@ -545,9 +557,9 @@ function table(): string {
     lines.push('', '### 6. Cold start (spawn → first 200 on discovery) and RSS', '', '| system | cold start ms, median (min–max) | RSS idle MiB |', '|---|---:|---:|');
     for (const c of coldStarts) lines.push(`| ${c.system} | ${range(c.ms)} | ${fmt(c.idleRssMiB.median, 1)} |`);
     if (Object.keys(MEMORY).length > 0) {
-      lines.push('', '| long-running process (bench fixture) | RSS at start MiB | after figures 1–4 MiB | after figure 5 (mock APIs) MiB |', '|---|---:|---:|---:|');
+      lines.push('', '| long-running process (bench fixture) | RSS at start MiB | after figures 1–4 (the paths both IdPs serve) MiB | after figure 5 (mock APIs) MiB |', '|---|---:|---:|---:|');
       for (const [name, m] of Object.entries(MEMORY)) lines.push(`| ${name} | ${fmt(m.idle, 1)} | ${fmt(m.afterLoad ?? Number.NaN, 1)} | ${fmt(m.afterApis ?? Number.NaN, 1)} |`);
-      lines.push('', '_RSS grows with the tokens kept until they expire (1 h in this fixture): the testbed also keeps a record of every JWT access token (introspection, revocation), which the bare peer does not; figure 5 adds the mock APIs\' caches and their tokens_');
+      lines.push('', '_RSS grows with the tokens kept until they expire (1 h in this fixture): the testbed also keeps a record of every user\'s JWT access token (introspection, revocation; client-credentials JWTs need none), which the bare peer does not; figure 5 adds the mock APIs\' caches and their tokens_');
     }
   }
   if (growth.points.length > 0) {
