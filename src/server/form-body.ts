@@ -1,7 +1,7 @@
 /**
  * Reading a request body before oidc-provider does, and handing it on: middleware that must look
- * at (or rewrite) form parameters of an engine endpoint reads the body here and replays it, so the
- * engine parses it as usual.
+ * at (or rewrite) form parameters of an engine endpoint reads the body here and pushes it back
+ * into the request stream, so the engine reads and parses it as usual.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'koa';
@@ -9,52 +9,52 @@ import type { Context } from 'koa';
 /** oidc-provider's own body limit. */
 const MAX_BODY_BYTES = 56 * 1024;
 
-/** The body, or `undefined` when it is larger than MAX_BODY_BYTES. */
-function readBody(req: IncomingMessage, declaredLength: number | undefined): Promise<Buffer | undefined> {
+/**
+ * The whole body, read without ending the request: once the HTTP message is complete
+ * (`req.complete`) the data is pushed back with `unshift`, so oidc-provider reads the request as
+ * if nobody had (Node's stream checks for "one last unshift" before it emits `end`). `undefined`
+ * when the body is larger than MAX_BODY_BYTES; the request is then left paused.
+ */
+function peekBody(req: IncomingMessage, declaredLength: number | undefined): Promise<Buffer | undefined> {
   if (declaredLength !== undefined && declaredLength > MAX_BODY_BYTES) return Promise.resolve(undefined);
-  // Plain stream events: an async iterator costs more than a small form body.
+  if (declaredLength === 0) return Promise.resolve(Buffer.alloc(0)); // nothing to read: the stream stays untouched
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const settle = () => {
-      req.off('data', onData).off('end', onEnd).off('error', onError);
+      req.off('readable', onReadable).off('error', onError);
     };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) {
+    const onReadable = () => {
+      let chunk: Buffer | null;
+      while ((chunk = req.read() as Buffer | null) !== null) {
+        size += chunk.length;
+        // Stopping early must not destroy the request: that resets the connection the answer uses.
+        if (size > MAX_BODY_BYTES) {
+          settle();
+          resolve(undefined);
+          return;
+        }
         chunks.push(chunk);
-        return;
       }
-      // Stopping early must not destroy the request: that resets the connection the answer uses.
+      if (!req.complete) return;
       settle();
-      req.pause();
-      resolve(undefined);
-    };
-    const onEnd = () => {
-      settle();
-      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+      if (size > 0) req.unshift(body);
+      resolve(body);
     };
     const onError = (error: Error) => {
       settle();
       reject(error);
     };
-    req.on('data', onData).on('end', onEnd).on('error', onError);
+    req.on('readable', onReadable).on('error', onError);
   });
 }
 
-/**
- * Makes an already-read request readable once more with `body`: oidc-provider reads bodies through
- * `req.iterator()` after checking `req.readable`.
- */
-function replayBody(req: IncomingMessage, body: Buffer): void {
+/** Hands oidc-provider `body` instead of the request's own, which `peekBody` has pushed back. */
+function swapPeekedBody(req: IncomingMessage, peeked: Buffer, body: Buffer): void {
+  req.read(peeked.length);
+  req.unshift(body);
   req.headers['content-length'] = String(body.length);
-  Object.defineProperty(req, 'readable', { value: true, configurable: true });
-  Object.defineProperty(req, 'iterator', {
-    configurable: true,
-    value: async function* iterator() {
-      yield body;
-    },
-  });
 }
 
 /**
@@ -63,17 +63,24 @@ function replayBody(req: IncomingMessage, body: Buffer): void {
  * here, as oidc-provider answers one (RFC 6749 §5.2), and gives `undefined`.
  */
 export async function readFormParameters(ctx: Context): Promise<URLSearchParams | undefined> {
-  const raw = await readBody(ctx.req, ctx.request.length);
+  const raw = await peekBody(ctx.req, ctx.request.length);
   if (raw === undefined) {
     ctx.status = 400;
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { error: 'invalid_request', error_description: 'request body too large' };
     return undefined;
   }
-  replayBody(ctx.req, raw);
-  return new URLSearchParams(raw.toString('utf8'));
+  const params = new URLSearchParams(raw.toString('utf8'));
+  peeked.set(params, raw);
+  return params;
 }
 
+/** The body each parameter set was read from, to be swapped out by `replaceFormParameters`. */
+const peeked = new WeakMap<URLSearchParams, Buffer>();
+
+/** Hands oidc-provider `params` in place of the body `readFormParameters` read them from. */
 export function replaceFormParameters(ctx: Context, params: URLSearchParams): void {
-  replayBody(ctx.req, Buffer.from(params.toString()));
+  const raw = peeked.get(params);
+  if (raw === undefined) throw new Error('replaceFormParameters takes the parameters readFormParameters returned');
+  swapPeekedBody(ctx.req, raw, Buffer.from(params.toString()));
 }
