@@ -2,7 +2,7 @@
  * The oidc-provider configuration of one issuer, derived from its validated fixture. Everything the
  * engine already does (protocol, validation, errors) stays the engine's; this file only decides.
  */
-import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { FAPI2_SIGNING_ALGS } from '../fixtures/issuers.ts';
 import type { Fixture } from '../fixtures/schema.ts';
 import type { Store } from '../store/store.ts';
@@ -145,7 +145,16 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
         allowedPolicy: async (ctx, client, token) => client.clientId === token.clientId
           || (client.clientAuthMethod !== 'none' && grantTypes(ctx).length === 0),
       },
-      revocation: { enabled: features.revocation },
+      revocation: {
+        enabled: features.revocation,
+        // RFC 7009 §2.1: only the client the token was issued to revokes it (oidc-provider's own
+        // default rule, given here so that the engine prints no "you SHOULD change it" notice).
+        allowedPolicy: async (_ctx, client, token) => {
+          if (token.clientId === client.clientId) return true;
+          if (client.clientAuthMethod === 'none') return false;
+          throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+        },
+      },
       deviceFlow: {
         enabled: features.device_flow,
         charset: 'base-20',

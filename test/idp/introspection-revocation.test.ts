@@ -169,11 +169,12 @@ describe('introspection (RFC 7662) and revocation (RFC 7009) of every token the 
       expect(await introspectAs('profile-api', 'profile-api-secret', access_token)).toEqual({ active: false });
     });
 
-    it('another client cannot revoke a client-credentials JWT: it stays active', async () => {
+    it('another client cannot revoke a client-credentials JWT (400 invalid_request, RFC 7009 §2.1): it stays active', async () => {
       const config = await web();
       const { access_token } = await client.clientCredentialsGrant(config, { resource: PROFILE_API, scope: 'profile' });
       const response = await formRequest(testbed().urls.revocation, { token: access_token }, { basic: ['other', 'other-secret'] });
-      expect(response.status).not.toBe(500);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ error: 'invalid_request', error_description: 'client is not authorized to revoke the presented token' });
       expect((await client.tokenIntrospection(config, access_token)).active).toBe(true);
     });
 
