@@ -2,14 +2,14 @@
  * oidc-testbed against its peers, in one run: bare oidc-provider (same configuration, without the
  * testbed's layers), oauth2-mock-server, and a Koa + jose floor for the mock APIs.
  *
- *   npm run bench            # full: 5 runs of 2 s per scenario and system (≈ 13 min)
+ *   npm run bench            # full: 7 runs of 2 s per scenario and system (≈ 16 min)
  *   npm run bench:quick      # smoke: 1 run of 1 s, small token counts (≈ 1.5 min)
  *   node bench/run.ts [--quick] [--runs N] [--seconds S] [--connections 16] [--only 1,4,6]
  *                     [--redis redis://127.0.0.1:6379] [--out bench/results/latest.json]
  *
  * Every system runs in its own process on core 0; wrk (one thread, 16 connections) and this
  * process (the Node-driven flows) on core 1. Runs alternate between systems, so each testbed run
- * has a peer run next to it and the ratio is taken pair by pair; the table shows the median and
+ * has a peer run next to it (in turns first and second) and the ratio is taken pair by pair; the table shows the median and
  * min–max of runs and of ratios. Requests go to 127.0.0.1 only; every loop is bounded in time and
  * count.
  */
@@ -39,7 +39,7 @@ const { values } = parseArgs({
   },
 });
 const QUICK = values.quick;
-const RUNS = Number(values.runs ?? (QUICK ? 1 : 5));
+const RUNS = Number(values.runs ?? (QUICK ? 1 : 7));
 const SECONDS = Number(values.seconds ?? (QUICK ? 1 : 2));
 const CONNECTIONS = Number(values.connections);
 const ONLY = values.only ? new Set(values.only.split(',').map(Number)) : undefined;
@@ -123,7 +123,8 @@ async function measure(figure: number, title: string, entries: Entry[], comparis
   if (!QUICK) for (const entry of entries) await entry.warm?.();
   const runs = new Map(entries.map((entry) => [entry.key, [] as LoadResult[]]));
   for (let i = 0; i < runCount; i += 1) {
-    for (const entry of entries) {
+    // Every other run goes through the entries backwards, so neither side of a pair always runs first.
+    for (const entry of i % 2 ? [...entries].reverse() : entries) {
       const result = await entry.run();
       runs.get(entry.key)!.push(result);
       console.error(`  ${entry.scenario} · ${entry.system}: ${result.perSecond.toFixed(0)}/s${result.errors ? ` (${result.errors} errors)` : ''}`);
