@@ -5,6 +5,7 @@ export type { ExtraIssuer, Fixture, FixtureInput, FixtureClient, FixtureResource
 export type { CibaApproval, CibaController, CibaDecision, PendingCibaRequest } from './provider/ciba.ts';
 export { CibaRequestNotFoundError } from './provider/ciba.ts';
 export type { Issuer, IssuerUrls } from './provider/create-issuer.ts';
+export type { JwtAccessTokens } from './provider/jwt-access-tokens.ts';
 export type { LogLevel } from './log.ts';
 export type { MockApiOptions, MockApisOptions } from './resource-servers/start-apis.ts';
 export { MemoryStore } from './store/memory-store.ts';
