@@ -35,18 +35,18 @@ export function grantFor(ctx: KoaContextWithOIDC, accountId: string, oidcScopes:
   });
 }
 
+/** The fields an access token and a refresh token of these grants share. */
+function tokenFields(ctx: KoaContextWithOIDC, grantId: string, request: Pick<AccessTokenRequest, 'accountId' | 'gty' | 'scopes'>) {
+  return { accountId: request.accountId, client: ctx.oidc.client!, grantId, gty: request.gty, scope: request.scopes.join(' ') };
+}
+
 /** Issues an access token (JWT or opaque, per its resource server) and returns it and its value. */
 export async function issueAccessToken(ctx: KoaContextWithOIDC, grantId: string, request: AccessTokenRequest) {
-  const { provider, client } = ctx.oidc;
-  const token = new provider.AccessToken({
-    accountId: request.accountId,
-    client: client!,
-    grantId,
-    gty: request.gty,
-    scope: request.scopes.join(' '),
+  const token = new ctx.oidc.provider.AccessToken({
+    ...tokenFields(ctx, grantId, request),
     ...(request.extra ? { extra: request.extra } : {}),
   });
-  if (request.target) token.resourceServer = new provider.ResourceServer(request.target.indicator, request.target.info);
+  if (request.target) token.resourceServer = new ctx.oidc.provider.ResourceServer(request.target.indicator, request.target.info);
   if (request.dpop) token.setThumbprint('jkt', request.dpop.thumbprint);
   // Seen by extraTokenClaims and by JwtAccessTokens.recordIssued (which stores the record of a JWT).
   ctx.oidc.entity('AccessToken', token);
@@ -54,13 +54,8 @@ export async function issueAccessToken(ctx: KoaContextWithOIDC, grantId: string,
 }
 
 export async function issueRefreshToken(ctx: KoaContextWithOIDC, grantId: string, request: Pick<AccessTokenRequest, 'accountId' | 'gty' | 'target' | 'scopes' | 'dpop'>) {
-  const { provider, client } = ctx.oidc;
-  const token = new provider.RefreshToken({
-    accountId: request.accountId,
-    client: client!,
-    grantId,
-    gty: request.gty,
-    scope: request.scopes.join(' '),
+  const token = new ctx.oidc.provider.RefreshToken({
+    ...tokenFields(ctx, grantId, request),
     resource: request.target?.indicator,
     authTime: Math.floor(Date.now() / 1000),
     expiresWithSession: false,
