@@ -50,13 +50,6 @@ function peekBody(req: IncomingMessage, declaredLength: number | undefined): Pro
   });
 }
 
-/** Hands oidc-provider `body` instead of the request's own, which `peekBody` has pushed back. */
-function swapPeekedBody(req: IncomingMessage, peeked: Buffer, body: Buffer): void {
-  req.read(peeked.length);
-  req.unshift(body);
-  req.headers['content-length'] = String(body.length);
-}
-
 /**
  * The parameters of an application/x-www-form-urlencoded request body, read and handed on
  * unchanged (`replaceFormParameters` hands on others instead). A body over the limit is answered
@@ -70,17 +63,17 @@ export async function readFormParameters(ctx: Context): Promise<URLSearchParams 
     ctx.body = { error: 'invalid_request', error_description: 'request body too large' };
     return undefined;
   }
-  const params = new URLSearchParams(raw.toString('utf8'));
-  peeked.set(params, raw);
-  return params;
+  return new URLSearchParams(raw.toString('utf8'));
 }
 
-/** The body each parameter set was read from, to be swapped out by `replaceFormParameters`. */
-const peeked = new WeakMap<URLSearchParams, Buffer>();
-
-/** Hands oidc-provider `params` in place of the body `readFormParameters` read them from. */
+/**
+ * Hands oidc-provider `params` in place of the body `readFormParameters` pushed back: what the
+ * request holds is taken out again (the whole message has arrived, so that is the body) and the
+ * new body pushed back in its place, with its length.
+ */
 export function replaceFormParameters(ctx: Context, params: URLSearchParams): void {
-  const raw = peeked.get(params);
-  if (raw === undefined) throw new Error('replaceFormParameters takes the parameters readFormParameters returned');
-  swapPeekedBody(ctx.req, raw, Buffer.from(params.toString()));
+  const body = Buffer.from(params.toString());
+  ctx.req.read();
+  ctx.req.unshift(body);
+  ctx.req.headers['content-length'] = String(body.length);
 }
