@@ -250,6 +250,9 @@ async function figures1to5(fixtures: ReturnType<typeof writeBenchFixtures>): Pro
     const fixed = (key: string, scenario: string, system: string, port: number, request: HttpRequest): Entry => ({
       key, scenario, system, run: () => load(port, request), warm: () => load(port, request, 1),
     });
+    const revokeList = (key: string, system: string, port: number, fields: Record<string, string>, scenario: string): Entry => ({
+      key, scenario, system, run: async () => loadList(port, (await issue(port, fields, TOKENS_PER_RUN)).map((token) => revokeRequest(token))),
+    });
 
     if (wants(1)) {
       await measure(1, 'client_credentials token issuance', [
@@ -301,13 +304,9 @@ async function figures1to5(fixtures: ReturnType<typeof writeBenchFixtures>): Pro
       ]);
     }
 
-    let revokeList: ((key: string, system: string, port: number, fields: Record<string, string>, scenario: string) => Entry) | undefined;
     if (wants(3)) {
       const [tOpaque] = await issue(tb.port, CC_OPAQUE, 1);
       const [bOpaque] = await issue(bare.port, CC_OPAQUE, 1);
-      revokeList = (key: string, system: string, port: number, fields: Record<string, string>, scenario: string): Entry => ({
-        key, scenario, system, run: async () => loadList(port, (await issue(port, fields, TOKENS_PER_RUN)).map((token) => revokeRequest(token))),
-      });
       await measure(3, 'introspection and revocation', [
         fixed('t-intro', 'introspect opaque', T, tb.port, introspectRequest(tOpaque)),
         fixed('b-intro', 'introspect opaque', B, bare.port, introspectRequest(bOpaque)),
@@ -347,7 +346,7 @@ async function figures1to5(fixtures: ReturnType<typeof writeBenchFixtures>): Pro
 
     // What only the testbed does (after the memory sample above, which it would otherwise skew):
     // introspection and revocation of JWT access tokens.
-    if (revokeList) {
+    if (wants(3)) {
       const [tJwt] = await issue(tb.port, CC_DEFAULT, 1);
       await measure(3, 'JWT access tokens at introspection and revocation (the testbed only)', [
         fixed('t-intro-jwt', 'introspect client-credentials JWT (ES256)', T, tb.port, introspectRequest(tJwt)),
