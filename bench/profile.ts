@@ -6,8 +6,9 @@
  *   node bench/profile.ts <scenario> [--system testbed|bare] [--seconds 6] [--top 30]
  *
  * Scenarios: discovery, jwks, cc-opaque, cc-jwt (ES256, the default), introspect (opaque token),
- * api-repeat (directory API, the same JWT again), api-first (directory API, each JWT once; the
- * testbed only). Prints self time by package or source file, then by function.
+ * api-repeat (directory API, the same JWT again), api-first (directory API, each client-credentials
+ * JWT once), profile-first (profile API, each user JWT once, minted by refresh); the API scenarios
+ * are the testbed's only. Prints self time by package or source file, then by function.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pinSelfToLoadCore } from './lib/cpu.ts';
 import { DIRECTORY_RESOURCE, PROFILE_RESOURCE, writeBenchFixtures } from './lib/fixtures.ts';
+import { userTokens } from './lib/flows.ts';
 import { basic, form, json, send, times } from './lib/http.ts';
 import { startBareProvider, startTestbedProcess } from './lib/processes.ts';
 import { removeScratch, wrk, type HttpRequest } from './lib/wrk.ts';
@@ -24,13 +26,13 @@ const { values, positionals } = parseArgs({
   options: { system: { type: 'string', default: 'testbed' }, seconds: { type: 'string', default: '6' }, top: { type: 'string', default: '30' } },
 });
 const scenario = positionals[0];
-const SCENARIOS = ['discovery', 'jwks', 'cc-opaque', 'cc-jwt', 'introspect', 'api-repeat', 'api-first'];
+const SCENARIOS = ['discovery', 'jwks', 'cc-opaque', 'cc-jwt', 'introspect', 'api-repeat', 'api-first', 'profile-first'];
 if (!scenario || !SCENARIOS.includes(scenario)) {
   console.error(`usage: node bench/profile.ts <${SCENARIOS.join('|')}> [--system testbed|bare] [--seconds 6] [--top 30]`);
   process.exit(2);
 }
 const bare = values.system === 'bare';
-if (bare && scenario.startsWith('api-')) throw new Error('the bare peer has no mock APIs');
+if (bare && /^(api|profile)-/.test(scenario)) throw new Error('the bare peer has no mock APIs');
 
 pinSelfToLoadCore();
 const dir = mkdtempSync(join(tmpdir(), 'oidc-testbed-profile-'));
@@ -59,6 +61,12 @@ try {
       port = server.ports.directoryApi;
       load = { request: { path: '/openidm/info/login', headers: { authorization: `Bearer ${await token(directory)}` } } };
       break;
+    case 'profile-first': {
+      port = server.ports.profileApi;
+      const tokens = await userTokens(server.port, PROFILE_RESOURCE, Number(values.seconds) * 2000);
+      load = { requests: tokens.map((value) => ({ path: '/userinfo', headers: { authorization: `Bearer ${value}` } })) };
+      break;
+    }
     default: {
       port = server.ports.directoryApi;
       const tokens = await times(Number(values.seconds) * 3000, 32, () => token(directory));
@@ -74,28 +82,38 @@ try {
   removeScratch();
 }
 
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }
+interface ProfileNode { id: number; children?: number[]; callFrame: { functionName: string; url: string; lineNumber: number } }
 const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
 if (!file) throw new Error('no profile was written');
 const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: ProfileNode[]; startTime: number; samples: number[]; timeDeltas: number[] };
 rmSync(dir, { recursive: true, force: true });
 const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+const parents = new Map(profile.nodes.flatMap((node) => (node.children ?? []).map((child) => [child, node.id] as const)));
+const shortPath = (url: string) => url.replace(/^file:\/\/.*?\/node_modules\//, 'node_modules/').replace(/^file:\/\/.*?\/(src|bench)\//, '$1/');
+const nameOf = ({ functionName, url, lineNumber }: ProfileNode['callFrame']) => `${functionName || '(anonymous)'} ${shortPath(url)}${url ? `:${lineNumber + 1}` : ''}`;
 const byFunction = new Map<string, number>();
 const byOrigin = new Map<string, number>();
+const inclusiveOurs = new Map<string, number>(); // time under each function of src/ (its callees included)
 let total = 0;
 let at = profile.startTime;
 profile.samples.forEach((id, i) => {
   at += profile.timeDeltas[i] ?? 0;
   if (at < window[0] || at > window[1]) return;
   const delta = profile.timeDeltas[i] ?? 0;
-  const { functionName, url, lineNumber } = nodes.get(id)!.callFrame;
-  const path = url.replace(/^file:\/\/.*?\/node_modules\//, 'node_modules/').replace(/^file:\/\/.*?\/(src|bench)\//, '$1/');
-  const origin = path.startsWith('node_modules/') ? path.split('/').slice(0, path.startsWith('node_modules/@') ? 3 : 2).join('/') : path || functionName;
+  const { callFrame } = nodes.get(id)!;
+  const path = shortPath(callFrame.url);
+  const origin = path.startsWith('node_modules/') ? path.split('/').slice(0, path.startsWith('node_modules/@') ? 3 : 2).join('/') : path || callFrame.functionName;
   byOrigin.set(origin, (byOrigin.get(origin) ?? 0) + delta);
-  const name = `${functionName || '(anonymous)'} ${path}${path ? `:${lineNumber + 1}` : ''}`;
-  byFunction.set(name, (byFunction.get(name) ?? 0) + delta);
+  byFunction.set(nameOf(callFrame), (byFunction.get(nameOf(callFrame)) ?? 0) + delta);
+  const onStack = new Set<string>();
+  for (let node: number | undefined = id; node !== undefined; node = parents.get(node)) {
+    const frame = nodes.get(node)!.callFrame;
+    if (shortPath(frame.url).startsWith('src/')) onStack.add(nameOf(frame));
+  }
+  for (const name of onStack) inclusiveOurs.set(name, (inclusiveOurs.get(name) ?? 0) + delta);
   total += delta;
 });
 const top = (map: Map<string, number>) => [...map].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))
   .map(([name, us]) => `${((100 * us) / total).toFixed(1).padStart(5)}%  ${name}`).join('\n');
 console.log(`\nself time while loaded (${(total / 1000).toFixed(0)} ms of samples), by package or file:\n${top(byOrigin)}\n\nby function:\n${top(byFunction)}`);
+console.log(`\ntotal time (callees included) of the testbed's own functions (src/):\n${top(inclusiveOurs)}`);

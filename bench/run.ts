@@ -22,7 +22,7 @@ import { exportJWK, SignJWT } from 'jose';
 import { Redis } from 'ioredis';
 import { PINNING, pinningDescription, pinSelfToLoadCore } from './lib/cpu.ts';
 import { DIRECTORY_RESOURCE, PROFILE_RESOURCE, RS256_RESOURCE, RS256_SCOPE, SHORT_TTL, writeBenchFixtures } from './lib/fixtures.ts';
-import { codeFlow, drive, refresh, type FlowTarget } from './lib/flows.ts';
+import { codeFlow, drive, refresh, userTokens, type FlowTarget } from './lib/flows.ts';
 import { basic, form, json, send, times } from './lib/http.ts';
 import { REPO, startBareProvider, startFloor, startMockServer, startPlainHttp, startTestbedProcess, type ServerProcess } from './lib/processes.ts';
 import { removeScratch, wrk, type HttpRequest, type LoadResult } from './lib/wrk.ts';
@@ -178,22 +178,6 @@ const revokeRequest = (token: string, path = '/token/revocation'): HttpRequest =
   method: 'POST', path, headers: { authorization: SERVICE, 'content-type': FORM }, body: form({ token, token_type_hint: 'access_token' }),
 });
 const bearer = (path: string, token: string): HttpRequest => ({ path, headers: { authorization: `Bearer ${token}` } });
-
-/** User access tokens for one resource: a few code flows, then refresh chains (rotation makes each chain sequential). */
-async function userTokens(port: number, resource: string, count: number): Promise<string[]> {
-  const target: FlowTarget = { port, dialect: 'testbed', resource };
-  const chains = 32;
-  const out: string[] = [];
-  await times(chains, chains, async () => {
-    let tokens = await codeFlow(target);
-    out.push(tokens.access_token);
-    while (out.length < count) {
-      tokens = await refresh(target, tokens.refresh_token!);
-      out.push(tokens.access_token);
-    }
-  });
-  return out.slice(0, count);
-}
 
 // DPoP (RFC 9449): one ES256 key, one proof per request.
 const dpopKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });

@@ -4,7 +4,7 @@
  * token with PKCE; and refresh-token chains (each refresh rotates, so each chain is sequential).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { form, send } from './http.ts';
+import { form, send, times } from './http.ts';
 import type { LoadResult } from './wrk.ts';
 
 export type Dialect = 'testbed' | 'oauth2-mock-server';
@@ -114,4 +114,20 @@ export async function drive(seconds: number, concurrency: number, maxSteps: numb
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
   return { requests: latencies.length, perSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), errors };
+}
+
+/** User access tokens for one resource: a few code flows, then refresh chains (rotation makes each chain sequential). */
+export async function userTokens(port: number, resource: string, count: number): Promise<string[]> {
+  const target: FlowTarget = { port, dialect: 'testbed', resource };
+  const chains = 32;
+  const out: string[] = [];
+  await times(chains, chains, async () => {
+    let tokens = await codeFlow(target);
+    out.push(tokens.access_token);
+    while (out.length < count) {
+      tokens = await refresh(target, tokens.refresh_token!);
+      out.push(tokens.access_token);
+    }
+  });
+  return out.slice(0, count);
 }
