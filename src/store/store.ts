@@ -52,8 +52,15 @@ export interface LocalRevisions {
   readonly fieldSets: number;
 }
 
-/** The models oidc-provider revokes by grant (`revokeByGrantId`), as its own memory adapter. */
+/**
+ * The state of a user's JWT access token: the fields of its record that its claims do not carry
+ * (src/provider/jwt-access-tokens.ts). It has a `grantId` and goes with its grant.
+ */
+export const JWT_ACCESS_TOKEN_STATE_MODEL = 'JwtAccessTokenState';
+
+/** The models revoked by grant (`revokeByGrantId`): oidc-provider's own memory adapter's, and the testbed's JWT access-token state. */
 export const GRANTABLE_MODELS: ReadonlySet<string> = new Set([
+  JWT_ACCESS_TOKEN_STATE_MODEL,
   'AccessToken',
   'AuthorizationCode',
   'RefreshToken',

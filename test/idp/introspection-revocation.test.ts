@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { decodeJwt, generateKeyPair, SignJWT } from 'jose';
 import { jwtAccessTokenHandle } from '../../src/provider/jwt-access-tokens.ts';
+import { JWT_ACCESS_TOKEN_STATE_MODEL } from '../../src/store/store.ts';
 import { formRequest, postForm } from '../support/http.ts';
 import { client, discover, signIn } from '../support/openid.ts';
 import { fixturePath, useTestbed } from '../support/testbed.ts';
@@ -91,6 +92,20 @@ describe('introspection (RFC 7662) and revocation (RFC 7009) of every token the 
         expect(await ClientCredentials.adapter.find(jwtAccessTokenHandle(token))).toBeUndefined();
       }
       expect(decodeJwt((await grant()).jwt).jti).not.toMatch(/^cc-/);
+    });
+
+    it('keeps of a user\'s JWT only what its claims do not carry; introspection reads the rest back from the JWT', async () => {
+      const { config, jwt } = await grant();
+      const handle = jwtAccessTokenHandle(jwt);
+      const { provider, store } = testbed().main;
+      expect(await provider.AccessToken.adapter.find(handle)).toBeUndefined();
+      const state = await store.adapterFor(JWT_ACCESS_TOKEN_STATE_MODEL).find(handle);
+      expect(state).toEqual({ accountId: 'alice', grantId: expect.any(String), gty: 'authorization_code', sessionUid: expect.any(String), expiresWithSession: true });
+      const claims = decodeJwt(jwt);
+      expect(await client.tokenIntrospection(config, jwt)).toEqual({
+        active: true, sub: 'alice', client_id: 'web', aud: PROFILE_API, scope: 'profile email', exp: claims.exp, iat: claims.iat,
+        iss: testbed().issuer, token_type: 'Bearer',
+      });
     });
 
     it('reports a client-credentials JWT it did not sign inactive, even with a client-credentials jti', async () => {

@@ -5,6 +5,8 @@
 import { createPublicKey } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { generateKeyPair, SignJWT } from 'jose';
+import { jwtAccessTokenHandle } from '../../src/provider/jwt-access-tokens.ts';
+import { JWT_ACCESS_TOKEN_STATE_MODEL } from '../../src/store/store.ts';
 import { client } from '../support/openid.ts';
 import {
   bearer, callApi, DIRECTORY_API, defaultFixtureWithKeys, forgeAccessToken, serviceToken, testbedKey, unsecuredJwt, userTokens,
@@ -167,6 +169,18 @@ describe('mock APIs: token errors (RFC 6750 §3)', () => {
       expect((await callApi(userinfo(), { headers: bearer(tokens.access_token) })).status).toBe(200);
       await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: 'http://localhost:9401/' });
       await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: 'http://localhost:9401/' }).catch(() => undefined); // reuse
+      await expectInvalidToken(tokens.access_token, 'access token has been revoked (or was never issued by this issuer)');
+    });
+
+    it('bound to its session (no offline_access): refused once the session is gone, although its grant remains', async () => {
+      const { tokens } = await userTokens(testbed(), 'http://localhost:9401/', 'profile');
+      expect((await callApi(userinfo(), { headers: bearer(tokens.access_token) })).status).toBe(200);
+      const { provider, store } = testbed().main;
+      const state = await store.adapterFor(JWT_ACCESS_TOKEN_STATE_MODEL).find(jwtAccessTokenHandle(tokens.access_token));
+      expect(state).toMatchObject({ expiresWithSession: true, sessionUid: expect.any(String), grantId: expect.any(String) });
+      const session = await provider.Session.findByUid(String(state!.sessionUid));
+      await session!.destroy();
+      expect(await provider.Grant.find(String(state!.grantId))).toBeDefined();
       await expectInvalidToken(tokens.access_token, 'access token has been revoked (or was never issued by this issuer)');
     });
   });

@@ -66,8 +66,8 @@ export class PresentedTokens {
   }
 
   async #accessToken(value: string, invalid: (why: string) => Error): Promise<PresentedToken> {
-    if (looksLikeJwt(value)) await this.#verifyOwnJwt(value, invalid, { typ: 'at+jwt' });
-    const record = await this.#jwtAccessTokens.findLive(value);
+    const verified = looksLikeJwt(value) ? await this.#verifyOwnJwt(value, invalid, { typ: 'at+jwt' }) : undefined;
+    const record = await this.#jwtAccessTokens.findLive(value, verified);
     if (!record) throw invalid('is not an access token issued by this issuer, or it has expired or was revoked');
     const accountId = 'accountId' in record ? record.accountId : undefined;
     const aud = record.aud as string | string[] | undefined;
