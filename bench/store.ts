@@ -3,7 +3,7 @@
  *
  *   node bench/store.ts [--seconds 4] [--connections 16] [--redis redis://127.0.0.1:6379]
  *
- * Each store gets its own testbed process (`src/cli/main.ts start`), so the server has its own
+ * Each store gets its own testbed process (`bin/oidc-testbed.js start`), so the server has its own
  * core and this process only generates load: keep-alive HTTP/1.1, a fixed number of requests in
  * flight, for a fixed time after a one-second warm-up. Redis keys go under a throw-away prefix that
  * is deleted afterwards.
@@ -35,7 +35,7 @@ interface Server {
 
 async function startServer(extraArgs: string[]): Promise<Server> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('OIDC_TESTBED_') && name !== 'REDIS_URL'));
-  const child = spawn(process.execPath, ['src/cli/main.ts', 'start', '--port', '0', '--no-apis', '--ephemeral-keys', '--log-level', 'error', ...extraArgs], { cwd: REPO, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/oidc-testbed.js', 'start', '--port', '0', '--no-apis', '--ephemeral-keys', '--log-level', 'error', ...extraArgs], { cwd: REPO, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let output = '';
   child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
   for (let waited = 0; waited < 20000; waited += 50) {

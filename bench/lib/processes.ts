@@ -76,10 +76,12 @@ export interface TestbedStart {
   apis?: boolean;
   redis?: string;
   redisPrefix?: string;
+  /** Extra environment, e.g. NODE_DISABLE_COMPILE_CACHE. */
+  env?: Record<string, string>;
 }
 
 export function startTestbedProcess(name: string, options: TestbedStart = {}): Promise<ServerProcess> {
-  const args = [...options.nodeArgs ?? [], 'src/cli/main.ts', 'start', '--port', '0', '--ephemeral-keys', '--log-level', 'error'];
+  const args = [...options.nodeArgs ?? [], 'bin/oidc-testbed.js', 'start', '--port', '0', '--ephemeral-keys', '--log-level', 'error'];
   if (options.fixture) args.push('--config', options.fixture);
   if (options.apis === false) args.push('--no-apis');
   if (options.redis) args.push('--redis', options.redis, '--redis-prefix', options.redisPrefix ?? 'oidc-testbed-bench:');
@@ -90,7 +92,7 @@ export function startTestbedProcess(name: string, options: TestbedStart = {}): P
     const directory = /directory API\s+http:\/\/[^:]+:(\d+)\//.exec(output);
     if (options.apis !== false && (!profile || !directory)) return undefined;
     return { main: Number(health[1]), ...(profile ? { profileApi: Number(profile[1]) } : {}), ...(directory ? { directoryApi: Number(directory[1]) } : {}) };
-  });
+  }, options.env);
 }
 
 export function startBareProvider(fixture?: string, nodeArgs: string[] = []): Promise<ServerProcess> {
