@@ -10,7 +10,7 @@ import type { UserDirectory } from '../store/user-directory.ts';
 import { accountFinder, scopeClaims } from './accounts.ts';
 import { cibaFeature } from './ciba.ts';
 import type { ClientRegistry } from './clients.ts';
-import { markClientCredentialsJwt } from './jwt-access-tokens.ts';
+import { customizeJwtAccessToken, withGrantRevocationMarks, type JwtStateKey } from './jwt-access-tokens.ts';
 import { derivedSecret, type IssuerKeys } from './keys.ts';
 import { fetchAllowingLocalTargets } from './local-relaxations.ts';
 import { deviceConfirmPage, deviceInputPage, deviceSuccessPage, errorPage, logoutPage, logoutSuccessPage } from './pages.ts';
@@ -71,7 +71,7 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
   const grantTypes = (ctx: KoaContextWithOIDC) => ctx.oidc.client?.grantTypes ?? [];
 
   return {
-    adapter: (model: string) => store.adapterFor(model),
+    adapter: withGrantRevocationMarks(store, ttl.grant),
     clients: clients.metadata,
     clientDefaults: {
       grant_types: ['authorization_code'],
@@ -102,7 +102,7 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
     // Claims the testbed's own grants put on a token before saving it (token exchange's `act`,
     // RFC 8693 §4.1): into the JWT, or the stored record that introspection answers from.
     extraTokenClaims: (_ctx, token) => token.extra,
-    formats: { customizers: { jwt: markClientCredentialsJwt } },
+    formats: { customizers: { jwt: customizeJwtAccessToken(jwtStateKey(keys)) } },
     routes: ROUTES,
     pkce: { required: (_ctx, client) => policyOf(client.clientId).pkceRequired },
     responseTypes: fapi2 ? ['code'] : features.implicit_id_token ? ['code', 'id_token', 'none'] : ['code', 'none'],
@@ -228,6 +228,11 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
  * restarted), the form's new xsrf secret sits in a session nobody saved, whose `persist()` then
  * throws: a 500 instead of the form. Save it here as the session middleware would have.
  */
+/** The key that seals a user's JWT access-token state into its `jti` (jwt-access-tokens.ts): the same on every replica. */
+export function jwtStateKey(keys: Pick<IssuerKeys, 'cookies'>): JwtStateKey {
+  return derivedSecret(keys, 'jwt-access-token-state');
+}
+
 async function saveSessionOfRerenderedForm(ctx: KoaContextWithOIDC, ttl: number): Promise<void> {
   const { session } = ctx.oidc;
   if (!session || typeof session.exp === 'number') return;

@@ -11,7 +11,7 @@ import type { UserDirectory } from '../store/user-directory.ts';
 import { CONTROL_PATH, controlRoutes } from '../control/routes.ts';
 import { advertiseNoCibaUserCode, cibaController, type CibaController } from './ciba.ts';
 import { buildClientRegistry, type ClientRegistry } from './clients.ts';
-import { providerConfiguration, ROUTES } from './configuration.ts';
+import { jwtStateKey, providerConfiguration, ROUTES } from './configuration.ts';
 import { pinFrontChannelToIssuer } from './front-channel.ts';
 import { registerTestbedGrants } from './grants/index.ts';
 import { interactionRoutes } from './interactions.ts';
@@ -79,7 +79,7 @@ export function createIssuer(options: IssuerOptions): Issuer {
   const resources = new ResourceCatalog(fixture.resources, fixture.issuer, clients.policyOf);
   const provider = new Provider(issuer, providerConfiguration({ fixture, keys, store, users, clients, resources, mountPath }));
   provider.proxy = true;
-  const jwtAccessTokens = new JwtAccessTokens({ provider, store, signingKeys: keys.signing });
+  const jwtAccessTokens = new JwtAccessTokens({ provider, store, signingKeys: keys.signing, stateKey: jwtStateKey(keys) });
   registerTestbedGrants(provider, { fixture, keys, users, resources, jwtAccessTokens });
 
   relaxClientRulesForLocalRps(provider, {
@@ -103,7 +103,7 @@ export function createIssuer(options: IssuerOptions): Issuer {
   // The testbed's own middleware, by path: a request none applies to crosses this one layer only.
   provider.use(routeByPath({
     exact: [
-      [ROUTES.token, [jwtAccessTokens.recordIssued(), correctTokenErrors(provider)]],
+      [ROUTES.token, [correctTokenErrors(provider)]],
       [ROUTES.introspection, [resolveJwtToken]],
       [ROUTES.revocation, [resolveJwtToken]],
       [ROUTES.authorization, byReference ? [resolveRequestUriByReference({ provider, fetch: (url, init) => globalThis.fetch(url, init) })] : []],

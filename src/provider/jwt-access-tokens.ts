@@ -1,6 +1,6 @@
 /**
  * Introspection (RFC 7662) and revocation (RFC 7009) of JWT access tokens, and their liveness for
- * the mock APIs and token exchange.
+ * the mock APIs and token exchange, with nothing stored when a JWT is issued.
  *
  * oidc-provider does not store JWT access tokens, so its introspection and revocation endpoints
  * answer `unsupported_token_type` for them. The testbed gives a JWT an opaque-format record under a
@@ -9,26 +9,28 @@
  * have the token replaced by its handle before oidc-provider's own pipeline runs, so client
  * authentication, policies, grant checks, `revokeByGrantId` and session binding all apply unchanged.
  *
- * The record is made from the JWT's verified claims (oidc-provider's JWT format writes each field
- * of the model that a claim can carry: `lib/models/formats/jwt.js`) plus, for a user's JWT, what no
- * claim carries. So nothing is stored per token beyond that:
+ * The record is made from the JWT's verified claims: oidc-provider's JWT format writes each field of
+ * the model that a claim can carry (`lib/models/formats/jwt.js`). The rest travels in the `jti`
+ * (RFC 9068 §2.2 leaves it opaque), set by `customizeJwtAccessToken`:
  *
- * - A client-credentials JWT (ClientCredentials) belongs to no grant and every field of its record is
- *   a claim: nothing is stored when it is issued. Its `jti` starts with `cc-` (RFC 9068 §2.2 leaves
- *   `jti` opaque) to tell it apart. Revoking it leaves a revocation mark under its handle until it
- *   expires, so its record is never made again.
+ * - A client-credentials JWT (ClientCredentials) has nothing else: its `jti` is the engine's, with
+ *   the prefix `cc-`.
  * - A user's JWT (AccessToken: code, refresh, device, CIBA, token exchange, password grant) belongs
- *   to a grant that can be revoked under it (refresh-token reuse, logout) and has fields no claim
- *   carries (grant, session, account — `sub` may be pairwise): those alone are stored when it is
- *   issued, as its state (`JWT_ACCESS_TOKEN_STATE_MODEL`, indexed by grant so `revokeByGrantId`
- *   takes it too). Revoking the token removes its state.
+ *   to a grant and a session, and its account may differ from its `sub` (pairwise): its `jti` is
+ *   that state, sealed (AES-256-GCM under a key derived from the issuer's cookie keys, so every
+ *   replica can open it), with the time it was issued.
+ *
+ * Revoking a JWT stores a revocation mark under its handle until it expires. A user's JWT also dies
+ * with its grant: when the grant is gone, or when oidc-provider revoked the grant's tokens while
+ * keeping the grant (access-token revocation, RFC 7009 §2.1) — `withGrantRevocationMarks` then
+ * stores the moment, and JWTs of that grant issued before it are refused.
  */
-import { createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import type { Middleware } from 'koa';
-import type { Adapter, AdapterPayload, KoaContextWithOIDC, Provider } from 'oidc-provider';
+import type { Adapter, AdapterPayload, Provider } from 'oidc-provider';
 import { readFormParameters, replaceFormParameters } from '../server/form-body.ts';
-import { JWT_ACCESS_TOKEN_STATE_MODEL, REVOCATION_MARK_MODEL, type Store } from '../store/store.ts';
+import { GRANT_REVOCATION_MARK_MODEL, REVOCATION_MARK_MODEL, type Store } from '../store/store.ts';
 import { publicJwk } from './keys.ts';
 
 export type StructuredToken = InstanceType<Provider['AccessToken']> | InstanceType<Provider['ClientCredentials']>;
@@ -36,7 +38,7 @@ export type StructuredToken = InstanceType<Provider['AccessToken']> | InstanceTy
 /** The `jti` prefix of a client-credentials JWT access token (see the module comment). */
 export const CLIENT_CREDENTIALS_JTI_PREFIX = 'cc-';
 
-/** The fields of a user's access-token record that its JWT's claims do not carry (its stored state). */
+/** The fields of a user's access-token record that its JWT's claims do not carry: sealed in its `jti`, in this order. */
 const USER_STATE_FIELDS = ['accountId', 'grantId', 'gty', 'sessionUid', 'expiresWithSession', 'sid', 'claims'] as const;
 
 /** The key under which a JWT access token's record is stored. */
@@ -52,21 +54,54 @@ export function isClientCredentialsJti(jti: unknown): boolean {
   return typeof jti === 'string' && jti.startsWith(CLIENT_CREDENTIALS_JTI_PREFIX);
 }
 
-/** oidc-provider's `formats.customizers.jwt`: marks client-credentials JWTs by their `jti`. */
-export function markClientCredentialsJwt(_ctx: unknown, token: { kind: string }, jwt: { payload: Record<string, unknown> }): void {
-  if (token.kind === 'ClientCredentials') jwt.payload.jti = `${CLIENT_CREDENTIALS_JTI_PREFIX}${String(jwt.payload.jti)}`;
+/** The key that seals a user's JWT state into its `jti`: derived from the issuer's cookie keys. */
+export type JwtStateKey = Buffer;
+
+/**
+ * oidc-provider's `formats.customizers.jwt`: a client-credentials JWT's `jti` gets its prefix, a
+ * user's JWT's `jti` becomes its sealed state (see the module comment).
+ */
+export function customizeJwtAccessToken(stateKey: JwtStateKey) {
+  return (_ctx: unknown, token: { kind: string }, jwt: { payload: Record<string, unknown> }): void => {
+    if (token.kind === 'ClientCredentials') jwt.payload.jti = `${CLIENT_CREDENTIALS_JTI_PREFIX}${String(jwt.payload.jti)}`;
+    const fields = token as unknown as Record<string, unknown>;
+    if (token.kind === 'AccessToken') jwt.payload.jti = sealState(stateKey, [Date.now(), ...USER_STATE_FIELDS.map((field) => fields[field] ?? null)]);
+  };
+}
+
+/**
+ * oidc-provider's `adapter` option for an issuer: every model in `store`, where the AccessToken
+ * adapter's `revokeByGrantId` first marks the moment (its users' JWTs have no record to remove). The
+ * mark lives as long as a grant can (`grantTtl` seconds): no JWT outlives its grant.
+ */
+export function withGrantRevocationMarks(store: Store, grantTtl: number): (model: string) => Adapter {
+  const marks = store.adapterFor(GRANT_REVOCATION_MARK_MODEL);
+  return (model) => {
+    const adapter = store.adapterFor(model);
+    if (model !== 'AccessToken') return adapter;
+    return {
+      ...adapter,
+      async revokeByGrantId(grantId) {
+        await marks.upsert(grantId, { revokedAt: Date.now() } as AdapterPayload, grantTtl);
+        await adapter.revokeByGrantId(grantId);
+      },
+    };
+  };
 }
 
 export interface JwtAccessTokenOptions {
   provider: Provider;
-  /** The issuer's store (its namespace): user JWTs' state and revocation marks live there. */
+  /** The issuer's store (its namespace): revocation marks live there. */
   store: Store;
   /** The issuer's private signing keys; only their public parts are used. */
   signingKeys: readonly JWK[];
+  /** The key `customizeJwtAccessToken` sealed users' JWT state with. */
+  stateKey: JwtStateKey;
 }
 
 /** What a token's liveness depends on besides its own expiry: a stored record's or a user JWT state's fields. */
 interface GrantBinding {
+  issuedAt?: number;
   grantId?: string;
   sessionUid?: string;
   expiresWithSession?: boolean;
@@ -76,39 +111,23 @@ interface GrantBinding {
 /** One issuer's JWT access-token records. */
 export class JwtAccessTokens {
   readonly #provider: Provider;
-  readonly #states: Adapter;
   readonly #revocations: Adapter;
+  readonly #grantRevocations: Adapter;
   readonly #ownKeys: ReturnType<typeof createLocalJWKSet>;
+  readonly #stateKey: JwtStateKey;
 
   constructor(options: JwtAccessTokenOptions) {
     this.#provider = options.provider;
-    this.#states = options.store.adapterFor(JWT_ACCESS_TOKEN_STATE_MODEL);
     this.#revocations = options.store.adapterFor(REVOCATION_MARK_MODEL);
+    this.#grantRevocations = options.store.adapterFor(GRANT_REVOCATION_MARK_MODEL);
     this.#ownKeys = createLocalJWKSet({ keys: options.signingKeys.map(publicJwk) });
-  }
-
-  /** Token endpoint middleware: after an answer that carries a user's JWT access token, store its state. */
-  recordIssued(): Middleware {
-    const states = this.#states;
-    return async function recordIssuedJwtAccessToken(ctx, next) {
-      await next();
-      if (ctx.status !== 200) return;
-      const body = ctx.body as { access_token?: unknown } | undefined;
-      if (!looksLikeJwt(body?.access_token)) return;
-      const token = (ctx as unknown as KoaContextWithOIDC).oidc.entities.AccessToken;
-      if (token?.format !== 'jwt') return;
-      const state: Record<string, unknown> = {};
-      for (const field of USER_STATE_FIELDS) if (token[field] !== undefined) state[field] = token[field];
-      // oidc-provider's JWT format computes exp into the JWT only, not onto the model.
-      const exp = Number(unverifiedClaims(body.access_token)?.exp);
-      await states.upsert(jwtAccessTokenHandle(body.access_token), state as AdapterPayload, secondsUntil(exp));
-    };
+    this.#stateKey = options.stateKey;
   }
 
   /**
    * Introspection and revocation middleware: a `token` that is a JWT is replaced by its handle
-   * before oidc-provider's own pipeline reads the body (the JWT's record made first); after the
-   * engine revoked a JWT, its record is not made again.
+   * before oidc-provider's own pipeline reads the body (the JWT's record made first); a JWT the
+   * engine revoked gets its revocation mark, so its record is never made again.
    */
   resolveTokenParameter(): Middleware {
     return async (ctx, next) => {
@@ -123,7 +142,9 @@ export class JwtAccessTokens {
       replaceFormParameters(ctx, params);
       const made = await this.#makeRecord(token, handle);
       await next();
-      if (made && ctx.status === 200 && !(await made.model.adapter.find(handle))) await this.#forget(handle, made);
+      if (made && ctx.status === 200 && !(await made.model.adapter.find(handle))) {
+        await this.#revocations.upsert(handle, { exp: made.exp } as AdapterPayload, secondsUntil(made.exp));
+      }
       return undefined;
     };
   }
@@ -157,9 +178,10 @@ export class JwtAccessTokens {
    */
   async liveUntil(recordId: string, verified: { format: 'jwt' | 'opaque'; tokenId: string; exp: number; client_id?: string }): Promise<number | undefined> {
     if (verified.format === 'jwt') {
-      if (isClientCredentialsJti(verified.tokenId)) return (await this.#revocations.find(recordId)) ? undefined : verified.exp;
-      const state = await this.#states.find(recordId);
-      return state ? this.#boundLiveUntil(state, verified.client_id, verified.exp) : undefined;
+      const clientCredentials = isClientCredentialsJti(verified.tokenId);
+      const state = clientCredentials ? {} : this.#openState(verified.tokenId);
+      if (!state || (await this.#revocations.find(recordId))) return undefined;
+      return clientCredentials ? verified.exp : this.#boundLiveUntil(state, verified.client_id, verified.exp);
     }
     const { AccessToken, ClientCredentials } = this.#provider;
     const record = (await AccessToken.adapter.find(recordId)) ?? (await ClientCredentials.adapter.find(recordId));
@@ -167,9 +189,14 @@ export class JwtAccessTokens {
     return this.#boundLiveUntil(record, record.clientId, record.exp!);
   }
 
-  /** oidc-provider's rules on payloads: the grant must exist for the same client; a session-bound token's session must hold that grant for the same account (`checkSessionBinding`). */
+  /**
+   * oidc-provider's rules on payloads: the grant must exist for the same client (and, for a user's
+   * JWT, must not have had its tokens revoked since it was issued); a session-bound token's session
+   * must hold that grant for the same account (`checkSessionBinding`).
+   */
   async #boundLiveUntil(binding: GrantBinding, clientId: string | undefined, exp: number): Promise<number | undefined> {
     if (!binding.grantId) return exp;
+    if (binding.issuedAt !== undefined && !(await this.#issuedAfterGrantRevocation(binding.grantId, binding.issuedAt))) return undefined;
     const { Grant, Session } = this.#provider;
     const grant = await Grant.adapter.find(binding.grantId);
     if (!grant || !live(grant.exp) || grant.clientId !== clientId) return undefined;
@@ -184,17 +211,19 @@ export class JwtAccessTokens {
   }
 
   /**
-   * Makes the record of a JWT access token from its claims (and a user's JWT's state), unless it
-   * exists, was revoked, or the JWT is not one this issuer signed and still valid. Returns its model
-   * and expiry when the record is there afterwards.
+   * Makes the record of a JWT access token from its claims (and a user's JWT's sealed state), unless
+   * it exists, was revoked, or the JWT is not one this issuer signed and still valid. Returns its
+   * model and expiry when the record is there afterwards.
    */
   async #makeRecord(jwt: string, handle: string, verified?: JWTPayload): Promise<MadeRecord | undefined> {
-    const clientCredentials = isClientCredentialsJti(unverifiedClaims(jwt)?.jti);
+    const jti = unverifiedClaims(jwt)?.jti;
+    const clientCredentials = isClientCredentialsJti(jti);
     const model = clientCredentials ? this.#provider.ClientCredentials : this.#provider.AccessToken;
     const existing = await model.adapter.find(handle);
-    if (existing) return { model, clientCredentials, exp: Number(existing.exp) };
-    const state = clientCredentials ? {} : await this.#states.find(handle);
-    if (!state || (clientCredentials && (await this.#revocations.find(handle)))) return undefined;
+    if (existing) return { model, exp: Number(existing.exp) };
+    const state = clientCredentials ? {} : this.#openState(jti);
+    if (!state || (await this.#revocations.find(handle))) return undefined;
+    if (state.grantId && !(await this.#issuedAfterGrantRevocation(state.grantId, state.issuedAt!))) return undefined;
     let claims = verified;
     if (!claims) {
       try {
@@ -203,23 +232,55 @@ export class JwtAccessTokens {
         return undefined; // not ours, or expired: the engine then finds nothing
       }
     }
-    if (isClientCredentialsJti(claims.jti) !== clientCredentials) return undefined;
-    const record = recordFromClaims(clientCredentials ? 'ClientCredentials' : 'AccessToken', claims, handle, state);
+    if (claims.jti !== jti) return undefined;
+    const { issuedAt: _issuedAt, ...stateFields } = state;
+    const record = recordFromClaims(clientCredentials ? 'ClientCredentials' : 'AccessToken', claims, handle, stateFields);
     await model.adapter.upsert(handle, record, secondsUntil(record.exp!));
-    return { model, clientCredentials, exp: record.exp! };
+    return { model, exp: record.exp! };
   }
 
-  /** After the engine revoked a JWT: its record is not made again (its state removed, or a revocation mark). */
-  async #forget(handle: string, made: MadeRecord): Promise<void> {
-    if (made.clientCredentials) await this.#revocations.upsert(handle, { exp: made.exp } as AdapterPayload, secondsUntil(made.exp));
-    else await this.#states.destroy(handle);
+  /** Whether a user's JWT issued at `issuedAt` (epoch ms) outlived no revocation of its grant's tokens. */
+  async #issuedAfterGrantRevocation(grantId: string, issuedAt: number): Promise<boolean> {
+    const mark = await this.#grantRevocations.find(grantId);
+    return !mark || Number(mark.revokedAt) < issuedAt;
+  }
+
+  /** A user's JWT state from its `jti`, or undefined when it was not sealed with this issuer's key. */
+  #openState(jti: unknown): (GrantBinding & Record<string, unknown>) | undefined {
+    const values = typeof jti === 'string' ? openState(this.#stateKey, jti) : undefined;
+    if (!Array.isArray(values) || values.length !== USER_STATE_FIELDS.length + 1) return undefined;
+    const [issuedAt, ...fields] = values as [number, ...unknown[]];
+    const state: Record<string, unknown> = { issuedAt };
+    USER_STATE_FIELDS.forEach((field, i) => {
+      if (fields[i] !== null) state[field] = fields[i];
+    });
+    return state as GrantBinding & Record<string, unknown>;
   }
 }
 
 interface MadeRecord {
   model: Provider['AccessToken'] | Provider['ClientCredentials'];
-  clientCredentials: boolean;
   exp: number;
+}
+
+/** AES-256-GCM: 12-byte IV, ciphertext, 16-byte tag, base64url. */
+function sealState(key: JwtStateKey, values: unknown[]): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const sealed = Buffer.concat([iv, cipher.update(JSON.stringify(values), 'utf8'), cipher.final(), cipher.getAuthTag()]);
+  return sealed.toString('base64url');
+}
+
+function openState(key: JwtStateKey, jti: string): unknown {
+  try {
+    const sealed = Buffer.from(jti, 'base64url');
+    if (sealed.length < 29) return undefined;
+    const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, 12));
+    decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+    return JSON.parse(Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]).toString('utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -13,9 +13,10 @@
  *   removals that emit none (`revokeByGrantId` under a policy that keeps the grant) and direct
  *   adapter calls.
  * - On a shared store (Redis), other replicas revoke without this process seeing it: every use
- *   reads the store (the record under its handle, computed once per token, then its grant).
- * A client-credentials JWT has no record: it is live until it expires unless the store holds a
- * revocation mark for it (src/provider/jwt-access-tokens.ts), whose writing is a removal too.
+ *   reads the store (an opaque token's record, or a JWT's revocation mark; then the grant).
+ * A JWT has no record: it is live until it expires unless the store holds a revocation mark for it,
+ * whose writing is a removal too; a user's JWT also needs its grant (and, when session-bound, its
+ * session), named by the state sealed in its `jti` (src/provider/jwt-access-tokens.ts).
  */
 import { jwtAccessTokenHandle, type JwtAccessTokens } from '../provider/jwt-access-tokens.ts';
 import type { LocalRevisions } from '../store/store.ts';
@@ -29,7 +30,7 @@ export interface LivenessSource {
 export function issuerLiveness(issuers: ReadonlyMap<string, LivenessSource>): TokenLiveness {
   return {
     stamp: (issuer) => issuers.get(issuer)?.store.localRevisions?.removals,
-    // A JWT's record is stored under its handle (src/provider/jwt-access-tokens.ts); an opaque token's under its value.
+    // A JWT's revocation mark (and record, once introspected) is under its handle (src/provider/jwt-access-tokens.ts); an opaque token's record under its value.
     recordId: (token, format) => (format === 'jwt' ? jwtAccessTokenHandle(token) : token),
     liveUntil: async (recordId, token) => issuers.get(token.issuer)?.jwtAccessTokens.liveUntil(recordId, token),
   };

@@ -52,15 +52,8 @@ export interface LocalRevisions {
   readonly fieldSets: number;
 }
 
-/**
- * The state of a user's JWT access token: the fields of its record that its claims do not carry
- * (src/provider/jwt-access-tokens.ts). It has a `grantId` and goes with its grant.
- */
-export const JWT_ACCESS_TOKEN_STATE_MODEL = 'JwtAccessTokenState';
-
-/** The models revoked by grant (`revokeByGrantId`): oidc-provider's own memory adapter's, and the testbed's JWT access-token state. */
+/** The models oidc-provider revokes by grant (`revokeByGrantId`), as its own memory adapter. */
 export const GRANTABLE_MODELS: ReadonlySet<string> = new Set([
-  JWT_ACCESS_TOKEN_STATE_MODEL,
   'AccessToken',
   'AuthorizationCode',
   'RefreshToken',
@@ -70,11 +63,17 @@ export const GRANTABLE_MODELS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * The model whose records mark a token revoked before it expires (client-credentials JWTs, which have
- * no record of their own; src/provider/jwt-access-tokens.ts). Writing one is a removal for
+ * The model whose records mark a JWT access token revoked before it expires (JWTs have no record of
+ * their own until they are introspected; src/provider/jwt-access-tokens.ts). Writing one is a removal for
  * `LocalRevisions.removals`, as destroying a record is.
  */
 export const REVOCATION_MARK_MODEL = 'RevokedAccessToken';
+
+/**
+ * The model whose records, keyed by grant id, say when a grant's access tokens were revoked while the
+ * grant was kept: users' JWT access tokens issued before are refused (src/provider/jwt-access-tokens.ts).
+ */
+export const GRANT_REVOCATION_MARK_MODEL = 'RevokedGrantAccessTokens';
 
 /**
  * How long a record is kept past its expiry. oidc-provider looks expired records up on purpose

@@ -5,11 +5,10 @@
 import { createPublicKey } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { generateKeyPair, SignJWT } from 'jose';
-import { jwtAccessTokenHandle } from '../../src/provider/jwt-access-tokens.ts';
-import { JWT_ACCESS_TOKEN_STATE_MODEL } from '../../src/store/store.ts';
-import { client } from '../support/openid.ts';
+import { postForm } from '../support/http.ts';
+import { client, signIn } from '../support/openid.ts';
 import {
-  bearer, callApi, DIRECTORY_API, defaultFixtureWithKeys, forgeAccessToken, serviceToken, testbedKey, unsecuredJwt, userTokens,
+  bearer, callApi, DIRECTORY_API, defaultFixtureWithKeys, forgeAccessToken, PROFILE_API, serviceToken, testbedKey, unsecuredJwt, userTokens, webApp, WEB_APP_REDIRECT,
 } from '../support/resource-servers.ts';
 import { useTestbed } from '../support/testbed.ts';
 
@@ -148,8 +147,12 @@ describe('mock APIs: token errors (RFC 6750 §3)', () => {
       await expectInvalidToken(await forgeAccessToken(testbed(), {}, { typ: 'JWT' }), 'access token typ is not at+jwt (RFC 9068)');
     });
 
-    it('correctly signed but never issued by the IdP', async () => {
-      await expectInvalidToken(await forgeAccessToken(testbed()), 'access token has been revoked (or was never issued by this issuer)');
+    it('correctly signed but never issued by the IdP (its jti is not one the IdP sealed): refused, and inactive at introspection', async () => {
+      const forged = await forgeAccessToken(testbed());
+      await expectInvalidToken(forged, 'access token has been revoked (or was never issued by this issuer)');
+      const { status, body } = await postForm(testbed().urls.introspection, { token: forged }, { basic: ['profile-api', 'profile-api-secret'] });
+      expect(status).toBe(200);
+      expect(body).toEqual({ active: false });
     });
 
     it('an opaque token the IdP does not know (asked by introspection)', async () => {
@@ -173,14 +176,14 @@ describe('mock APIs: token errors (RFC 6750 §3)', () => {
     });
 
     it('bound to its session (no offline_access): refused once the session is gone, although its grant remains', async () => {
-      const { tokens } = await userTokens(testbed(), 'http://localhost:9401/', 'profile');
+      const config = await webApp(testbed());
+      const { auth, tokens } = await signIn(config, { redirect_uri: WEB_APP_REDIRECT, scope: 'openid profile', resource: PROFILE_API }, { resource: PROFILE_API });
       expect((await callApi(userinfo(), { headers: bearer(tokens.access_token) })).status).toBe(200);
-      const { provider, store } = testbed().main;
-      const state = await store.adapterFor(JWT_ACCESS_TOKEN_STATE_MODEL).find(jwtAccessTokenHandle(tokens.access_token));
-      expect(state).toMatchObject({ expiresWithSession: true, sessionUid: expect.any(String), grantId: expect.any(String) });
-      const session = await provider.Session.findByUid(String(state!.sessionUid));
+      const { provider } = testbed().main;
+      const session = await provider.Session.find(auth.agent.cookie('_session')!);
+      const grantId = session!.grantIdFor('web-app')!;
       await session!.destroy();
-      expect(await provider.Grant.find(String(state!.grantId))).toBeDefined();
+      expect(await provider.Grant.find(grantId)).toBeDefined();
       await expectInvalidToken(tokens.access_token, 'access token has been revoked (or was never issued by this issuer)');
     });
   });

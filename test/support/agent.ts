@@ -34,6 +34,11 @@ export class UserAgent {
     throw new Error(`too many redirects from ${url}`);
   }
 
+  /** The value of a cookie the agent holds, e.g. oidc-provider's `_session`. */
+  cookie(name: string): string | undefined {
+    return this.#cookies.get(name)?.value;
+  }
+
   #cookieHeader(url: URL): string {
     return [...this.#cookies].filter(([, cookie]) => url.pathname.startsWith(cookie.path)).map(([name, cookie]) => `${name}=${cookie.value}`).join('; ');
   }

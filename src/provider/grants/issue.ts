@@ -48,7 +48,7 @@ export async function issueAccessToken(ctx: KoaContextWithOIDC, grantId: string,
   });
   if (request.target) token.resourceServer = new ctx.oidc.provider.ResourceServer(request.target.indicator, request.target.info);
   if (request.dpop) token.setThumbprint('jkt', request.dpop.thumbprint);
-  // Seen by extraTokenClaims and by JwtAccessTokens.recordIssued (which stores the record of a JWT).
+  // Seen by extraTokenClaims.
   ctx.oidc.entity('AccessToken', token);
   return { token, value: await token.save() };
 }
