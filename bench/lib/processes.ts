@@ -1,5 +1,5 @@
 /** The systems under test, each its own process on the server core, started and stopped here. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { pinned } from './cpu.ts';
@@ -24,6 +24,33 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
+/** Which server process listens on a port (main and extra ports), while it runs: wrk charges its CPU time to the load it sends there. */
+const serverByPort = new Map<number, number>();
+
+export function serverPidOf(port: number): number | undefined {
+  return serverByPort.get(port);
+}
+
+/** CPU time (user + system, all threads) a process has used so far, in µs; undefined when it cannot be read. */
+export function cpuMicros(pid: number): number | undefined {
+  try {
+    // /proc/<pid>/stat: fields after the ")" closing the command name; utime and stime are the 12th and 13th of them (proc(5)).
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+const CLOCK_TICKS_PER_SECOND = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
 export function rssMiB(pid: number): number {
   try {
     const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -46,6 +73,7 @@ export async function startNode(name: string, args: string[], ready: (output: st
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
   const stop = () => new Promise<void>((resolve) => {
+    for (const [port, pid] of serverByPort) if (pid === child.pid) serverByPort.delete(port);
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
     child.once('exit', () => { clearTimeout(killer); resolve(); });
@@ -55,6 +83,7 @@ export async function startNode(name: string, args: string[], ready: (output: st
     const ports = ready(output);
     if (ports) {
       const pid = child.pid!;
+      for (const port of Object.values(ports)) serverByPort.set(port, pid);
       return { name, pid, port: ports.main, ports, readyMs: performance.now() - started, rssMiB: () => rssMiB(pid), stop };
     }
     if (child.exitCode !== null) throw new Error(`${name} exited: ${output.slice(-2000)}`);

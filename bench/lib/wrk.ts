@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pinned } from './cpu.ts';
+import { cpuMicros, serverPidOf } from './processes.ts';
 
 export interface HttpRequest {
   method?: string;
@@ -26,6 +27,12 @@ export interface LoadResult {
   p99: number;
   /** Failed responses (4xx/5xx) plus socket errors. */
   errors: number;
+  /**
+   * CPU time the server process used during the load, per successful response, in µs (from
+   * /proc/<pid>/stat, 10 ms ticks): its cost per request, which other processes on the machine
+   * disturb far less than its rate. Undefined when the port's process is unknown.
+   */
+  serverCpuMicros?: number;
 }
 
 const FIXED = String.raw`
@@ -120,18 +127,19 @@ export async function wrk(options: WrkOptions, load: { request: HttpRequest } | 
     if (body !== undefined) lines.push(`wrk.body = ${luaString(body)}`);
     const script = join(dir, `fixed-${process.hrtime.bigint()}.lua`);
     writeFileSync(script, `${lines.join('\n')}\n${FIXED}`);
-    return run([...args, '-s', script, url], options.seconds);
+    return run([...args, '-s', script, url], options.seconds, serverPidOf(options.port));
   }
   if (load.requests.length === 0) throw new Error('wrk: empty request list');
   const list = join(dir, `list-${process.hrtime.bigint()}.tsv`);
   writeFileSync(list, `${load.requests.map((r) => [r.method ?? 'GET', r.path, r.body ?? '', ...Object.entries(r.headers ?? {}).map(([k, v]) => `${k}:${v}`)].join('\t')).join('\n')}\n`);
   const script = join(dir, 'list.lua');
   writeFileSync(script, LIST);
-  return run([...args, '-s', script, url, '--', list], options.seconds);
+  return run([...args, '-s', script, url, '--', list], options.seconds, serverPidOf(options.port));
 }
 
-function run(args: string[], seconds: number): Promise<LoadResult> {
+function run(args: string[], seconds: number, serverPid?: number): Promise<LoadResult> {
   const [command, commandArgs] = pinned('load', 'wrk', args);
+  const cpuBefore = serverPid === undefined ? undefined : cpuMicros(serverPid);
   return new Promise((resolve, reject) => {
     const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -152,7 +160,9 @@ function run(args: string[], seconds: number): Promise<LoadResult> {
       const match = /BENCH_JSON (\{.*\})/.exec(out);
       if (code !== 0 || !match) return reject(new Error(`wrk failed (exit ${code}): ${out.slice(-500)}`));
       const raw = JSON.parse(match[1]) as { ok: number; us: number; p50: number; p99: number; errors: number };
-      resolve({ requests: raw.ok, perSecond: raw.us > 0 ? raw.ok / (raw.us / 1e6) : 0, p50: raw.p50 / 1000, p99: raw.p99 / 1000, errors: raw.errors });
+      const cpuAfter = serverPid === undefined ? undefined : cpuMicros(serverPid);
+      const serverCpuMicros = cpuBefore !== undefined && cpuAfter !== undefined && raw.ok > 0 ? (cpuAfter - cpuBefore) / raw.ok : undefined;
+      resolve({ requests: raw.ok, perSecond: raw.us > 0 ? raw.ok / (raw.us / 1e6) : 0, p50: raw.p50 / 1000, p99: raw.p99 / 1000, errors: raw.errors, serverCpuMicros });
     });
   });
 }
