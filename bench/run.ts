@@ -554,7 +554,7 @@ function table(): string {
     if (Object.keys(MEMORY).length > 0) {
       lines.push('', '| long-running process (bench fixture) | RSS at start MiB | after figures 1–4 (the paths both IdPs serve) MiB | after figure 5 (mock APIs) MiB |', '|---|---:|---:|---:|');
       for (const [name, m] of Object.entries(MEMORY)) lines.push(`| ${name} | ${fmt(m.idle, 1)} | ${fmt(m.afterLoad ?? Number.NaN, 1)} | ${fmt(m.afterApis ?? Number.NaN, 1)} |`);
-      lines.push('', '_RSS grows with the tokens kept until they expire (1 h in this fixture): the testbed also keeps a record of every user\'s JWT access token (introspection, revocation; client-credentials JWTs need none), which the bare peer does not; figure 5 adds the mock APIs\' caches and their tokens_');
+      lines.push('', '_RSS grows with the tokens both IdPs keep until they expire (1 h in this fixture: opaque tokens, refresh tokens, grants, sessions); JWT access tokens cost neither of them any stored state; figure 5 adds the mock APIs\' caches and their tokens_');
     }
   }
   if (growth.points.length > 0) {

@@ -20,13 +20,14 @@ export function presentedCredentials(ctx: Context): PresentedCredentials {
   const header = ctx.get('Authorization');
   if (header) found.push({ ...parseAuthorization(header), via: 'header' });
 
-  const query = ctx.query.access_token;
+  // Koa parses the query string anew for every request that asks: most requests have none.
+  const query = ctx.querystring ? ctx.query.access_token : undefined;
   if (Array.isArray(query)) throw invalidRequest('access_token appears more than once in the query');
   if (query !== undefined) found.push({ scheme: 'Bearer', token: query, via: 'query' });
 
-  // RFC 6750 §2.2: only a form-encoded body of a method that has one.
+  // RFC 6750 §2.2: only a form-encoded body of a method that has one (the body parser ran).
   const body = ctx.request.body as Record<string, unknown> | undefined;
-  if (ctx.is('application/x-www-form-urlencoded') && body && body.access_token !== undefined) {
+  if (body && body.access_token !== undefined && ctx.is('application/x-www-form-urlencoded')) {
     if (typeof body.access_token !== 'string') throw invalidRequest('access_token appears more than once in the body');
     found.push({ scheme: 'Bearer', token: body.access_token, via: 'body' });
   }
