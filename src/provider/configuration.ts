@@ -10,7 +10,7 @@ import type { UserDirectory } from '../store/user-directory.ts';
 import { accountFinder, scopeClaims } from './accounts.ts';
 import { cibaFeature } from './ciba.ts';
 import type { ClientRegistry } from './clients.ts';
-import { customizeJwtAccessToken, withGrantRevocationMarks, type JwtStateKey } from './jwt-access-tokens.ts';
+import { customizeJwtAccessToken, jwtStateKey, withGrantRevocationMarks } from './jwt-access-tokens.ts';
 import { derivedSecret, type IssuerKeys } from './keys.ts';
 import { fetchAllowingLocalTargets } from './local-relaxations.ts';
 import { deviceConfirmPage, deviceInputPage, deviceSuccessPage, errorPage, logoutPage, logoutSuccessPage } from './pages.ts';
@@ -228,11 +228,6 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
  * restarted), the form's new xsrf secret sits in a session nobody saved, whose `persist()` then
  * throws: a 500 instead of the form. Save it here as the session middleware would have.
  */
-/** The key that seals a user's JWT access-token state into its `jti` (jwt-access-tokens.ts): the same on every replica. */
-export function jwtStateKey(keys: Pick<IssuerKeys, 'cookies'>): JwtStateKey {
-  return derivedSecret(keys, 'jwt-access-token-state');
-}
-
 async function saveSessionOfRerenderedForm(ctx: KoaContextWithOIDC, ttl: number): Promise<void> {
   const { session } = ctx.oidc;
   if (!session || typeof session.exp === 'number') return;

@@ -31,7 +31,7 @@ import type { Middleware } from 'koa';
 import type { Adapter, AdapterPayload, Provider } from 'oidc-provider';
 import { readFormParameters, replaceFormParameters } from '../server/form-body.ts';
 import { GRANT_REVOCATION_MARK_MODEL, REVOCATION_MARK_MODEL, type Store } from '../store/store.ts';
-import { publicJwk } from './keys.ts';
+import { derivedSecret, publicJwk, type IssuerKeys } from './keys.ts';
 
 export type StructuredToken = InstanceType<Provider['AccessToken']> | InstanceType<Provider['ClientCredentials']>;
 
@@ -54,8 +54,13 @@ export function isClientCredentialsJti(jti: unknown): boolean {
   return typeof jti === 'string' && jti.startsWith(CLIENT_CREDENTIALS_JTI_PREFIX);
 }
 
-/** The key that seals a user's JWT state into its `jti`: derived from the issuer's cookie keys. */
+/** The key that seals a user's JWT state into its `jti`. */
 export type JwtStateKey = Buffer;
+
+/** An issuer's state key: derived from its cookie keys, so the same on every replica and restart. */
+export function jwtStateKey(keys: Pick<IssuerKeys, 'cookies'>): JwtStateKey {
+  return derivedSecret(keys, 'jwt-access-token-state');
+}
 
 /**
  * oidc-provider's `formats.customizers.jwt`: a client-credentials JWT's `jti` gets its prefix, a
@@ -63,9 +68,12 @@ export type JwtStateKey = Buffer;
  */
 export function customizeJwtAccessToken(stateKey: JwtStateKey) {
   return (_ctx: unknown, token: { kind: string }, jwt: { payload: Record<string, unknown> }): void => {
-    if (token.kind === 'ClientCredentials') jwt.payload.jti = `${CLIENT_CREDENTIALS_JTI_PREFIX}${String(jwt.payload.jti)}`;
-    const fields = token as unknown as Record<string, unknown>;
-    if (token.kind === 'AccessToken') jwt.payload.jti = sealState(stateKey, [Date.now(), ...USER_STATE_FIELDS.map((field) => fields[field] ?? null)]);
+    if (token.kind === 'ClientCredentials') {
+      jwt.payload.jti = `${CLIENT_CREDENTIALS_JTI_PREFIX}${String(jwt.payload.jti)}`;
+    } else if (token.kind === 'AccessToken') {
+      const fields = token as unknown as Record<string, unknown>;
+      jwt.payload.jti = sealState(stateKey, [Date.now(), ...USER_STATE_FIELDS.map((field) => fields[field] ?? null)]);
+    }
   };
 }
 
@@ -239,7 +247,7 @@ export class JwtAccessTokens {
     return { model, exp: record.exp! };
   }
 
-  /** Whether a user's JWT issued at `issuedAt` (epoch ms) outlived no revocation of its grant's tokens. */
+  /** Whether a user's JWT issued at `issuedAt` (epoch ms) came after the last revocation of its grant's tokens, if any. */
   async #issuedAfterGrantRevocation(grantId: string, issuedAt: number): Promise<boolean> {
     const mark = await this.#grantRevocations.find(grantId);
     return !mark || Number(mark.revokedAt) < issuedAt;
@@ -263,9 +271,12 @@ interface MadeRecord {
   exp: number;
 }
 
-/** AES-256-GCM: 12-byte IV, ciphertext, 16-byte tag, base64url. */
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/** AES-256-GCM: IV, ciphertext, tag, base64url. */
 function sealState(key: JwtStateKey, values: unknown[]): string {
-  const iv = randomBytes(12);
+  const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   const sealed = Buffer.concat([iv, cipher.update(JSON.stringify(values), 'utf8'), cipher.final(), cipher.getAuthTag()]);
   return sealed.toString('base64url');
@@ -274,10 +285,10 @@ function sealState(key: JwtStateKey, values: unknown[]): string {
 function openState(key: JwtStateKey, jti: string): unknown {
   try {
     const sealed = Buffer.from(jti, 'base64url');
-    if (sealed.length < 29) return undefined;
-    const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, 12));
-    decipher.setAuthTag(sealed.subarray(sealed.length - 16));
-    return JSON.parse(Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]).toString('utf8'));
+    if (sealed.length <= IV_BYTES + TAG_BYTES) return undefined;
+    const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));
+    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+    return JSON.parse(Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]).toString('utf8'));
   } catch {
     return undefined;
   }
