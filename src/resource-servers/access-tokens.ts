@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import { looksLikeJwt } from '../provider/jwt-access-tokens.ts';
 import { invalidToken } from './challenges.ts';
 import { ExpiringCache } from './expiring-cache.ts';
 import { introspect, type IntrospectionSettings } from './introspection.ts';
@@ -61,8 +62,6 @@ export interface AccessTokenSettings {
 /** Every asymmetric JWS algorithm: never `none`, never HMAC (a public key is no secret). */
 export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'Ed25519', 'EdDSA'] as const;
 
-const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
-
 /** A cache entry: the validated token, its record id, the stamp under which it was last found live, and until when (ms). */
 interface Verified {
   token: VerifiedAccessToken;
@@ -111,7 +110,7 @@ export class AccessTokenVerifier {
 
   async #validate(token: string): Promise<Verified> {
     const { liveness } = this.#settings;
-    if (JWT_SHAPE.test(token)) {
+    if (looksLikeJwt(token)) {
       return { token: await this.#verifyJwt(token), recordId: liveness?.recordId(token, 'jwt'), liveStamp: undefined, liveUntil: 0 };
     }
     // Introspection said active, but not until when its grant lasts: the store is asked as for a JWT.
