@@ -46,7 +46,7 @@ export interface Store {
 
 /** See `Store.localRevisions`. Counters are shared by every namespace of one store. */
 export interface LocalRevisions {
-  /** Moves when a model record is removed or consumed (`destroy`, `revokeByGrantId`, `consume`) or a revocation mark is written; not on expiry. */
+  /** Moves when a model record is removed or consumed (`destroy`, `revokeByGrantId`, `consume`) or a revocation mark is written (`REMOVAL_MARK_MODELS`); not on expiry. */
   readonly removals: number;
   /** Moves when a field-set document is written or loses fields. */
   readonly fieldSets: number;
@@ -74,6 +74,9 @@ export const REVOCATION_MARK_MODEL = 'RevokedAccessToken';
  * grant was kept: users' JWT access tokens issued before are refused (src/provider/jwt-access-tokens.ts).
  */
 export const GRANT_REVOCATION_MARK_MODEL = 'RevokedGrantAccessTokens';
+
+/** Models whose records stand for a removal: writing one moves `LocalRevisions.removals`. */
+export const REMOVAL_MARK_MODELS: ReadonlySet<string> = new Set([REVOCATION_MARK_MODEL, GRANT_REVOCATION_MARK_MODEL]);
 
 /**
  * How long a record is kept past its expiry. oidc-provider looks expired records up on purpose
