@@ -13,7 +13,7 @@ import { createIssuer, type Issuer, type IssuerUrls } from './provider/create-is
 import { resolveKeys } from './provider/keys.ts';
 import { startMockApis, type MockApisOptions } from './resource-servers/start-apis.ts';
 import { listenHttp } from './server/http-server.ts';
-import { answerErrors, requestLog } from './server/middleware.ts';
+import { answerErrors, oauthErrorAnswers, requestLog } from './server/middleware.ts';
 import { openStore } from './store/open-store.ts';
 import type { RedisStoreOptions } from './store/redis-store.ts';
 import type { Store } from './store/store.ts';
@@ -122,7 +122,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     const app = new Koa({ keys: keys.cookies, proxy: true });
     app.silent = true;
     if (logger.isLevelEnabled('info')) app.use(requestLog(logger));
-    app.use(answerErrors(logger));
+    app.use(answerErrors(oauthErrorAnswers(logger)));
     app.use(routeIdpRequest({
       health: async (ctx) => {
         const health = await rootStore.health();

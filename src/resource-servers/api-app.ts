@@ -2,15 +2,15 @@ import { bodyParser } from '@koa/bodyparser';
 import type Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
 import type { Logger } from '../log.ts';
-import { storeOutage } from '../server/middleware.ts';
+import { answerErrors, type ErrorAnswers } from '../server/middleware.ts';
 import { callLog } from './call-log.ts';
 import { cors, type CorsSettings } from './cors.ts';
 
 export interface ApiAppParts {
   logger: Logger;
   cors: CorsSettings;
-  /** Render errors that are not token errors, in the API's own shape (outermost first). */
-  errors: Middleware[];
+  /** Errors that are not token errors, and unknown paths, in the API's own shape. */
+  errors: ErrorAnswers;
   router: Router;
   /** Honour X-Forwarded-Proto/Host (for DPoP `htu`) — only behind a proxy you trust. */
   trustProxy: boolean;
@@ -19,9 +19,9 @@ export interface ApiAppParts {
 /**
  * One mock API, assembled in the same order for both. Every request passes, outermost first:
  *
- *   call log (when info is on) → CORS → the API's error shape → store outage (503) → body parser
- *   (POST, PUT, PATCH only) → router → the route's guard (credentials, token, DPoP, scope; it
- *   answers token errors itself, see protect.ts) → the route
+ *   call log (when info is on) → CORS → errors (a store outage as 503, the rest in the API's own
+ *   shape) → body parser (POST, PUT, PATCH only) → router → the route's guard (credentials, token,
+ *   DPoP, scope; it answers token errors itself, see protect.ts) → the route
  *
  * Layers that only look at the request are plain functions that return `next()`, not async ones:
  * on the hot path each async layer is a promise and a microtask per request.
@@ -31,9 +31,7 @@ export function apiApp(parts: ApiAppParts): Koa {
   app.silent = true;
   app.use(callLog(parts.logger));
   app.use(cors(parts.cors));
-  for (const middleware of parts.errors) app.use(middleware);
-  // Innermost catcher: a store outage is 503 temporarily_unavailable, not the API's own 500.
-  app.use(storeOutage());
+  app.use(answerErrors(parts.errors));
   app.use(bodiesOnly(BODY_METHODS, bodyParser({
     parsedMethods: [...BODY_METHODS],
     enableTypes: ['json', 'form'],
@@ -53,12 +51,4 @@ const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
 /** Other methods skip the body parser without an async layer of their own. */
 function bodiesOnly(methods: ReadonlySet<string>, parse: Middleware): Middleware {
   return (ctx, next) => (methods.has(ctx.method) ? parse(ctx, next) : next());
-}
-
-/** The profile API's error shape for non-token errors: OAuth-style JSON, 404 included. */
-export function oauthStyleNotFound(): Middleware {
-  return async function notFound(ctx, next) {
-    await next();
-    if (ctx.status === 404 && ctx.body == null) ctx.throw(404, 'no such route', { error: 'not_found' });
-  };
 }

@@ -12,8 +12,9 @@
  */
 import { STATUS_CODES } from 'node:http';
 import Router from '@koa/router';
-import type { Context, Middleware } from 'koa';
+import type { Context } from 'koa';
 import type { Logger } from '../log.ts';
+import type { ErrorAnswers } from '../server/middleware.ts';
 import type { UserDirectory } from '../store/user-directory.ts';
 import type { ApiState } from './challenges.ts';
 import { IdmError, parseQueryFilter, patchChanges, replaceChanges, selectFields, toIdmUser } from './idm-users.ts';
@@ -119,23 +120,20 @@ function requireJson(ctx: Context): void {
  * IDM's error shape for everything that is not a token error: `{ code, reason, message }`; an
  * unknown path is a 404 in the same shape.
  */
-export function idmErrors(logger: Logger): Middleware {
+export function idmErrorAnswers(logger: Logger): ErrorAnswers {
   const render = (ctx: Context, code: number, message: string) => {
     ctx.status = code;
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { code, reason: STATUS_CODES[code] ?? 'Error', message };
   };
-  return async function idmErrors(ctx, next) {
-    try {
-      await next();
-      if (ctx.status === 404 && ctx.body == null) render(ctx, 404, `Resource '${ctx.path.slice(0, 120)}' not found`);
-    } catch (caught) {
+  return {
+    notFound: (ctx) => render(ctx, 404, `Resource '${ctx.path.slice(0, 120)}' not found`),
+    unhandled(ctx, caught) {
       const error = caught as Error & { status?: number; expose?: boolean };
       if (caught instanceof IdmError) return render(ctx, caught.code, caught.message);
       if (error.expose && error.status && error.status < 500) return render(ctx, error.status, error.message);
       logger.error({ err: error, path: ctx.path }, 'unhandled error');
       return render(ctx, 500, 'Unexpected error; see the testbed log');
-    }
-    return undefined;
+    },
   };
 }

@@ -96,7 +96,7 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return result;
 }
 
-/** Rendered by errorBoundary as `{ error, error_description }` with `status`. */
+/** Answered by oauthErrorAnswers as `{ error, error_description }` with `status`. */
 function clientError(status: number, description: string, error = 'invalid_request'): Error {
   return Object.assign(new Error(description), { status, expose: true, error });
 }

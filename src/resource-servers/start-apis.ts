@@ -10,12 +10,12 @@ import { scopeClaims } from '../provider/accounts.ts';
 import { ROUTES } from '../provider/configuration.ts';
 import { listenHttp } from '../server/http-server.ts';
 import type { Issuer } from '../provider/create-issuer.ts';
-import { errorBoundary } from '../server/middleware.ts';
+import { oauthErrorAnswers } from '../server/middleware.ts';
 import type { UserDirectory } from '../store/user-directory.ts';
 import { ASYMMETRIC_ALGORITHMS } from './access-tokens.ts';
-import { apiApp, oauthStyleNotFound } from './api-app.ts';
+import { apiApp } from './api-app.ts';
 import { clientOrigins } from './cors.ts';
-import { DIRECTORY_WRITE_SCOPE, directoryRoutes, idmErrors } from './directory-api.ts';
+import { DIRECTORY_WRITE_SCOPE, directoryRoutes, idmErrorAnswers } from './directory-api.ts';
 import { DEFAULT_DPOP_ALGORITHMS } from './dpop.ts';
 import { issuerLiveness } from './liveness.ts';
 import { PROFILE_WRITE_SCOPE, profileRoutes } from './profile-api.ts';
@@ -152,7 +152,7 @@ function buildApi(kind: MockApiKind, resource: FixtureResource, basePath: string
     return apiApp({
       ...common,
       cors: { origins, methods: ['GET', 'HEAD', 'PATCH', 'OPTIONS'] },
-      errors: [errorBoundary(logger), oauthStyleNotFound()],
+      errors: oauthErrorAnswers(logger, { error: 'not_found', description: 'no such route' }),
       router: profileRoutes({
         prefix,
         scopes: resource.scopes,
@@ -166,7 +166,7 @@ function buildApi(kind: MockApiKind, resource: FixtureResource, basePath: string
   return apiApp({
     ...common,
     cors: { origins, methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'OPTIONS'] },
-    errors: [idmErrors(logger)],
+    errors: idmErrorAnswers(logger),
     router: directoryRoutes({ prefix, scopes: resource.scopes, writeScope: DIRECTORY_WRITE_SCOPE, users: host.users, protection: guard }),
   });
 }

@@ -21,46 +21,21 @@ export function requestLog(logger: Logger): Middleware {
   };
 }
 
-/**
- * Last line of defence: anything that escapes a route becomes a JSON OAuth-style error without a
- * stack trace. Client mistakes (Koa's `expose` errors, body-parser failures) keep their 4xx status.
- */
-export function errorBoundary(logger: Logger): Middleware {
-  return async function handleErrors(ctx, next) {
-    try {
-      await next();
-    } catch (caught) {
-      answerUnhandledError(ctx, logger, caught);
-    }
-  };
-}
-
 function answerUnhandledError(ctx: Context, logger: Logger, caught: unknown): void {
   const error = caught as Error & { status?: number; expose?: boolean; error?: string; error_description?: string };
   const status = error.status && error.status >= 400 && error.status < 600 ? error.status : 500;
-  if (status >= 500) logger.error({ err: error, path: ctx.path }, 'unhandled error');
-  ctx.status = status;
-  ctx.set('Cache-Control', 'no-store');
-  ctx.body = status < 500
-    ? { error: error.error ?? 'invalid_request', error_description: error.error_description ?? (error.expose ? error.message : 'invalid request') }
-    : { error: 'server_error', error_description: 'unexpected error; see the testbed log' };
+  if (status >= 500) {
+    logger.error({ err: error, path: ctx.path }, 'unhandled error');
+    answerOAuthError(ctx, status, 'server_error', 'unexpected error; see the testbed log');
+  } else {
+    answerOAuthError(ctx, status, error.error ?? 'invalid_request', error.error_description ?? (error.expose ? error.message : 'invalid request'));
+  }
 }
 
-/**
- * While the store (Redis) is unreachable: the testbed's own routes answer as oidc-provider's do,
- * `503 {"error":"temporarily_unavailable",…}` (an error page for browsers), and every 503 says when
- * to retry (RFC 9110 §10.2.3): the store reconnects every 150 ms.
- */
-export function storeOutage(): Middleware {
-  return async function answerStoreOutage(ctx, next) {
-    try {
-      await next();
-    } catch (caught) {
-      if (!(caught instanceof StoreUnavailableError)) throw caught;
-      answerStoreUnavailable(ctx, caught);
-    }
-    if (ctx.status === 503) ctx.set('Retry-After', '1');
-  };
+function answerOAuthError(ctx: Context, status: number, error: string, description: string): void {
+  ctx.status = status;
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = { error, error_description: description };
 }
 
 function answerStoreUnavailable(ctx: Context, caught: StoreUnavailableError): void {
@@ -74,15 +49,37 @@ function answerStoreUnavailable(ctx: Context, caught: StoreUnavailableError): vo
   }
 }
 
-/** `storeOutage()` inside `errorBoundary()` as one layer, for the IdP's outer app. */
-export function answerErrors(logger: Logger): Middleware {
+/** How an app answers what escapes its routes, a store outage aside (see `answerErrors`). */
+export interface ErrorAnswers {
+  /** Anything a route throws; client mistakes (Koa's `expose` errors) keep their 4xx status. */
+  unhandled(ctx: Context, caught: unknown): void;
+  /** A path no route took (404 without a body); without it Koa's plain 404 stands. */
+  notFound?(ctx: Context): void;
+}
+
+/**
+ * The last line of defence, as one layer: nothing escapes as a stack trace. While the store (Redis)
+ * is unreachable the testbed's routes answer as oidc-provider's do, `503
+ * {"error":"temporarily_unavailable",…}` (an error page for browsers), and every 503 says when to
+ * retry (RFC 9110 §10.2.3): the store reconnects every 150 ms. The rest is answered by `answers`.
+ */
+export function answerErrors(answers: ErrorAnswers): Middleware {
   return async function answerErrors(ctx, next) {
     try {
       await next();
+      if (answers.notFound && ctx.status === 404 && ctx.body == null) answers.notFound(ctx);
     } catch (caught) {
       if (caught instanceof StoreUnavailableError) answerStoreUnavailable(ctx, caught);
-      else answerUnhandledError(ctx, logger, caught);
+      else answers.unhandled(ctx, caught);
     }
     if (ctx.status === 503) ctx.set('Retry-After', '1');
+  };
+}
+
+/** OAuth-style answers: JSON `{ error, error_description }`; a server error is logged, never shown. */
+export function oauthErrorAnswers(logger: Logger, notFound?: { error: string; description: string }): ErrorAnswers {
+  return {
+    unhandled: (ctx, caught) => answerUnhandledError(ctx, logger, caught),
+    ...(notFound ? { notFound: (ctx: Context) => answerOAuthError(ctx, 404, notFound.error, notFound.description) } : {}),
   };
 }

@@ -7,7 +7,7 @@ export const STORE_UNAVAILABLE_DESCRIPTION = 'the testbed cannot reach its store
  * error, so the provider's own error handling answers `503 temporarily_unavailable` as JSON on API
  * endpoints, as its error page in browsers, and by redirect to the client from the authorization
  * endpoint (RFC 6749 §4.1.2.1 defines `temporarily_unavailable` for exactly that case); the
- * testbed's own routes map it the same way in `storeOutage()`.
+ * testbed's own routes map it the same way in `answerErrors()`.
  */
 export class StoreUnavailableError extends errors.OIDCProviderError {
   constructor(detail: string, options?: { cause?: unknown }) {
