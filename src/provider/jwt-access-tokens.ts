@@ -30,7 +30,7 @@ import { createLocalJWKSet, decodeJwt, jwtVerify, type JWK, type JWTPayload } fr
 import type { Middleware } from 'koa';
 import type { Adapter, AdapterPayload, Provider } from 'oidc-provider';
 import { readFormParameters, replaceFormParameters } from '../server/form-body.ts';
-import { GRANT_REVOCATION_MARK_MODEL, REVOCATION_MARK_MODEL, type Store } from '../store/store.ts';
+import { GRANT_REVOCATION_MARK_MODEL, REVOCATION_MARK_MODEL, type LocalRevisions, type Store } from '../store/store.ts';
 import { derivedSecret, publicJwk, type IssuerKeys } from './keys.ts';
 
 export type StructuredToken = InstanceType<Provider['AccessToken']> | InstanceType<Provider['ClientCredentials']>;
@@ -116,6 +116,15 @@ interface GrantBinding {
   accountId?: string;
 }
 
+/** What a grant says of its tokens' liveness: until when (epoch seconds), and when its tokens were last revoked (epoch ms). */
+interface GrantStanding {
+  until: number;
+  tokensRevokedAt: number | undefined;
+}
+
+/** Grants whose standing is kept at once (the tokens of more grants are checked against the store each time). */
+const MAX_GRANT_STANDINGS = 10_000;
+
 /** One issuer's JWT access-token records. */
 export class JwtAccessTokens {
   readonly #provider: Provider;
@@ -123,6 +132,10 @@ export class JwtAccessTokens {
   readonly #grantRevocations: Adapter;
   readonly #ownKeys: ReturnType<typeof createLocalJWKSet>;
   readonly #stateKey: JwtStateKey;
+  readonly #localRevisions: LocalRevisions | undefined;
+  /** Grant standings read while `LocalRevisions.removals` was `#standingsAt`. */
+  readonly #standings = new Map<string, GrantStanding>();
+  #standingsAt = -1;
 
   constructor(options: JwtAccessTokenOptions) {
     this.#provider = options.provider;
@@ -130,6 +143,7 @@ export class JwtAccessTokens {
     this.#grantRevocations = options.store.adapterFor(GRANT_REVOCATION_MARK_MODEL);
     this.#ownKeys = createLocalJWKSet({ keys: options.signingKeys.map(publicJwk) });
     this.#stateKey = options.stateKey;
+    this.#localRevisions = options.store.localRevisions;
   }
 
   /**
@@ -203,18 +217,48 @@ export class JwtAccessTokens {
    */
   async #boundLiveUntil(binding: GrantBinding, clientId: string | undefined, exp: number): Promise<number | undefined> {
     if (!binding.grantId) return exp;
-    if (binding.issuedAt !== undefined && !(await this.#issuedAfterGrantRevocation(binding.grantId, binding.issuedAt))) return undefined;
+    const standing = await this.#grantStanding(binding.grantId, binding, clientId);
+    if (!standing) return undefined;
+    if (binding.issuedAt !== undefined && standing.tokensRevokedAt !== undefined && binding.issuedAt <= standing.tokensRevokedAt) return undefined;
+    return Math.min(exp, standing.until);
+  }
+
+  /**
+   * The grant's standing for one client (and session binding), or undefined when its tokens are not
+   * live. On a process-local store it is kept while nothing is removed (`LocalRevisions.removals`,
+   * which also moves on every session write) and it has not expired, so the many tokens of one
+   * grant (each refresh makes one) read the grant, its revocation mark and its session once.
+   */
+  async #grantStanding(grantId: string, binding: GrantBinding, clientId: string | undefined): Promise<GrantStanding | undefined> {
+    const revisions = this.#localRevisions;
+    if (!revisions) return this.#readGrantStanding(grantId, binding, clientId);
+    const key = binding.expiresWithSession ? `${grantId} ${clientId} ${binding.sessionUid} ${binding.accountId}` : `${grantId} ${clientId}`;
+    const removals = revisions.removals;
+    if (this.#standingsAt !== removals) {
+      this.#standings.clear();
+      this.#standingsAt = removals;
+    }
+    const known = this.#standings.get(key);
+    if (known && live(known.until)) return known;
+    const standing = await this.#readGrantStanding(grantId, binding, clientId);
+    // Kept only if nothing was removed while the store was read, and within a bound.
+    if (standing && revisions.removals === removals && this.#standingsAt === removals && this.#standings.size < MAX_GRANT_STANDINGS) this.#standings.set(key, standing);
+    return standing;
+  }
+
+  async #readGrantStanding(grantId: string, binding: GrantBinding, clientId: string | undefined): Promise<GrantStanding | undefined> {
     const { Grant, Session } = this.#provider;
-    const grant = await Grant.adapter.find(binding.grantId);
+    const grant = await Grant.adapter.find(grantId);
     if (!grant || !live(grant.exp) || grant.clientId !== clientId) return undefined;
-    let until = Math.min(exp, grant.exp ?? Infinity);
+    let until = grant.exp ?? Infinity;
     if (binding.expiresWithSession) {
       const session = binding.sessionUid ? await Session.adapter.findByUid(binding.sessionUid) : undefined;
       const authorization = (session?.authorizations as Record<string, { grantId?: string }> | undefined)?.[clientId!];
-      if (!session || !live(session.exp) || session.accountId !== binding.accountId || authorization?.grantId !== binding.grantId) return undefined;
+      if (!session || !live(session.exp) || session.accountId !== binding.accountId || authorization?.grantId !== grantId) return undefined;
       until = Math.min(until, session.exp ?? Infinity);
     }
-    return until;
+    const mark = await this.#grantRevocations.find(grantId);
+    return { until, tokensRevokedAt: mark ? Number(mark.revokedAt) : undefined };
   }
 
   /**

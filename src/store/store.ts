@@ -46,7 +46,10 @@ export interface Store {
 
 /** See `Store.localRevisions`. Counters are shared by every namespace of one store. */
 export interface LocalRevisions {
-  /** Moves when a model record is removed or consumed (`destroy`, `revokeByGrantId`, `consume`) or a revocation mark is written (`REMOVAL_MARK_MODELS`); not on expiry. */
+  /**
+   * Moves when a model record is removed or consumed (`destroy`, `revokeByGrantId`, `consume`), a
+   * revocation mark is written or a session is written (`REMOVAL_MARK_MODELS`); not on expiry.
+   */
   readonly removals: number;
   /** Moves when a field-set document is written or loses fields. */
   readonly fieldSets: number;
@@ -75,8 +78,12 @@ export const REVOCATION_MARK_MODEL = 'RevokedAccessToken';
  */
 export const GRANT_REVOCATION_MARK_MODEL = 'RevokedGrantAccessTokens';
 
-/** Models whose records stand for a removal: writing one moves `LocalRevisions.removals`. */
-export const REMOVAL_MARK_MODELS: ReadonlySet<string> = new Set([REVOCATION_MARK_MODEL, GRANT_REVOCATION_MARK_MODEL]);
+/**
+ * Models whose every write counts as a removal (moves `LocalRevisions.removals`): the revocation
+ * marks, and sessions — a session written anew can stop holding a grant or change account, which
+ * unbinds the tokens bound to it (oidc-provider's `checkSessionBinding`).
+ */
+export const REMOVAL_MARK_MODELS: ReadonlySet<string> = new Set([REVOCATION_MARK_MODEL, GRANT_REVOCATION_MARK_MODEL, 'Session']);
 
 /**
  * How long a record is kept past its expiry. oidc-provider looks expired records up on purpose

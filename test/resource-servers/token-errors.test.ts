@@ -175,6 +175,14 @@ describe('mock APIs: token errors (RFC 6750 §3)', () => {
       await expectInvalidToken(tokens.access_token, 'access token has been revoked (or was never issued by this issuer)');
     });
 
+    it('revoked with its grant\'s tokens: a JWT of that grant the API has never seen is refused on its first use', async () => {
+      const { config, tokens } = await userTokens(testbed(), 'http://localhost:9401/', 'profile');
+      const unseen = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: 'http://localhost:9401/' });
+      expect((await callApi(userinfo(), { headers: bearer(tokens.access_token) })).status).toBe(200);
+      await client.tokenRevocation(config, tokens.access_token);
+      await expectInvalidToken(unseen.access_token, 'access token has been revoked (or was never issued by this issuer)');
+    });
+
     it('bound to its session (no offline_access): refused once the session is gone, although its grant remains', async () => {
       const config = await webApp(testbed());
       const { auth, tokens } = await signIn(config, { redirect_uri: WEB_APP_REDIRECT, scope: 'openid profile', resource: PROFILE_API }, { resource: PROFILE_API });
@@ -184,6 +192,16 @@ describe('mock APIs: token errors (RFC 6750 §3)', () => {
       const grantId = session!.grantIdFor('web-app')!;
       await session!.destroy();
       expect(await provider.Grant.find(grantId)).toBeDefined();
+      await expectInvalidToken(tokens.access_token, 'access token has been revoked (or was never issued by this issuer)');
+    });
+
+    it('bound to its session: refused, although cached, once the session is rewritten without its grant (nothing removed)', async () => {
+      const config = await webApp(testbed());
+      const { auth, tokens } = await signIn(config, { redirect_uri: WEB_APP_REDIRECT, scope: 'openid profile', resource: PROFILE_API }, { resource: PROFILE_API });
+      expect((await callApi(userinfo(), { headers: bearer(tokens.access_token) })).status).toBe(200);
+      const session = await testbed().main.provider.Session.find(auth.agent.cookie('_session')!);
+      delete session!.authorizations!['web-app'];
+      await session!.persist();
       await expectInvalidToken(tokens.access_token, 'access token has been revoked (or was never issued by this issuer)');
     });
   });
