@@ -3,12 +3,12 @@
  * server core, wrk loads it from the load core, and only the samples taken while wrk ran are
  * counted (start-up and shutdown are left out).
  *
- *   node bench/profile.ts <scenario> [--system testbed|bare] [--seconds 6] [--top 30]
+ *   node bench/profile.ts <scenario> [--system testbed|bare|floor] [--seconds 6] [--top 30]
  *
  * Scenarios: discovery, jwks, cc-opaque, cc-jwt (ES256, the default), introspect (opaque token),
  * api-repeat (directory API, the same JWT again), api-first (directory API, each client-credentials
  * JWT once), profile-first (profile API, each user JWT once, minted by refresh); the API scenarios
- * are the testbed's only. Prints self time by package or source file, then by function.
+ * are the testbed's only (api-repeat also runs on the Koa + jose floor, `--system floor`). Prints self time by package or source file, then by function.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,7 @@ import { pinSelfToLoadCore } from './lib/cpu.ts';
 import { DIRECTORY_RESOURCE, PROFILE_RESOURCE, writeBenchFixtures } from './lib/fixtures.ts';
 import { userTokens } from './lib/flows.ts';
 import { basic, form, json, send, times } from './lib/http.ts';
-import { startBareProvider, startTestbedProcess } from './lib/processes.ts';
+import { startBareProvider, startFloor, startTestbedProcess } from './lib/processes.ts';
 import { removeScratch, wrk, type HttpRequest } from './lib/wrk.ts';
 
 const { values, positionals } = parseArgs({
@@ -28,17 +28,21 @@ const { values, positionals } = parseArgs({
 const scenario = positionals[0];
 const SCENARIOS = ['discovery', 'jwks', 'cc-opaque', 'cc-jwt', 'introspect', 'api-repeat', 'api-first', 'profile-first'];
 if (!scenario || !SCENARIOS.includes(scenario)) {
-  console.error(`usage: node bench/profile.ts <${SCENARIOS.join('|')}> [--system testbed|bare] [--seconds 6] [--top 30]`);
+  console.error(`usage: node bench/profile.ts <${SCENARIOS.join('|')}> [--system testbed|bare|floor] [--seconds 6] [--top 30]`);
   process.exit(2);
 }
 const bare = values.system === 'bare';
+const floor = values.system === 'floor';
 if (bare && /^(api|profile)-/.test(scenario)) throw new Error('the bare peer has no mock APIs');
+if (floor && scenario !== 'api-repeat') throw new Error('the floor is profiled for api-repeat only (its /plain route, the same request)');
 
 pinSelfToLoadCore();
 const dir = mkdtempSync(join(tmpdir(), 'oidc-testbed-profile-'));
 const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 const fixture = writeBenchFixtures().main;
-const server = bare ? await startBareProvider(fixture, nodeArgs) : await startTestbedProcess('testbed', { fixture, nodeArgs });
+const server = bare ? await startBareProvider(fixture, nodeArgs) : await startTestbedProcess('testbed', { fixture, nodeArgs: floor ? [] : nodeArgs });
+// The floor (bench/servers/koa-jose-floor.ts) answers the same request on its route that verifies nothing.
+const floorServer = floor ? await startFloor({}, nodeArgs) : undefined;
 
 const SERVICE = basic('service-client', 'service-client-secret');
 const FORM = 'application/x-www-form-urlencoded';
@@ -58,8 +62,8 @@ try {
     case 'cc-jwt': load = { request: { method: 'POST', path: '/token', headers: { authorization: SERVICE, 'content-type': FORM }, body: form({ grant_type: 'client_credentials', resource: PROFILE_RESOURCE, scope: 'profile' }) } }; break;
     case 'introspect': load = { request: { method: 'POST', path: '/token/introspection', headers: { authorization: basic('profile-api', 'profile-api-secret'), 'content-type': FORM }, body: form({ token: await token({}) }) } }; break;
     case 'api-repeat':
-      port = server.ports.directoryApi;
-      load = { request: { path: '/openidm/info/login', headers: { authorization: `Bearer ${await token(directory)}` } } };
+      port = floorServer?.port ?? server.ports.directoryApi;
+      load = { request: { path: floorServer ? '/plain' : '/openidm/info/login', headers: { authorization: `Bearer ${await token(directory)}` } } };
       break;
     case 'profile-first': {
       port = server.ports.profileApi;
@@ -78,6 +82,7 @@ try {
   window = [started, now()];
   console.log(`${scenario} on ${server.name}: ${result.perSecond.toFixed(0)}/s, p50 ${result.p50.toFixed(1)} ms, ${result.errors} errors`);
 } finally {
+  await floorServer?.stop();
   await server.stop();
   removeScratch();
 }

@@ -13,12 +13,11 @@
  * min–max of runs and of ratios. Requests go to 127.0.0.1 only; every loop is bounded in time and
  * count.
  */
-import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign as signData, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign as signData } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { exportJWK, SignJWT } from 'jose';
 import { Redis } from 'ioredis';
 import { PINNING, pinningDescription, pinSelfToLoadCore } from './lib/cpu.ts';
 import { DIRECTORY_RESOURCE, PROFILE_RESOURCE, RS256_RESOURCE, RS256_SCOPE, SHORT_TTL, writeBenchFixtures } from './lib/fixtures.ts';
@@ -199,20 +198,32 @@ function dpopProof(htm: string, htu: string, accessToken?: string): string {
   return `${input}.${signData('sha256', Buffer.from(input), { key: dpopKeys.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
 }
 
-async function floorTokens(): Promise<{ env: Record<string, string>; rs256: string; es256: string; mint: (alg: 'RS256' | 'ES256', count: number) => Promise<string[]> }> {
-  const issuer = 'http://localhost:9400';
-  const audience = PROFILE_RESOURCE;
-  const make = async (alg: 'RS256' | 'ES256', privateKey: KeyObject) => new SignJWT({ scope: 'profile', client_id: 'service-client' })
-    .setProtectedHeader({ alg, typ: 'at+jwt', kid: alg }).setIssuer(issuer).setAudience(audience).setSubject('alice')
-    .setIssuedAt().setExpirationTime('2h').setJti(randomUUID()).sign(privateKey);
-  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const jwks = { keys: [{ ...(await exportJWK(rsa.publicKey)), kid: 'RS256', alg: 'RS256' }, { ...(await exportJWK(ec.publicKey)), kid: 'ES256', alg: 'ES256' }] };
+/** The floor's settings: the testbeds' public keys and issuers, and the mock APIs' audiences. */
+async function floorEnvironment(testbeds: ServerProcess[]): Promise<Record<string, string>> {
+  const keys: unknown[] = [];
+  const issuers = new Set<string>();
+  for (const testbed of testbeds) {
+    keys.push(...(await json<{ keys: unknown[] }>(send(testbed.port, 'GET', '/jwks'), 'jwks')).keys);
+    issuers.add((await json<{ issuer: string }>(send(testbed.port, 'GET', '/.well-known/openid-configuration'), 'discovery')).issuer);
+  }
   return {
-    env: { BENCH_FLOOR_JWKS: JSON.stringify(jwks), BENCH_FLOOR_ISSUER: issuer, BENCH_FLOOR_AUDIENCE: audience },
-    rs256: await make('RS256', rsa.privateKey),
-    es256: await make('ES256', ec.privateKey),
-    mint: (alg, count) => Promise.all(Array.from({ length: count }, () => make(alg, alg === 'RS256' ? rsa.privateKey : ec.privateKey))),
+    BENCH_FLOOR_JWKS: JSON.stringify({ keys }),
+    BENCH_FLOOR_ISSUERS: JSON.stringify([...issuers]),
+    BENCH_FLOOR_AUDIENCES: JSON.stringify([PROFILE_RESOURCE, DIRECTORY_RESOURCE]),
+  };
+}
+
+/** A token list for two entries of one run (an API and the floor): made by the first that asks, handed to the second. */
+function sharedByTwo(mint: () => Promise<string[]>): () => Promise<string[]> {
+  let current: Promise<string[]> | undefined;
+  let handedOut = 0;
+  return () => {
+    if (!current || handedOut === 2) {
+      current = mint();
+      handedOut = 0;
+    }
+    handedOut += 1;
+    return current;
   };
 }
 
@@ -227,12 +238,10 @@ async function health(port: number): Promise<{ entries?: number }> {
 const MEMORY: Record<string, { idle: number; afterLoad?: number; afterApis?: number }> = {};
 
 async function figures1to5(fixtures: ReturnType<typeof writeBenchFixtures>): Promise<void> {
-  const floorSetup = await floorTokens();
   const tb = await startTestbedProcess('testbed', { fixture: fixtures.main });
   const bare = await startBareProvider(fixtures.main);
   const mock = await startMockServer();
-  const floor = await startFloor(floorSetup.env);
-  const all = [tb, bare, mock, floor];
+  const all: ServerProcess[] = [tb, bare, mock];
   try {
     await new Promise((r) => setTimeout(r, 500));
     for (const server of [tb, bare, mock]) MEMORY[server.name] = { idle: server.rssMiB() };
@@ -350,53 +359,68 @@ async function figures1to5(fixtures: ReturnType<typeof writeBenchFixtures>): Pro
     }
 
     if (wants(5)) {
-      const dir = tb.ports.directoryApi;
-      const prof = tb.ports.profileApi;
+      // The mock APIs get testbed processes of their own, as the floor has: the long-running one
+      // carries the state of figures 1–4 (hundreds of MiB of live tokens), which no API request reads
+      // but every one of them pays for in garbage collection.
+      const apis = await startTestbedProcess('testbed (mock APIs)', { fixture: fixtures.main });
+      all.push(apis);
+      const rs256 = await startTestbedProcess('testbed (mock APIs, RS256)', { fixture: fixtures.rs256Apis });
+      all.push(rs256);
+      MEMORY[apis.name] = { idle: apis.rssMiB() };
+      // The floor verifies the very JWTs the APIs get: the testbeds' keys, issuer and audiences.
+      const floor = await startFloor(await floorEnvironment([apis, rs256]));
+      all.push(floor);
       const F = 'Koa + jose floor';
-      const [dirToken] = await issue(tb.port, CC_DIRECTORY, 1);
-      const [profToken] = await userTokens(tb.port, PROFILE_RESOURCE, 1);
-      const [dpopToken] = await issue(tb.port, CC_DIRECTORY, 1, () => ({ dpop: dpopProof('POST', `http://127.0.0.1:${tb.port}/token`) }));
-      const dpopUrl = `http://127.0.0.1:${dir}/openidm/info/login`;
-      const firstUse = (key: string, scenario: string, port: number, path: string, tokens: () => Promise<string[]>, system = T): Entry => ({
+      const [dirToken] = await issue(apis.port, CC_DIRECTORY, 1);
+      const [profToken] = await userTokens(apis.port, PROFILE_RESOURCE, 1);
+      const [dpopToken] = await issue(apis.port, CC_DIRECTORY, 1, () => ({ dpop: dpopProof('POST', `http://127.0.0.1:${apis.port}/token`) }));
+      const dpopUrl = `http://127.0.0.1:${apis.ports.directoryApi}/openidm/info/login`;
+      const firstUse = (key: string, scenario: string, system: string, port: number, path: string, tokens: () => Promise<string[]>): Entry => ({
         key, scenario, system, run: async () => loadList(port, (await tokens()).map((token) => bearer(path, token))),
       });
-      await measure(5, 'mock APIs (JWT access tokens, ES256 by default)', [
-        firstUse('dir-first', 'directory GET /openidm/info/login, JWT first use', dir, '/openidm/info/login', () => issue(tb.port, CC_DIRECTORY, TOKENS_PER_RUN)),
-        fixed('dir-repeat', 'directory GET /openidm/info/login, same JWT again', T, dir, bearer('/openidm/info/login', dirToken)),
-        firstUse('prof-first', 'profile GET /userinfo, JWT first use', prof, '/userinfo', () => userTokens(tb.port, PROFILE_RESOURCE, USER_TOKENS_PER_RUN)),
-        fixed('prof-repeat', 'profile GET /userinfo, same JWT again', T, prof, bearer('/userinfo', profToken)),
+      const cc = (port: number) => sharedByTwo(() => issue(port, CC_DIRECTORY, TOKENS_PER_RUN));
+      const dirTokens = cc(apis.port);
+      const profTokens = sharedByTwo(() => userTokens(apis.port, PROFILE_RESOURCE, USER_TOKENS_PER_RUN));
+      const rs256Tokens = cc(rs256.port);
+      await measure(5, 'mock APIs (JWT access tokens)', [
+        firstUse('dir-first', 'directory GET /openidm/info/login, JWT (ES256) first use', T, apis.ports.directoryApi, '/openidm/info/login', dirTokens),
+        firstUse('floor-dir-first', 'floor: verify the same JWTs, each once', F, floor.port, '/verify', dirTokens),
+        firstUse('prof-first', 'profile GET /userinfo, user JWT (ES256) first use', T, apis.ports.profileApi, '/userinfo', profTokens),
+        firstUse('floor-prof-first', 'floor: verify the same user JWTs, each once', F, floor.port, '/verify', profTokens),
+        firstUse('rs-first', 'directory GET /openidm/info/login, JWT (RS256) first use', T, rs256.ports.directoryApi, '/openidm/info/login', rs256Tokens),
+        firstUse('floor-rs-first', 'floor: verify the same RS256 JWTs, each once', F, floor.port, '/verify', rs256Tokens),
+        fixed('dir-repeat', 'directory GET /openidm/info/login, same JWT again', T, apis.ports.directoryApi, bearer('/openidm/info/login', dirToken)),
+        fixed('prof-repeat', 'profile GET /userinfo, same JWT again', T, apis.ports.profileApi, bearer('/userinfo', profToken)),
+        fixed('floor-plain', 'floor: no verification', F, floor.port, bearer('/plain', dirToken)),
         {
           key: 'dir-dpop', scenario: 'directory info/login, DPoP-bound JWT, fresh proof each request', system: T,
-          run: () => loadList(dir, Array.from({ length: TOKENS_PER_RUN }, () => ({
+          run: () => loadList(apis.ports.directoryApi, Array.from({ length: TOKENS_PER_RUN }, () => ({
             path: '/openidm/info/login', headers: { authorization: `DPoP ${dpopToken}`, dpop: dpopProof('GET', dpopUrl, dpopToken) },
           }))),
         },
-        firstUse('floor-es256', 'floor: verify ES256 JWT, each JWT once', floor.port, '/verify', () => floorSetup.mint('ES256', TOKENS_PER_RUN), F),
-        firstUse('floor-rs256', 'floor: verify RS256 JWT, each JWT once', floor.port, '/verify', () => floorSetup.mint('RS256', TOKENS_PER_RUN), F),
-        fixed('floor-plain', 'floor: no verification', F, floor.port, bearer('/plain', floorSetup.es256)),
       ], [
-        { label: 'directory first use vs floor (ES256)', testbed: 'dir-first', peer: 'floor-es256', target: 0.9 },
-        { label: 'directory first use vs floor (RS256, the issue\'s floor)', testbed: 'dir-first', peer: 'floor-rs256', target: 0.9 },
-        { label: 'profile first use vs floor (ES256)', testbed: 'prof-first', peer: 'floor-es256', target: 0.9 },
+        { label: 'directory first use vs floor (ES256, the default)', testbed: 'dir-first', peer: 'floor-dir-first', target: 0.9 },
+        { label: 'profile first use vs floor (ES256 user JWTs)', testbed: 'prof-first', peer: 'floor-prof-first', target: 0.9 },
+        { label: 'directory first use vs floor (RS256)', testbed: 'rs-first', peer: 'floor-rs-first', target: 0.9 },
         { label: 'directory repeated vs no-verification floor', testbed: 'dir-repeat', peer: 'floor-plain', target: 0.6 },
         { label: 'profile repeated vs no-verification floor', testbed: 'prof-repeat', peer: 'floor-plain', target: 0.6 },
       ], [
-        `first use: ${TOKENS_PER_RUN} client-credentials tokens (directory) or ${USER_TOKENS_PER_RUN} user tokens minted by refresh (profile) per run, each sent once; every testbed API request also checks revocation in the IdP's store`,
-        'the floor verifies with jose against a local JWKS (no revocation check) and answers a small JSON body; its first-use rows are loaded as the testbed\'s are (a list of distinct JWTs, each sent once); the testbed\'s default access-token algorithm is ES256, so the like-for-like floor is ES256',
+        `first use: ${TOKENS_PER_RUN} client-credentials JWTs (directory) or ${USER_TOKENS_PER_RUN} user JWTs minted by refresh (profile) per run, each sent once to the API and once to the floor; every testbed API request also checks revocation in the IdP's store (and a user JWT's grant and session)`,
+        'the floor is a Koa route that verifies a JWT with jose against a local JWKS (no revocation check) and answers a small JSON body, given the testbeds\' keys so that it verifies the same tokens; the APIs run in testbed processes that serve only this figure (ES256, the default, and one whose API resources sign with RS256), as the floor does',
       ]);
+      MEMORY[apis.name].afterApis = apis.rssMiB();
 
       const opaque = await startTestbedProcess('testbed (opaque API tokens)', { fixture: fixtures.opaqueApis });
       all.push(opaque);
       const [opaqueToken] = await issue(opaque.port, CC_DIRECTORY, 1);
       await measure(5, 'mock APIs, opaque access tokens (introspection)', [
-        firstUse('op-first', 'directory info/login, opaque first use (introspection)', opaque.ports.directoryApi, '/openidm/info/login', () => issue(opaque.port, CC_DIRECTORY, OPAQUE_TOKENS_PER_RUN)),
+        firstUse('op-first', 'directory info/login, opaque first use (introspection)', T, opaque.ports.directoryApi, '/openidm/info/login', () => issue(opaque.port, CC_DIRECTORY, OPAQUE_TOKENS_PER_RUN)),
         fixed('op-repeat', 'directory info/login, same opaque token again (cached)', T, opaque.ports.directoryApi, bearer('/openidm/info/login', opaqueToken)),
-        fixed('floor-plain-2', 'floor: no verification', F, floor.port, bearer('/plain', floorSetup.es256)),
+        fixed('floor-plain-2', 'floor: no verification', F, floor.port, bearer('/plain', opaqueToken)),
       ], [
         { label: 'opaque repeated vs no-verification floor', testbed: 'op-repeat', peer: 'floor-plain-2' },
       ], ['a separate testbed whose mock-API resources issue opaque tokens; first use = one RFC 7662 introspection call over HTTP to the IdP (same process)']);
     }
-    if (wants(5)) MEMORY[tb.name].afterApis = tb.rssMiB();
   } finally {
     for (const server of all) await server.stop();
   }
@@ -554,7 +578,7 @@ function table(): string {
     if (Object.keys(MEMORY).length > 0) {
       lines.push('', '| long-running process (bench fixture) | RSS at start MiB | after figures 1–4 (the paths both IdPs serve) MiB | after figure 5 (mock APIs) MiB |', '|---|---:|---:|---:|');
       for (const [name, m] of Object.entries(MEMORY)) lines.push(`| ${name} | ${fmt(m.idle, 1)} | ${fmt(m.afterLoad ?? Number.NaN, 1)} | ${fmt(m.afterApis ?? Number.NaN, 1)} |`);
-      lines.push('', '_RSS grows with the tokens both IdPs keep until they expire (1 h in this fixture: opaque tokens, refresh tokens, grants, sessions); JWT access tokens cost neither of them any stored state; figure 5 adds the mock APIs\' caches and their tokens_');
+      lines.push('', '_RSS grows with the tokens both IdPs keep until they expire (1 h in this fixture: opaque tokens, refresh tokens, grants, sessions); JWT access tokens cost neither of them any stored state; figure 5 runs in a testbed process of its own (its RSS includes the APIs\' caches and the tokens minted for them)_');
     }
   }
   if (growth.points.length > 0) {

@@ -3,6 +3,7 @@
  * - main:        the default fixture plus one resource whose JWT access tokens are RS256 (for the
  *                "JWT with RS256" figure); nothing else changes;
  * - opaqueApis:  both mock APIs' resources issue opaque tokens (the APIs introspect them);
+ * - rs256Apis:   both mock APIs' resources sign their JWT access tokens with RS256;
  * - shortTtl:    access tokens live 10 s, so the growth figure can watch expired entries go.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ interface FixtureDoc {
 export interface BenchFixtures {
   main: string;
   opaqueApis: string;
+  rs256Apis: string;
   shortTtl: string;
 }
 
@@ -44,9 +46,12 @@ export function writeBenchFixtures(): BenchFixtures {
   const opaqueApis = base();
   for (const resource of opaqueApis.resources) if (resource.mock_api) resource.token_format = 'opaque';
 
+  const rs256Apis = base();
+  for (const resource of rs256Apis.resources) if (resource.mock_api) resource.signing_alg = 'RS256';
+
   const shortTtl = base();
   shortTtl.issuer = { ...shortTtl.issuer, ttl: { ...shortTtl.issuer?.ttl, access_token: SHORT_TTL } };
   for (const resource of shortTtl.resources) resource.access_token_ttl = SHORT_TTL;
 
-  return { main: write('main', main), opaqueApis: write('opaque-apis', opaqueApis), shortTtl: write('short-ttl', shortTtl) };
+  return { main: write('main', main), opaqueApis: write('opaque-apis', opaqueApis), rs256Apis: write('rs256-apis', rs256Apis), shortTtl: write('short-ttl', shortTtl) };
 }

@@ -132,8 +132,8 @@ export function startMockServer(): Promise<ServerProcess> {
   return startNode('oauth2-mock-server', ['bench/servers/oauth2-mock-server.ts'], listening);
 }
 
-export function startFloor(env: Record<string, string>): Promise<ServerProcess> {
-  return startNode('Koa + jose floor', ['bench/servers/koa-jose-floor.ts'], listening, env);
+export function startFloor(env: Record<string, string>, nodeArgs: string[] = []): Promise<ServerProcess> {
+  return startNode('Koa + jose floor', [...nodeArgs, 'bench/servers/koa-jose-floor.ts'], listening, env);
 }
 
 export function startPlainHttp(): Promise<ServerProcess> {

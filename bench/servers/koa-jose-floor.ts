@@ -4,7 +4,9 @@
  *   GET /verify   verifies the bearer JWT with jose (signature, iss, aud, typ, exp) and answers its sub
  *   GET /plain    answers without verifying anything
  *
- * The public keys come in BENCH_FLOOR_JWKS (a JWKS), with BENCH_FLOOR_ISSUER / BENCH_FLOOR_AUDIENCE.
+ * It is given the testbed's public keys, issuer and the APIs' audiences, so it verifies the very
+ * JWTs the mock APIs get: BENCH_FLOOR_JWKS (a JWKS), BENCH_FLOOR_ISSUERS and BENCH_FLOOR_AUDIENCES
+ * (JSON arrays).
  *   node bench/servers/koa-jose-floor.ts   → prints "listening <port>"
  */
 import Router from '@koa/router';
@@ -13,8 +15,8 @@ import Koa from 'koa';
 import { listenHttp } from '../../src/server/http-server.ts';
 
 const jwks = createLocalJWKSet(JSON.parse(process.env.BENCH_FLOOR_JWKS ?? '{"keys":[]}') as JSONWebKeySet);
-const issuer = process.env.BENCH_FLOOR_ISSUER ?? 'http://localhost:1/';
-const audience = process.env.BENCH_FLOOR_AUDIENCE ?? 'http://localhost:2/';
+const issuer = JSON.parse(process.env.BENCH_FLOOR_ISSUERS ?? '[]') as string[];
+const audience = JSON.parse(process.env.BENCH_FLOOR_AUDIENCES ?? '[]') as string[];
 
 const bearer = (header: string | undefined) => (header?.startsWith('Bearer ') ? header.slice(7) : undefined);
 const router = new Router();
