@@ -25,7 +25,7 @@
  * keeping the grant (access-token revocation, RFC 7009 §2.1) — `withGrantRevocationMarks` then
  * stores the moment, and JWTs of that grant issued before it are refused.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hash, randomBytes } from 'node:crypto';
 import { createLocalJWKSet, decodeJwt, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import type { Middleware } from 'koa';
 import type { Adapter, AdapterPayload, Provider } from 'oidc-provider';
@@ -43,7 +43,7 @@ const USER_STATE_FIELDS = ['accountId', 'grantId', 'gty', 'sessionUid', 'expires
 
 /** The key under which a JWT access token's record is stored. */
 export function jwtAccessTokenHandle(jwt: string): string {
-  return createHash('sha256').update(jwt).digest('base64url');
+  return hash('sha256', jwt, 'base64url');
 }
 
 export function looksLikeJwt(value: unknown): value is string {

@@ -4,7 +4,7 @@
  * the access token, and made with the key the token is bound to (`cnf.jkt`). Optionally the server
  * hands out nonces (§9) and requires them.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
 import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import { PRIVATE_JWK_MEMBERS } from '../provider/keys.ts';
@@ -81,7 +81,7 @@ export class DpopVerifier {
     const now = Math.floor(Date.now() / 1000);
     if (Math.abs(now - iat) > maxAge) throw invalidDpopProof(`DPoP proof iat is more than ${maxAge} seconds from now`);
     if (this.#settings.useNonce) this.#checkNonce(ctx, nonce);
-    if (ath !== createHash('sha256').update(accessToken).digest('base64url')) {
+    if (ath !== hash('sha256', accessToken, 'base64url')) {
       throw invalidDpopProof('DPoP proof ath does not match the access token');
     }
     if ((await calculateJwkThumbprint(jwk)) !== jkt) {
