@@ -25,7 +25,6 @@ export interface VerifiedAccessToken {
   jkt?: string;
   /** `iss`: which trusted issuer issued it. */
   issuer: string;
-  claims: Readonly<Record<string, unknown>>;
 }
 
 /** Whether the issuer that issued a token still considers it live (not revoked, grant still there). */
@@ -143,7 +142,6 @@ export class AccessTokenVerifier {
       exp: payload.exp!,
       jkt: confirmationThumbprint(payload.cnf),
       issuer: payload.iss!,
-      claims: payload,
     };
   }
 
@@ -167,7 +165,6 @@ export class AccessTokenVerifier {
       exp,
       jkt: confirmationThumbprint(result.cnf),
       issuer,
-      claims: result,
     };
   }
 }
