@@ -199,10 +199,8 @@ export class JwtAccessTokens {
    */
   async liveUntil(recordId: string, verified: { format: 'jwt' | 'opaque'; tokenId: string; exp: number; client_id?: string }): Promise<number | undefined> {
     if (verified.format === 'jwt') {
-      const clientCredentials = isClientCredentialsJti(verified.tokenId);
-      const state = clientCredentials ? {} : this.#openState(verified.tokenId);
-      if (!state || (await this.#revocations.find(recordId))) return undefined;
-      return clientCredentials ? verified.exp : this.#boundLiveUntil(state, verified.client_id, verified.exp);
+      const state = await this.#unrevokedState(verified.tokenId, recordId);
+      return state ? this.#boundLiveUntil(state, verified.client_id, verified.exp) : undefined;
     }
     const { AccessToken, ClientCredentials } = this.#provider;
     const record = (await AccessToken.adapter.find(recordId)) ?? (await ClientCredentials.adapter.find(recordId));
@@ -219,7 +217,7 @@ export class JwtAccessTokens {
     if (!binding.grantId) return exp;
     const standing = await this.#grantStanding(binding.grantId, binding, clientId);
     if (!standing) return undefined;
-    if (binding.issuedAt !== undefined && standing.tokensRevokedAt !== undefined && binding.issuedAt <= standing.tokensRevokedAt) return undefined;
+    if (revokedWithGrant(binding.issuedAt, standing.tokensRevokedAt)) return undefined;
     return Math.min(exp, standing.until);
   }
 
@@ -242,7 +240,7 @@ export class JwtAccessTokens {
     if (known && live(known.until)) return known;
     const standing = await this.#readGrantStanding(grantId, binding, clientId);
     // Kept only if nothing was removed while the store was read, and within a bound.
-    if (standing && revisions.removals === removals && this.#standingsAt === removals && this.#standings.size < MAX_GRANT_STANDINGS) this.#standings.set(key, standing);
+    if (standing && revisions.removals === removals && this.#standings.size < MAX_GRANT_STANDINGS) this.#standings.set(key, standing);
     return standing;
   }
 
@@ -257,8 +255,7 @@ export class JwtAccessTokens {
       if (!session || !live(session.exp) || session.accountId !== binding.accountId || authorization?.grantId !== grantId) return undefined;
       until = Math.min(until, session.exp ?? Infinity);
     }
-    const mark = await this.#grantRevocations.find(grantId);
-    return { until, tokensRevokedAt: mark ? Number(mark.revokedAt) : undefined };
+    return { until, tokensRevokedAt: await this.#tokensRevokedAt(grantId) };
   }
 
   /**
@@ -272,9 +269,8 @@ export class JwtAccessTokens {
     const model = clientCredentials ? this.#provider.ClientCredentials : this.#provider.AccessToken;
     const existing = await model.adapter.find(handle);
     if (existing) return { model, exp: Number(existing.exp) };
-    const state = clientCredentials ? {} : this.#openState(jti);
-    if (!state || (await this.#revocations.find(handle))) return undefined;
-    if (state.grantId && !(await this.#issuedAfterGrantRevocation(state.grantId, state.issuedAt!))) return undefined;
+    const state = await this.#unrevokedState(jti, handle);
+    if (!state || (state.grantId && revokedWithGrant(state.issuedAt, await this.#tokensRevokedAt(state.grantId)))) return undefined;
     let claims = verified;
     if (!claims) {
       try {
@@ -290,10 +286,20 @@ export class JwtAccessTokens {
     return { model, exp: record.exp! };
   }
 
-  /** Whether a user's JWT issued at `issuedAt` (epoch ms) came after the last revocation of its grant's tokens, if any. */
-  async #issuedAfterGrantRevocation(grantId: string, issuedAt: number): Promise<boolean> {
+  /** When the grant's access tokens were last revoked while it was kept (epoch ms), if ever. */
+  async #tokensRevokedAt(grantId: string): Promise<number | undefined> {
     const mark = await this.#grantRevocations.find(grantId);
-    return !mark || Number(mark.revokedAt) < issuedAt;
+    return mark ? Number(mark.revokedAt) : undefined;
+  }
+
+  /**
+   * A JWT's state from its `jti` (nothing for a client-credentials JWT), unless the JWT was revoked
+   * (a mark under its handle) or its `jti` is not one this issuer made.
+   */
+  async #unrevokedState(jti: unknown, handle: string): Promise<(GrantBinding & Record<string, unknown>) | undefined> {
+    const state = isClientCredentialsJti(jti) ? {} : this.#openState(jti);
+    if (!state || (await this.#revocations.find(handle))) return undefined;
+    return state;
   }
 
   /** A user's JWT state from its `jti`, or undefined when it was not sealed with this issuer's key. */
@@ -360,6 +366,11 @@ function unverifiedJti(jwt: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** A user's JWT issued (epoch ms) at or before its grant's tokens were revoked is revoked with them. */
+function revokedWithGrant(issuedAt: number | undefined, tokensRevokedAt: number | undefined): boolean {
+  return issuedAt !== undefined && tokensRevokedAt !== undefined && issuedAt <= tokensRevokedAt;
 }
 
 function live(exp: unknown): boolean {
