@@ -5,8 +5,9 @@
  *
  * The rule for asking the store:
  * - On a process-local store (memory), every removal of a record — a token destroyed, a grant's
- *   tokens revoked (`revokeByGrantId`), a grant destroyed, whatever path of oidc-provider or of
- *   ours did it — goes through this process's adapter and moves the store's `removals` counter.
+ *   tokens revoked (`revokeByGrantId`), a grant destroyed, a session written anew (it may no longer
+ *   hold the grant), whatever path of oidc-provider or of ours did it — goes through this process's
+ *   adapter and moves the store's `removals` counter.
  *   A token found live at counter value n is still live while the counter reads n and neither it
  *   nor its grant has expired, so a repeated use asks nothing; any removal makes the next use of every
  *   cached token look again. Watching the adapter rather than oidc-provider's events also covers

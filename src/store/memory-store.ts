@@ -1,5 +1,5 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { DEFAULT_NAMESPACE, EXPIRED_RECORD_GRACE_SECONDS, GRANTABLE_MODELS, REMOVAL_MARK_MODELS, type LocalRevisions, type Store, type StoreHealth } from './store.ts';
+import { DEFAULT_NAMESPACE, EXPIRED_RECORD_GRACE_SECONDS, GRANTABLE_MODELS, REMOVAL_COUNTING_MODELS, type LocalRevisions, type Store, type StoreHealth } from './store.ts';
 
 /**
  * A stored payload is kept as its JSON text: one string per entry instead of an object graph, so
@@ -95,7 +95,7 @@ export class MemoryNamespace implements Store {
         }
         if (payload.uid && model === 'Session') state.secondary.set(at(`uid:${model}:${payload.uid}`), k);
         if (payload.userCode) state.secondary.set(at(`userCode:${model}:${payload.userCode}`), k);
-        if (REMOVAL_MARK_MODELS.has(model)) state.revisions.removals += 1;
+        if (REMOVAL_COUNTING_MODELS.has(model)) state.revisions.removals += 1;
       },
       find: async (id) => state.read(key(id)),
       findByUid: async (uid) => {

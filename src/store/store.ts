@@ -48,7 +48,7 @@ export interface Store {
 export interface LocalRevisions {
   /**
    * Moves when a model record is removed or consumed (`destroy`, `revokeByGrantId`, `consume`), a
-   * revocation mark is written or a session is written (`REMOVAL_MARK_MODELS`); not on expiry.
+   * revocation mark is written or a session is written (`REMOVAL_COUNTING_MODELS`); not on expiry.
    */
   readonly removals: number;
   /** Moves when a field-set document is written or loses fields. */
@@ -83,7 +83,7 @@ export const GRANT_REVOCATION_MARK_MODEL = 'RevokedGrantAccessTokens';
  * marks, and sessions — a session written anew can stop holding a grant or change account, which
  * unbinds the tokens bound to it (oidc-provider's `checkSessionBinding`).
  */
-export const REMOVAL_MARK_MODELS: ReadonlySet<string> = new Set([REVOCATION_MARK_MODEL, GRANT_REVOCATION_MARK_MODEL, 'Session']);
+export const REMOVAL_COUNTING_MODELS: ReadonlySet<string> = new Set([REVOCATION_MARK_MODEL, GRANT_REVOCATION_MARK_MODEL, 'Session']);
 
 /**
  * How long a record is kept past its expiry. oidc-provider looks expired records up on purpose
