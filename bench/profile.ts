@@ -80,7 +80,7 @@ try {
   const started = now();
   const result = await wrk({ ...options, port }, load);
   window = [started, now()];
-  console.log(`${scenario} on ${server.name}: ${result.perSecond.toFixed(0)}/s, p50 ${result.p50.toFixed(1)} ms, ${result.errors} errors`);
+  console.log(`${scenario} on ${(floorServer ?? server).name}: ${result.perSecond.toFixed(0)}/s, p50 ${result.p50.toFixed(1)} ms, ${result.errors} errors`);
 } finally {
   await floorServer?.stop();
   await server.stop();
