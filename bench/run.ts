@@ -24,6 +24,7 @@ import { DIRECTORY_RESOURCE, PROFILE_RESOURCE, RS256_RESOURCE, RS256_SCOPE, SHOR
 import { codeFlow, drive, refresh, userTokens, type FlowTarget } from './lib/flows.ts';
 import { basic, form, json, send, times } from './lib/http.ts';
 import { REPO, startBareProvider, startFloor, startMockServer, startPlainHttp, startTestbedProcess, type ServerProcess } from './lib/processes.ts';
+import { publishedPackage } from './lib/published-package.ts';
 import { removeScratch, wrk, type HttpRequest, type LoadResult } from './lib/wrk.ts';
 
 const { values } = parseArgs({
@@ -199,20 +200,6 @@ function dpopProof(htm: string, htu: string, accessToken?: string): string {
 }
 
 /** The floor's settings: the testbeds' public keys and issuers, and the mock APIs' audiences. */
-async function floorEnvironment(testbeds: ServerProcess[]): Promise<Record<string, string>> {
-  const keys: unknown[] = [];
-  const issuers = new Set<string>();
-  for (const testbed of testbeds) {
-    keys.push(...(await json<{ keys: unknown[] }>(send(testbed.port, 'GET', '/jwks'), 'jwks')).keys);
-    issuers.add((await json<{ issuer: string }>(send(testbed.port, 'GET', '/.well-known/openid-configuration'), 'discovery')).issuer);
-  }
-  return {
-    BENCH_FLOOR_JWKS: JSON.stringify({ keys }),
-    BENCH_FLOOR_ISSUERS: JSON.stringify([...issuers]),
-    BENCH_FLOOR_AUDIENCES: JSON.stringify([PROFILE_RESOURCE, DIRECTORY_RESOURCE]),
-  };
-}
-
 /** A token list for two entries of one run (an API and the floor): made by the first that asks, handed to the second. */
 function sharedByTwo(mint: () => Promise<string[]>): () => Promise<string[]> {
   let current: Promise<string[]> | undefined;
@@ -368,7 +355,7 @@ async function figures1to5(fixtures: ReturnType<typeof writeBenchFixtures>): Pro
       all.push(rs256);
       MEMORY[apis.name] = { idle: apis.rssMiB() };
       // The floor verifies the very JWTs the APIs get: the testbeds' keys, issuer and audiences.
-      const floor = await startFloor(await floorEnvironment([apis, rs256]));
+      const floor = await startFloor([apis, rs256]);
       all.push(floor);
       const F = 'Koa + jose floor';
       const [dirToken] = await issue(apis.port, CC_DIRECTORY, 1);
@@ -428,19 +415,39 @@ async function figures1to5(fixtures: ReturnType<typeof writeBenchFixtures>): Pro
 
 interface ColdStart { system: string; ms: Summary; idleRssMiB: Summary }
 const coldStarts: ColdStart[] = [];
-/** The CLI enables Node's module compile cache (bin/oidc-testbed.js); this row is a machine's first start, without it. */
-const COMPILE_CACHE_OFF = 'oidc-testbed, compile cache off (a machine\'s first start)';
+/**
+ * The CLI enables Node's module compile cache (bin/oidc-testbed.js); these rows are a machine's
+ * first start, without it: from this clone (Node strips the sources' types as it loads them) and
+ * as published (the compiled dist/ that `npx oidc-testbed` and the Docker image run).
+ */
+const FIRST_START_CLONE = 'oidc-testbed from a source clone, compile cache off (a machine\'s first start)';
+const FIRST_START_PUBLISHED = 'oidc-testbed as published (dist/), compile cache off (a machine\'s first start)';
 
 async function figure6(): Promise<void> {
   console.error(`[${elapsed()}] figure 6: cold start and memory`);
+  const published = publishedPackage();
+  const cacheOff = { NODE_DISABLE_COMPILE_CACHE: '1' };
   const systems: Array<[string, () => Promise<ServerProcess>]> = [
     ['oidc-testbed (default fixture, both APIs)', () => startTestbedProcess('testbed')],
-    [COMPILE_CACHE_OFF, () => startTestbedProcess('testbed', { env: { NODE_DISABLE_COMPILE_CACHE: '1' } })],
+    [FIRST_START_CLONE, () => startTestbedProcess('testbed', { env: cacheOff })],
+    [FIRST_START_PUBLISHED, () => startTestbedProcess('testbed', { env: cacheOff, packageDir: published.dir })],
     ['bare oidc-provider (default fixture)', () => startBareProvider()],
     ['oauth2-mock-server', () => startMockServer()],
     ['plain node:http', () => startPlainHttp()],
   ];
   const samples = new Map(systems.map(([name]) => [name, { ms: [] as number[], rss: [] as number[] }]));
+  try {
+    await measureColdStarts(systems, samples);
+  } finally {
+    published.remove();
+  }
+  for (const [name, { ms, rss }] of samples) {
+    coldStarts.push({ system: name, ms: summarize(ms), idleRssMiB: summarize(rss) });
+    console.error(`  ${name}: ${summarize(ms).median.toFixed(0)} ms, ${summarize(rss).median.toFixed(1)} MiB`);
+  }
+}
+
+async function measureColdStarts(systems: Array<[string, () => Promise<ServerProcess>]>, samples: Map<string, { ms: number[]; rss: number[] }>): Promise<void> {
   for (let i = 0; i < Math.max(3, RUNS); i += 1) {
     for (const [name, start] of systems) {
       const t0 = performance.now();
@@ -459,10 +466,6 @@ async function figure6(): Promise<void> {
         await server.stop();
       }
     }
-  }
-  for (const [name, { ms, rss }] of samples) {
-    coldStarts.push({ system: name, ms: summarize(ms), idleRssMiB: summarize(rss) });
-    console.error(`  ${name}: ${summarize(ms).median.toFixed(0)} ms, ${summarize(rss).median.toFixed(1)} MiB`);
   }
 }
 
@@ -604,8 +607,10 @@ function targets(): TargetCheck[] {
   const bareCold = coldStarts.find((c) => c.system.startsWith('bare'));
   if (tbCold && bareCold) {
     checks.push({ target: '6. cold start ≤ bare oidc-provider', value: `${fmt(tbCold.ms.median)} ms vs ${fmt(bareCold.ms.median)} ms`, met: tbCold.ms.median <= bareCold.ms.median });
-    const firstStart = coldStarts.find((c) => c.system === COMPILE_CACHE_OFF);
-    if (firstStart) checks.push({ target: '6. cold start without the compile cache (first start) ≤ bare oidc-provider', value: `${fmt(firstStart.ms.median)} ms vs ${fmt(bareCold.ms.median)} ms`, met: firstStart.ms.median <= bareCold.ms.median });
+    for (const [system, target] of [[FIRST_START_PUBLISHED, 'as published'], [FIRST_START_CLONE, 'from a source clone']]) {
+      const firstStart = coldStarts.find((c) => c.system === system);
+      if (firstStart) checks.push({ target: `6. a machine's first start (no compile cache) ${target} ≤ bare oidc-provider`, value: `${fmt(firstStart.ms.median)} ms vs ${fmt(bareCold.ms.median)} ms`, met: firstStart.ms.median <= bareCold.ms.median });
+    }
     checks.push({ target: '6. idle RSS ≤ bare oidc-provider + 20 MiB', value: `${fmt(tbCold.idleRssMiB.median, 1)} vs ${fmt(bareCold.idleRssMiB.median, 1)} MiB`, met: tbCold.idleRssMiB.median <= bareCold.idleRssMiB.median + 20 });
   }
   const tbMem = MEMORY['testbed'];

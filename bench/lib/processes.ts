@@ -3,6 +3,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { pinned } from './cpu.ts';
+import { DIRECTORY_RESOURCE, PROFILE_RESOURCE } from './fixtures.ts';
+import { json, send } from './http.ts';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -64,10 +66,10 @@ export function rssMiB(pid: number): number {
  * Spawns `node <args>` on the server core and waits (20 s at most) until `ready` matches its
  * output; the match's groups are the ports.
  */
-export async function startNode(name: string, args: string[], ready: (output: string) => Record<string, number> | undefined, env?: Record<string, string>): Promise<ServerProcess> {
+export async function startNode(name: string, args: string[], ready: (output: string) => Record<string, number> | undefined, env?: Record<string, string>, cwd = REPO): Promise<ServerProcess> {
   const started = performance.now();
   const [command, commandArgs] = pinned('server', process.execPath, args);
-  const child: ChildProcess = spawn(command, commandArgs, { cwd: REPO, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(command, commandArgs, { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const collect = (chunk: Buffer) => { if (output.length < 20000) output += chunk.toString(); };
   child.stdout!.on('data', collect);
@@ -107,6 +109,8 @@ export interface TestbedStart {
   redisPrefix?: string;
   /** Extra environment, e.g. NODE_DISABLE_COMPILE_CACHE. */
   env?: Record<string, string>;
+  /** Where `bin/oidc-testbed.js` is run: this clone (the default), or a published package (published-package.ts). */
+  packageDir?: string;
 }
 
 export function startTestbedProcess(name: string, options: TestbedStart = {}): Promise<ServerProcess> {
@@ -121,7 +125,7 @@ export function startTestbedProcess(name: string, options: TestbedStart = {}): P
     const directory = /directory API\s+http:\/\/[^:]+:(\d+)\//.exec(output);
     if (options.apis !== false && (!profile || !directory)) return undefined;
     return { main: Number(health[1]), ...(profile ? { profileApi: Number(profile[1]) } : {}), ...(directory ? { directoryApi: Number(directory[1]) } : {}) };
-  }, options.env);
+  }, options.env, options.packageDir);
 }
 
 export function startBareProvider(fixture?: string, nodeArgs: string[] = []): Promise<ServerProcess> {
@@ -132,8 +136,19 @@ export function startMockServer(): Promise<ServerProcess> {
   return startNode('oauth2-mock-server', ['bench/servers/oauth2-mock-server.ts'], listening);
 }
 
-export function startFloor(env: Record<string, string>, nodeArgs: string[] = []): Promise<ServerProcess> {
-  return startNode('Koa + jose floor', [...nodeArgs, 'bench/servers/koa-jose-floor.ts'], listening, env);
+/** The Koa + jose floor, verifying what `testbeds` issue: their public keys and issuers, the mock APIs' audiences. */
+export async function startFloor(testbeds: ServerProcess[], nodeArgs: string[] = []): Promise<ServerProcess> {
+  const keys: unknown[] = [];
+  const issuers = new Set<string>();
+  for (const testbed of testbeds) {
+    keys.push(...(await json<{ keys: unknown[] }>(send(testbed.port, 'GET', '/jwks'), 'jwks')).keys);
+    issuers.add((await json<{ issuer: string }>(send(testbed.port, 'GET', '/.well-known/openid-configuration'), 'discovery')).issuer);
+  }
+  return startNode('Koa + jose floor', [...nodeArgs, 'bench/servers/koa-jose-floor.ts'], listening, {
+    BENCH_FLOOR_JWKS: JSON.stringify({ keys }),
+    BENCH_FLOOR_ISSUERS: JSON.stringify([...issuers]),
+    BENCH_FLOOR_AUDIENCES: JSON.stringify([PROFILE_RESOURCE, DIRECTORY_RESOURCE]),
+  });
 }
 
 export function startPlainHttp(): Promise<ServerProcess> {
