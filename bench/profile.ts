@@ -7,8 +7,10 @@
  *
  * Scenarios: discovery, jwks, cc-opaque, cc-jwt (ES256, the default), introspect (opaque token),
  * api-repeat (directory API, the same JWT again), api-first (directory API, each client-credentials
- * JWT once), profile-first (profile API, each user JWT once, minted by refresh); the API scenarios
- * are the testbed's only (api-repeat also runs on the Koa + jose floor, `--system floor`). Prints self time by package or source file, then by function.
+ * JWT once; api-first-rs256: its resource signing with RS256), profile-first (profile API, each user JWT once, minted by refresh); the API scenarios
+ * run on the testbed or on the Koa + jose floor (`--system floor`: the same tokens, verified by its
+ * /verify route, or for api-repeat its /plain route). Prints self time by package or source file,
+ * then by function.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +28,7 @@ const { values, positionals } = parseArgs({
   options: { system: { type: 'string', default: 'testbed' }, seconds: { type: 'string', default: '6' }, top: { type: 'string', default: '30' } },
 });
 const scenario = positionals[0];
-const SCENARIOS = ['discovery', 'jwks', 'cc-opaque', 'cc-jwt', 'introspect', 'api-repeat', 'api-first', 'profile-first'];
+const SCENARIOS = ['discovery', 'jwks', 'cc-opaque', 'cc-jwt', 'introspect', 'api-repeat', 'api-first', 'api-first-rs256', 'profile-first'];
 if (!scenario || !SCENARIOS.includes(scenario)) {
   console.error(`usage: node bench/profile.ts <${SCENARIOS.join('|')}> [--system testbed|bare|floor] [--seconds 6] [--top 30]`);
   process.exit(2);
@@ -34,15 +36,17 @@ if (!scenario || !SCENARIOS.includes(scenario)) {
 const bare = values.system === 'bare';
 const floor = values.system === 'floor';
 if (bare && /^(api|profile)-/.test(scenario)) throw new Error('the bare peer has no mock APIs');
-if (floor && scenario !== 'api-repeat') throw new Error('the floor is profiled for api-repeat only (its /plain route, the same request)');
+if (floor && !/^(api|profile)-/.test(scenario)) throw new Error('the floor is profiled for the API scenarios only');
 
 pinSelfToLoadCore();
 const dir = mkdtempSync(join(tmpdir(), 'oidc-testbed-profile-'));
 const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
-const fixture = writeBenchFixtures().main;
+const fixtures = writeBenchFixtures();
+const fixture = scenario === 'api-first-rs256' ? fixtures.rs256Apis : fixtures.main;
 const server = bare ? await startBareProvider(fixture, nodeArgs) : await startTestbedProcess('testbed', { fixture, nodeArgs: floor ? [] : nodeArgs });
-// The floor (bench/servers/koa-jose-floor.ts) answers the same request on its route that verifies nothing.
-const floorServer = floor ? await startFloor({}, nodeArgs) : undefined;
+// The floor (bench/servers/koa-jose-floor.ts) gets the same tokens: on its route that verifies nothing
+// for api-repeat, on the one that verifies them for the first-use scenarios.
+const floorServer = floor ? await startFloor([server], nodeArgs) : undefined;
 
 const SERVICE = basic('service-client', 'service-client-secret');
 const FORM = 'application/x-www-form-urlencoded';
@@ -50,6 +54,7 @@ const token = (fields: Record<string, string>) => json<{ access_token: string }>
 const directory = { resource: DIRECTORY_RESOURCE, scope: 'fr:idm:*' };
 
 let window: [number, number];
+let responses = 0;
 try {
   const now = () => Number(process.hrtime.bigint() / 1000n); // the profile's clock: monotonic µs
   const options = { seconds: Number(values.seconds), connections: 16 };
@@ -66,20 +71,21 @@ try {
       load = { request: { path: floorServer ? '/plain' : '/openidm/info/login', headers: { authorization: `Bearer ${await token(directory)}` } } };
       break;
     case 'profile-first': {
-      port = server.ports.profileApi;
+      port = floorServer?.port ?? server.ports.profileApi;
       const tokens = await userTokens(server.port, PROFILE_RESOURCE, Number(values.seconds) * 2000);
-      load = { requests: tokens.map((value) => ({ path: '/userinfo', headers: { authorization: `Bearer ${value}` } })) };
+      load = { requests: tokens.map((value) => ({ path: floorServer ? '/verify' : '/userinfo', headers: { authorization: `Bearer ${value}` } })) };
       break;
     }
     default: {
-      port = server.ports.directoryApi;
+      port = floorServer?.port ?? server.ports.directoryApi;
       const tokens = await times(Number(values.seconds) * 3000, 32, () => token(directory));
-      load = { requests: tokens.map((value) => ({ path: '/openidm/info/login', headers: { authorization: `Bearer ${value}` } })) };
+      load = { requests: tokens.map((value) => ({ path: floorServer ? '/verify' : '/openidm/info/login', headers: { authorization: `Bearer ${value}` } })) };
     }
   }
   const started = now();
   const result = await wrk({ ...options, port }, load);
   window = [started, now()];
+  responses = result.requests + result.errors;
   console.log(`${scenario} on ${(floorServer ?? server).name}: ${result.perSecond.toFixed(0)}/s, p50 ${result.p50.toFixed(1)} ms, ${result.errors} errors`);
 } finally {
   await floorServer?.stop();
@@ -118,7 +124,10 @@ profile.samples.forEach((id, i) => {
   for (const name of onStack) inclusiveOurs.set(name, (inclusiveOurs.get(name) ?? 0) + delta);
   total += delta;
 });
+// Per request as well as in per cent: two systems' profiles of the same load compare by the first.
 const top = (map: Map<string, number>) => [...map].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))
-  .map(([name, us]) => `${((100 * us) / total).toFixed(1).padStart(5)}%  ${name}`).join('\n');
-console.log(`\nself time while loaded (${(total / 1000).toFixed(0)} ms of samples), by package or file:\n${top(byOrigin)}\n\nby function:\n${top(byFunction)}`);
+  .map(([name, us]) => `${((100 * us) / total).toFixed(1).padStart(5)}% ${(us / responses).toFixed(1).padStart(7)} µs  ${name}`).join('\n');
+const busy = total - (byFunction.get('(idle) ') ?? 0);
+console.log(`\n${responses} responses; ${(total / 1000).toFixed(0)} ms of samples while loaded, ${(busy / responses).toFixed(1)} µs per response not idle`);
+console.log(`\nself time while loaded, by package or file:\n${top(byOrigin)}\n\nby function:\n${top(byFunction)}`);
 console.log(`\ntotal time (callees included) of the testbed's own functions (src/):\n${top(inclusiveOurs)}`);
