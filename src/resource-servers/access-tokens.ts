@@ -5,7 +5,7 @@
  * cache or not (see liveness.ts for when the issuer's store is asked).
  */
 import { hash } from 'node:crypto';
-import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { looksLikeJwt } from '../provider/jwt-access-tokens.ts';
 import { invalidToken } from './challenges.ts';
 import { ExpiringCache } from './expiring-cache.ts';
@@ -73,6 +73,8 @@ export class AccessTokenVerifier {
   readonly #settings: AccessTokenSettings;
   readonly #jwks: ReturnType<typeof createRemoteJWKSet>;
   readonly #verified: ExpiringCache<Verified>;
+  /** RFC 9068 §4: what jose checks of a JWT access token besides its signature. */
+  readonly #jwtChecks: JWTVerifyOptions;
 
   constructor(settings: AccessTokenSettings) {
     const weak = settings.algorithms.filter((alg) => !(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg));
@@ -80,6 +82,8 @@ export class AccessTokenVerifier {
     this.#settings = settings;
     this.#jwks = createRemoteJWKSet(new URL(settings.jwksUri));
     this.#verified = new ExpiringCache(settings.cacheSize);
+    const { issuers, audience, algorithms, clockTolerance } = settings;
+    this.#jwtChecks = { issuer: [...issuers], audience, algorithms: [...algorithms], typ: 'at+jwt', clockTolerance, requiredClaims: ['exp', 'iat'] };
   }
 
   /** The validated token, or a TokenError (invalid_token) saying what is wrong with it. */
@@ -107,33 +111,26 @@ export class AccessTokenVerifier {
     return entry.token;
   }
 
-  async #validate(token: string): Promise<Verified> {
-    const { liveness } = this.#settings;
-    if (looksLikeJwt(token)) {
-      return { token: await this.#verifyJwt(token), recordId: liveness?.recordId(token, 'jwt'), liveStamp: undefined, liveUntil: 0 };
-    }
-    // Introspection said active, but not until when its grant lasts: the store is asked as for a JWT.
-    return { token: await this.#introspect(token), recordId: liveness?.recordId(token, 'opaque'), liveStamp: undefined, liveUntil: 0 };
+  /** A new cache entry; its liveness is still to be checked (introspection said active, not until when its grant lasts). */
+  #validate(token: string): Promise<Verified> {
+    return looksLikeJwt(token) ? this.#verifyJwt(token) : this.#introspect(token);
   }
 
-  async #verifyJwt(token: string): Promise<VerifiedAccessToken> {
-    const { issuers, audience, algorithms, clockTolerance } = this.#settings;
+  #unchecked(token: string, verified: VerifiedAccessToken): Verified {
+    return { token: verified, recordId: this.#settings.liveness?.recordId(token, verified.format), liveStamp: undefined, liveUntil: 0 };
+  }
+
+  async #verifyJwt(token: string): Promise<Verified> {
+    const { clockTolerance } = this.#settings;
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.#jwks, {
-        issuer: [...issuers],
-        audience,
-        algorithms: [...algorithms],
-        typ: 'at+jwt',
-        clockTolerance,
-        requiredClaims: ['exp', 'iat'],
-      }));
+      ({ payload } = await jwtVerify(token, this.#jwks, this.#jwtChecks));
     } catch (error) {
       throw invalidToken(describeJoseFailure(error, token, this.#settings));
     }
     const now = Math.floor(Date.now() / 1000);
     if (typeof payload.iat === 'number' && payload.iat > now + clockTolerance) throw invalidToken('access token is issued in the future (iat)');
-    return {
+    return this.#unchecked(token, {
       format: 'jwt',
       sub: typeof payload.sub === 'string' ? payload.sub : undefined,
       client_id: typeof payload.client_id === 'string' ? payload.client_id : undefined,
@@ -142,10 +139,10 @@ export class AccessTokenVerifier {
       exp: payload.exp!,
       jkt: confirmationThumbprint(payload.cnf),
       issuer: payload.iss!,
-    };
+    });
   }
 
-  async #introspect(token: string): Promise<VerifiedAccessToken> {
+  async #introspect(token: string): Promise<Verified> {
     const { introspection, issuers: [issuer], audience } = this.#settings;
     if (!introspection) throw invalidToken('access token is not a JWT and this API accepts JWT access tokens only');
     const result = await introspect(introspection, token);
@@ -156,7 +153,7 @@ export class AccessTokenVerifier {
     const now = Math.floor(Date.now() / 1000);
     // RFC 7662 makes exp optional; without it the result is trusted for a minute at most.
     const exp = typeof result.exp === 'number' ? result.exp : now + 60;
-    return {
+    return this.#unchecked(token, {
       format: 'opaque',
       sub: typeof result.sub === 'string' ? result.sub : undefined,
       client_id: typeof result.client_id === 'string' ? result.client_id : undefined,
@@ -165,7 +162,7 @@ export class AccessTokenVerifier {
       exp,
       jkt: confirmationThumbprint(result.cnf),
       issuer,
-    };
+    });
   }
 }
 

@@ -33,6 +33,6 @@ export function issuerLiveness(issuers: ReadonlyMap<string, LivenessSource>): To
     stamp: (issuer) => issuers.get(issuer)?.store.localRevisions?.removals,
     // A JWT's revocation mark (and record, once introspected) is under its handle (src/provider/jwt-access-tokens.ts); an opaque token's record under its value.
     recordId: (token, format) => (format === 'jwt' ? jwtAccessTokenHandle(token) : token),
-    liveUntil: async (recordId, token) => issuers.get(token.issuer)?.jwtAccessTokens.liveUntil(recordId, token),
+    liveUntil: (recordId, token) => issuers.get(token.issuer)?.jwtAccessTokens.liveUntil(recordId, token) ?? Promise.resolve(undefined),
   };
 }
