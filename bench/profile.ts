@@ -7,10 +7,12 @@
  *
  * Scenarios: discovery, jwks, cc-opaque, cc-jwt (ES256, the default), introspect (opaque token),
  * api-repeat (directory API, the same JWT again), api-first (directory API, each client-credentials
- * JWT once; api-first-rs256: its resource signing with RS256), profile-first (profile API, each user JWT once, minted by refresh); the API scenarios
- * run on the testbed or on the Koa + jose floor (`--system floor`: the same tokens, verified by its
- * /verify route, or for api-repeat its /plain route). Prints self time by package or source file,
- * then by function.
+ * JWT once; api-first-rs256: its resource signing with RS256), profile-first (profile API, each
+ * user JWT once, minted by refresh); the API scenarios run on the testbed or on the Koa + jose floor
+ * (`--system floor`: the same tokens, verified by its /verify route, or for api-repeat its /plain
+ * route). Prints the CPU time of each of the system's threads per response (the profile samples
+ * only the main one), then self time by package or source file and by function, each in µs per
+ * response as well.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +22,7 @@ import { pinSelfToLoadCore } from './lib/cpu.ts';
 import { DIRECTORY_RESOURCE, PROFILE_RESOURCE, writeBenchFixtures } from './lib/fixtures.ts';
 import { userTokens } from './lib/flows.ts';
 import { basic, form, json, send, times } from './lib/http.ts';
-import { startBareProvider, startFloor, startTestbedProcess } from './lib/processes.ts';
+import { cpuMicrosByThread, startBareProvider, startFloor, startTestbedProcess } from './lib/processes.ts';
 import { removeScratch, wrk, type HttpRequest } from './lib/wrk.ts';
 
 const { values, positionals } = parseArgs({
@@ -82,10 +84,16 @@ try {
       load = { requests: tokens.map((value) => ({ path: floorServer ? '/verify' : '/openidm/info/login', headers: { authorization: `Bearer ${value}` } })) };
     }
   }
+  const profiled = (floorServer ?? server).pid;
+  const threadsBefore = cpuMicrosByThread(profiled);
   const started = now();
   const result = await wrk({ ...options, port }, load);
   window = [started, now()];
   responses = result.requests + result.errors;
+  // The profile samples the main thread only; the others (V8's workers, libuv's pool: WebCrypto) are counted here.
+  const byThread = [...cpuMicrosByThread(profiled)].map(([name, us]) => [name, (us - (threadsBefore.get(name) ?? 0)) / responses] as const)
+    .filter(([, us]) => us > 0).map(([name, us]) => `${name} ${us.toFixed(1)}`);
+  console.log(`CPU µs per response by thread: ${byThread.join(', ')}`);
   console.log(`${scenario} on ${(floorServer ?? server).name}: ${result.perSecond.toFixed(0)}/s, p50 ${result.p50.toFixed(1)} ms, ${result.errors} errors`);
 } finally {
   await floorServer?.stop();

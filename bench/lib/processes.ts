@@ -1,6 +1,6 @@
 /** The systems under test, each its own process on the server core, started and stopped here. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { pinned } from './cpu.ts';
 import { DIRECTORY_RESOURCE, PROFILE_RESOURCE } from './fixtures.ts';
@@ -36,13 +36,34 @@ export function serverPidOf(port: number): number | undefined {
 /** CPU time (user + system, all threads) a process has used so far, in µs; undefined when it cannot be read. */
 export function cpuMicros(pid: number): number | undefined {
   try {
-    // /proc/<pid>/stat: fields after the ")" closing the command name; utime and stime are the 12th and 13th of them (proc(5)).
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
+    return statCpuMicros(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU time each thread of a process has used so far, in µs, summed by thread name ("main" for the
+ * JavaScript thread; V8's workers and libuv's pool by theirs). Threads that ended are not counted.
+ */
+export function cpuMicrosByThread(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      byName.set(name, (byName.get(name) ?? 0) + statCpuMicros(stat));
+    } catch {
+      // the thread ended while it was read
+    }
+  }
+  return byName;
+}
+
+/** utime + stime of a /proc stat line: the 12th and 13th fields after the ")" closing the command name (proc(5)). */
+function statCpuMicros(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
 }
 
 const CLOCK_TICKS_PER_SECOND = (() => {
