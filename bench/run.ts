@@ -199,7 +199,6 @@ function dpopProof(htm: string, htu: string, accessToken?: string): string {
   return `${input}.${signData('sha256', Buffer.from(input), { key: dpopKeys.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
 }
 
-/** The floor's settings: the testbeds' public keys and issuers, and the mock APIs' audiences. */
 /** A token list for two entries of one run (an API and the floor): made by the first that asks, handed to the second. */
 function sharedByTwo(mint: () => Promise<string[]>): () => Promise<string[]> {
   let current: Promise<string[]> | undefined;

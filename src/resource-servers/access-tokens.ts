@@ -111,12 +111,13 @@ export class AccessTokenVerifier {
     return entry.token;
   }
 
-  /** A new cache entry; its liveness is still to be checked (introspection said active, not until when its grant lasts). */
+  /** A JWT verified, an opaque token introspected: a new cache entry. */
   #validate(token: string): Promise<Verified> {
     return looksLikeJwt(token) ? this.#verifyJwt(token) : this.#introspect(token);
   }
 
-  #unchecked(token: string, verified: VerifiedAccessToken): Verified {
+  /** The cache entry of a token just validated: its liveness is still to be checked (introspection said active, not until when its grant lasts). */
+  #newEntry(token: string, verified: VerifiedAccessToken): Verified {
     return { token: verified, recordId: this.#settings.liveness?.recordId(token, verified.format), liveStamp: undefined, liveUntil: 0 };
   }
 
@@ -130,7 +131,7 @@ export class AccessTokenVerifier {
     }
     const now = Math.floor(Date.now() / 1000);
     if (typeof payload.iat === 'number' && payload.iat > now + clockTolerance) throw invalidToken('access token is issued in the future (iat)');
-    return this.#unchecked(token, {
+    return this.#newEntry(token, {
       format: 'jwt',
       sub: typeof payload.sub === 'string' ? payload.sub : undefined,
       client_id: typeof payload.client_id === 'string' ? payload.client_id : undefined,
@@ -153,7 +154,7 @@ export class AccessTokenVerifier {
     const now = Math.floor(Date.now() / 1000);
     // RFC 7662 makes exp optional; without it the result is trusted for a minute at most.
     const exp = typeof result.exp === 'number' ? result.exp : now + 60;
-    return this.#unchecked(token, {
+    return this.#newEntry(token, {
       format: 'opaque',
       sub: typeof result.sub === 'string' ? result.sub : undefined,
       client_id: typeof result.client_id === 'string' ? result.client_id : undefined,
