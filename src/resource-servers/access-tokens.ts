@@ -5,7 +5,7 @@
  * cache or not (see liveness.ts for when the issuer's store is asked).
  */
 import { hash } from 'node:crypto';
-import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { looksLikeJwt } from '../provider/jwt-access-tokens.ts';
 import { invalidToken } from './challenges.ts';
 import { ExpiringCache } from './expiring-cache.ts';
@@ -195,8 +195,7 @@ function headerAlgorithm(token: string): string {
 
 function audienceOf(token: string): string {
   try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { aud?: unknown };
-    return ([] as unknown[]).concat(payload.aud ?? []).map(String).join(' ') || 'none';
+    return ([] as unknown[]).concat(decodeJwt(token).aud ?? []).map(String).join(' ') || 'none';
   } catch {
     return 'none';
   }
