@@ -131,7 +131,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       },
       issuers: Object.values(issuers),
     }));
-    idp.server.on('request', app.callback());
+    idp.serve(app.callback());
 
     // The mock resource servers, each on its own port, trusting this issuer (src/resource-servers).
     const [apisStarted, checked] = await Promise.allSettled([

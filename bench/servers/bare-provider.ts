@@ -41,6 +41,6 @@ const provider = new Provider(issuer, providerConfiguration({ fixture, keys, sto
 provider.proxy = true;
 relaxClientRulesForLocalRps(provider, { implicitHttpRedirects: fixture.issuer.features.implicit_id_token, httpCibaNotifications: fixture.issuer.features.ciba.enabled });
 provider.use(interactionRoutes({ provider, users, resources, policyOf: clients.policyOf, mountPath: '' }).routes());
-served.server.on('request', provider.callback());
+served.serve(provider.callback());
 process.stdout.write(`listening ${served.port}\n`);
 process.on('SIGTERM', () => { void served.close().then(() => process.exit(0)); });
