@@ -1,3 +1,6 @@
+// First: an older Node gets one sentence, before any module it cannot run is evaluated.
+import './node-version.ts';
+
 export { startTestbed } from './testbed.ts';
 export type { Testbed, TestbedOptions, TestbedUrls } from './testbed.ts';
 export { loadFixtureFile, parseFixture, validateFixture, FixtureError, DEFAULT_FIXTURE_PATH } from './fixtures/load.ts';
