@@ -2,25 +2,19 @@
  * express-openid-connect with its default settings (response_type=id_token, response_mode=form_post)
  * logs in through a real browser against the testbed's login form.
  */
-import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect } from '@jest/globals';
 import express from 'express';
-import { chromium, type Browser } from 'playwright-core';
+import { browserTest, useBrowser } from '../support/browser.ts';
 import { useTestbed } from '../support/testbed.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const chromiumAvailable = existsSync(CHROMIUM);
-// Without a browser the test is skipped on a workstation, but fails in CI.
-const browserTest = chromiumAvailable || process.env.CI ? it : it.skip;
 
 describe('express-openid-connect (default settings) through headless Chromium', () => {
   let app: Server;
   let appUrl: string;
   let issuerUrl: string;
-  let browser: Browser | undefined;
+  const inBrowser = useBrowser();
   // Set once the testbed is up: `auth()` needs the issuer URL, the testbed needs the app's URL.
   let authentication: express.RequestHandler = (_request, response) => response.status(503).end();
 
@@ -57,20 +51,15 @@ describe('express-openid-connect (default settings) through headless Chromium', 
     const { auth } = await import('express-openid-connect');
     // The library's defaults (response_type id_token, response_mode form_post): only required settings.
     authentication = auth({ issuerBaseURL: issuerUrl, baseURL: appUrl, clientID: 'express-app', secret: 'a-session-secret-for-the-test-app-only' });
-    if (chromiumAvailable || process.env.CI) {
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-    }
   });
 
   afterAll(async () => {
-    await browser?.close();
     app.closeAllConnections();
     await new Promise((resolve) => app.close(resolve));
   });
 
   browserTest('signs alice in through the login form (no login_hint) and /profile shows her', async () => {
-    const page = await browser!.newPage();
-    try {
+    await inBrowser(async (page) => {
       await page.goto(`${appUrl}/profile`);
       // The testbed's login page: the RP sent no login_hint, so the form is shown.
       await page.waitForURL((url) => url.href.startsWith(`${issuerUrl}/interaction/`));
@@ -89,15 +78,11 @@ describe('express-openid-connect (default settings) through headless Chromium', 
       await page.waitForURL(`${appUrl}/profile`);
       const user = JSON.parse((await page.textContent('#user'))!) as Record<string, unknown>;
       expect(user).toMatchObject({ sub: 'alice', name: 'Alice Example', email: 'alice@example.com' });
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   browserTest('a wrong password shows the login form again with an error', async () => {
-    const context = await browser!.newContext();
-    const page = await context.newPage();
-    try {
+    await inBrowser(async (page) => {
       await page.goto(`${appUrl}/profile`);
       await page.waitForSelector('input[name="password"]');
       await page.fill('input[name="username"]', 'alice');
@@ -106,8 +91,6 @@ describe('express-openid-connect (default settings) through headless Chromium', 
       expect(answer.status()).toBe(401);
       expect(await page.textContent('[role="alert"]')).toBe('Unknown username or wrong password.');
       expect(await page.inputValue('input[name="username"]')).toBe('alice');
-    } finally {
-      await context.close();
-    }
+    });
   });
 });
