@@ -1,4 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
+import { confirm as engineConfirmForm, input as engineInputForm } from 'oidc-provider/lib/helpers/user_code_form.js';
+import { readEngineForm } from '../src/provider/engine-form.ts';
 import {
   consentPage,
   deviceConfirmPage,
@@ -14,10 +16,10 @@ import {
 const EVIL = '<script>alert(1)</script>';
 const ESCAPED_EVIL = '&lt;script&gt;alert(1)&lt;/script&gt;';
 
-const deviceInputForm =
-  '<form id="op.deviceInputForm" novalidate method="post" action="/device"><input type="hidden" name="xsrf" value="abc123"/></form>';
-const deviceConfirmForm =
-  '<form id="op.deviceConfirmForm" method="post" action="/device"><input type="hidden" name="xsrf" value="abc123"/><input type="hidden" name="user_code" value="WDJB-MJHT"/></form>';
+// The device flow's forms as oidc-provider renders them; the logout form is inline in its
+// lib/actions/end_session.js, copied here.
+const deviceInputForm = engineInputForm('/device', 'abc123', undefined, 'base-20');
+const deviceConfirmForm = engineConfirmForm('/device', 'abc123', 'WDJB-MJHT');
 const logoutForm =
   '<form id="op.logoutForm" method="post" action="/session/end/confirm"><input type="hidden" name="xsrf" value="abc123"/></form>';
 
@@ -78,6 +80,7 @@ describe('pages', () => {
       expect(html).toMatch(/<h1>[^<]+<\/h1>/);
       expect(html).toContain('</html>');
       expect(html).not.toMatch(/<script|<link|https?:\/\//i);
+      expect({ name, handlers: /\son[a-z]+=/i.test(html) }).toEqual({ name, handlers: false });
     }
   });
 
@@ -95,6 +98,10 @@ describe('pages', () => {
     });
     expect(attr).not.toContain('" onclick="');
     expect(attr).not.toContain('<img');
+    // A code the engine prefills (it escapes it in its form) is escaped again, not inserted raw.
+    const prefilled = deviceInputPage({ formHtml: engineInputForm('/device', 'abc123', EVIL, 'base-20') });
+    expect(prefilled).not.toContain(EVIL);
+    expect(prefilled).toContain(`value="${ESCAPED_EVIL}"`);
   });
 
   it('login page has labelled username and password inputs, a submit button and a cancel link', () => {
@@ -147,18 +154,24 @@ describe('pages', () => {
     expect(html).toMatch(/<button type="submit" name="decision" value="deny"[^>]*>Deny<\/button>/);
   });
 
-  it('device input page inserts formHtml verbatim and binds a labelled code input to it', () => {
-    const html = deviceInputPage({ formHtml: deviceInputForm, userCode: 'WDJB-MJHT', error: 'Invalid code' });
-    expect(html).toContain(deviceInputForm);
-    const input = html.match(/<input[^>]*\bname="[^"]*code[^"]*"[^>]*>/)?.[0];
-    expect(input).toBeDefined();
-    expect(input).toContain('form="op.deviceInputForm"');
-    expect(input).toContain('id="user_code"');
-    expect(input).toContain('value="WDJB-MJHT"');
+  it('device input page is one form with the engine\'s action and xsrf, one labelled code field and one button', () => {
+    const html = deviceInputPage({ formHtml: engineInputForm('/device', 'abc123', 'WDJB-MJHT', 'base-20'), userCode: 'OTHER', error: 'Invalid code' });
+    expect(html.match(/<form\b[^>]*>/g)).toEqual(['<form id="op.deviceInputForm" method="post" action="/device">']);
+    expect(html.match(/<input\b[^>]*>/g)).toEqual([
+      '<input type="hidden" name="xsrf" value="abc123">',
+      expect.stringMatching(/^<input id="user_code" name="user_code" type="text" [^>]*value="WDJB-MJHT">$/),
+    ]);
+    expect(html).not.toContain(' form=');
     expect(html).toContain('<label for="user_code">Code shown on your device</label>');
-    expect(html).toContain('<button type="submit" form="op.deviceInputForm">Continue</button>');
+    expect(html.match(/<button\b[^>]*>[^<]*<\/button>/g)).toEqual(['<button type="submit">Continue</button>']);
+    expect(html.indexOf('</form>')).toBeGreaterThan(html.indexOf('<button'));
     expect(html).toContain('<h1>Connect a device</h1>');
     expect(html).toMatch(/role="alert"[^>]*>Invalid code</);
+  });
+
+  it('device input page shows the posted code when the engine prefills none, else an empty field', () => {
+    expect(deviceInputPage({ formHtml: deviceInputForm, userCode: 'WDJB-MJHT' })).toMatch(/<input id="user_code"[^>]*value="WDJB-MJHT">/);
+    expect(deviceInputPage({ formHtml: deviceInputForm })).toMatch(/<input id="user_code"[^>]*value="">/);
   });
 
   it('device confirm page inserts formHtml verbatim with bound confirm/abort buttons', () => {
@@ -174,7 +187,8 @@ describe('pages', () => {
     expect(html).toContain('WDJB-MJHT</code>');
     expect(html).toContain('192.0.2.1');
     expect(html).toContain('SmartTV/1.0');
-    expect(html).toMatch(/<button type="submit" form="op.deviceConfirmForm" name="confirm" value="yes"[^>]*>Yes, continue<\/button>/);
+    // The engine's form posts confirm=yes itself: the button adds nothing, "No" adds abort=yes.
+    expect(html).toMatch(/<button type="submit" form="op.deviceConfirmForm">Yes, continue<\/button>/);
     expect(html).toMatch(/<button type="submit" form="op.deviceConfirmForm" name="abort" value="yes"[^>]*>No, cancel<\/button>/);
   });
 
@@ -209,5 +223,28 @@ describe('pages', () => {
     expect(client).toContain('client_id is unknown');
 
     expect(errorPage({ error: 'server_error' })).toContain('<code>server_error</code>');
+  });
+});
+
+describe('readEngineForm', () => {
+  it('reads the action and fields of the engine\'s code-entry form, unescaping values', () => {
+    expect(readEngineForm(engineInputForm('/device?a=1&amp;b=2', 'abc123', 'AB<CD', 'digits'))).toEqual({
+      id: 'op.deviceInputForm',
+      action: '/device?a=1&b=2',
+      inputs: [
+        { name: 'xsrf', type: 'hidden', value: 'abc123' },
+        { name: 'user_code', type: 'text', value: 'AB<CD' },
+      ],
+    });
+    expect(readEngineForm(deviceConfirmForm).inputs).toEqual([
+      { name: 'xsrf', type: 'hidden', value: 'abc123' },
+      { name: 'user_code', type: 'hidden', value: 'WDJB-MJHT' },
+      { name: 'confirm', type: 'hidden', value: 'yes' },
+    ]);
+  });
+
+  it('throws when there is no form with an action', () => {
+    expect(() => readEngineForm('<p>no form</p>')).toThrow('no form with an action');
+    expect(() => readEngineForm('<form method="post"></form>')).toThrow('no form with an action');
   });
 });

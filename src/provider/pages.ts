@@ -3,9 +3,12 @@
  * logout, errors). Pure functions returning complete HTML documents.
  *
  * Every interpolated value goes through `escapeHtml`, except the `formHtml`
- * parameters, which are trusted markup produced by oidc-provider.
+ * parameters, which are trusted markup produced by oidc-provider: embedded as they are (their
+ * fields hidden, submitted by this page's buttons through `form=`), or, for the code-entry form,
+ * whose visible field has no label, read and rendered anew.
  * No external assets: one small inline stylesheet, no scripts.
  */
+import { readEngineForm } from './engine-form.ts';
 
 export interface LoginPageParams {
   action: string;
@@ -28,7 +31,9 @@ export interface ConsentPageParams {
 }
 
 export interface DeviceInputPageParams {
+  /** The engine's code-entry form: its action, hidden fields (xsrf) and the code it prefills, if any. */
   formHtml: string;
+  /** The code the person posted, shown again when the engine's form prefills none. */
   userCode?: string;
   error?: string;
 }
@@ -195,14 +200,20 @@ export function consentPage(p: ConsentPageParams): string {
 }
 
 export function deviceInputPage(p: DeviceInputPageParams): string {
+  // One form with one labelled code field: the engine's form has its own unlabelled field, and a
+  // second one bound to it by `form=` would post `user_code` twice, which the engine rejects.
+  const form = readEngineForm(p.formHtml);
+  const hidden = form.inputs.filter((input) => input.type === 'hidden');
+  const userCode = form.inputs.find((input) => input.name === 'user_code' && input.type !== 'hidden')?.value || p.userCode || '';
   const body = `<h1>Connect a device</h1>
 <p>Enter the code displayed on the device you want to connect.</p>
-${alert(p.error)}${p.formHtml}
-<label for="user_code">Code shown on your device</label>
-<input id="user_code" name="user_code" type="text" form="op.deviceInputForm" autocomplete="off" autocapitalize="characters" spellcheck="false" required autofocus value="${escapeHtml(p.userCode ?? '')}">
+${alert(p.error)}<form${form.id ? ` id="${escapeHtml(form.id)}"` : ''} method="post" action="${escapeHtml(form.action)}">
+${hidden.map((input) => `<input type="hidden" name="${escapeHtml(input.name)}" value="${escapeHtml(input.value)}">\n`).join('')}<label for="user_code">Code shown on your device</label>
+<input id="user_code" name="user_code" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" required autofocus value="${escapeHtml(userCode)}">
 <div class="actions">
-<button type="submit" form="op.deviceInputForm">Continue</button>
-</div>`;
+<button type="submit">Continue</button>
+</div>
+</form>`;
   return layout('Connect a device', body);
 }
 
@@ -222,13 +233,14 @@ function deviceInfoList(info: Record<string, unknown> | undefined): string {
 }
 
 export function deviceConfirmPage(p: DeviceConfirmPageParams): string {
+  // The engine's form already posts confirm=yes; "No" adds abort=yes, which the engine checks first.
   const body = `<h1>Confirm device</h1>
 <p>Is this the code shown on <strong>${escapeHtml(p.clientName)}</strong>?</p>
 <code class="code-big">${escapeHtml(p.userCode)}</code>
 <p><small>Client ID: <code>${escapeHtml(p.clientId)}</code></small></p>
 ${deviceInfoList(p.deviceInfo)}${p.formHtml}
 <div class="actions">
-<button type="submit" form="op.deviceConfirmForm" name="confirm" value="yes">Yes, continue</button>
+<button type="submit" form="op.deviceConfirmForm">Yes, continue</button>
 <button type="submit" form="op.deviceConfirmForm" name="abort" value="yes" class="secondary">No, cancel</button>
 </div>`;
   return layout('Confirm device', body);
