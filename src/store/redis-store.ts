@@ -47,7 +47,10 @@ const FAIL_FAST: RedisOptions = {
   commandTimeout: 1000,
   // How long a closing socket may linger (ioredis: 2 s, which holds a failed start-up's process open).
   disconnectTimeout: 200,
-  retryStrategy: () => RECONNECT_EVERY_MS,
+  // The first attempt at once: commands in flight when the connection dropped wait for it
+  // (maxRetriesPerRequest 1: resent if it succeeds, as after a failover), and fail (503) within
+  // milliseconds of a refused one, instead of after RECONNECT_EVERY_MS.
+  retryStrategy: (attempt) => (attempt === 1 ? 0 : RECONNECT_EVERY_MS),
   // After a failover the old primary answers READONLY: reconnect (Sentinel finds the new one) and resend.
   reconnectOnError: (error) => (/^READONLY/.test(error.message) ? 2 : false),
 };

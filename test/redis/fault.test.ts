@@ -1,37 +1,46 @@
 /**
  * Redis going away and coming back, on a throw-away redis-server (never the machine's own): the
  * testbed answers 503 temporarily_unavailable (JSON, an error page for browsers, a redirect to the
- * client from the authorization endpoint), reports it on /healthz, and serves again by itself.
- * At start-up an unreachable Redis is one clear error, or a wait with --wait-for-redis.
+ * client from the authorization endpoint), reports it on /healthz, and serves again by itself, also
+ * under load: requests in flight when Redis dies and those that keep arriving all get that 503,
+ * never a 500 or a hang. The server keeps its data (append-only file), as a production Redis would
+ * across a restart. At start-up an unreachable Redis is one clear error, or a wait with
+ * --wait-for-redis. How fast the 503s and the recovery are is measured by bench/redis-outage.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestbed, StoreStartupError, type Testbed } from '../../src/index.ts';
 import { UserAgent } from '../support/agent.ts';
 import { formRequest, postForm, readJson } from '../support/http.ts';
-import { client } from '../support/openid.ts';
+import { client, signIn } from '../support/openid.ts';
 import { uniquePrefix } from '../support/store.ts';
-import { REDIRECT_URI } from './core-flows.ts';
+import { discoverAt, REDIRECT_URI } from './core-flows.ts';
 import { freePort, RedisServer, requireRedisBinaries } from './redis-servers.ts';
 import { runCli, waitForBanner } from './testbed-processes.ts';
 
 const binaries = requireRedisBinaries();
 const SERVICE: [string, string] = ['service-client', 'service-client-secret'];
+const INTROSPECTOR: [string, string] = ['profile-api', 'profile-api-secret'];
 const UNAVAILABLE = { error: 'temporarily_unavailable', error_description: expect.stringContaining('store') };
 
-/** Polls /healthz until it answers 200 (Redis back and reconnected); no timing is asserted. */
-async function waitUntilHealthy(url: string): Promise<void> {
+/** Polls until `condition` holds (at most 200 × 50 ms, then fails naming `what`); no timing is asserted. */
+async function until(what: string, condition: () => boolean | Promise<boolean>): Promise<void> {
   for (let attempt = 0; attempt < 200; attempt += 1) {
-    if ((await fetch(url)).status === 200) return;
+    if (await condition()) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`${url} did not become healthy`);
+  throw new Error(`${what}: not reached`);
+}
+
+/** Polls /healthz until it answers 200 (Redis back and reconnected). */
+function waitUntilHealthy(url: string): Promise<void> {
+  return until(`${url} healthy`, async () => (await fetch(url)).status === 200);
 }
 
 (binaries ? describe : describe.skip)('Redis outage during a run', () => {
   let redis: RedisServer;
   let testbed: Testbed;
   beforeAll(async () => {
-    redis = await RedisServer.start();
+    redis = await RedisServer.start({ args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
     testbed = await startTestbed({ port: 0, logLevel: 'silent', redis: { url: redis.url, prefix: uniquePrefix('fault') } });
   });
   afterAll(async () => {
@@ -113,6 +122,55 @@ async function waitUntilHealthy(url: string): Promise<void> {
     expect(answers.map((answer) => answer.status)).toEqual(Array(20).fill(503));
     await redis.start();
     await waitUntilHealthy(testbed.urls.health);
+  });
+
+  it('under load: requests in flight and arriving while Redis is down get 503, and every endpoint serves again after', async () => {
+    const { urls } = testbed;
+    const opaque = (await postForm(urls.token, { grant_type: 'client_credentials' }, { basic: SERVICE })).body.access_token as string;
+    const spa = await discoverAt(testbed.issuer, 'spa-client');
+    const { tokens } = await signIn(spa, { redirect_uri: 'http://localhost:5173/callback', scope: 'openid profile' });
+    const endpoints: Record<string, () => Promise<Response>> = {
+      token: () => formRequest(urls.token, { grant_type: 'client_credentials' }, { basic: SERVICE }),
+      introspection: () => formRequest(urls.introspection, { token: opaque }, { basic: INTROSPECTOR }),
+      userinfo: () => fetch(urls.userinfo, { headers: { authorization: `Bearer ${tokens.access_token}` } }),
+    };
+    // Three loops per endpoint, each request tagged with what Redis was doing when it was sent.
+    type Phase = 'up' | 'stopping' | 'down' | 'starting' | 'back';
+    interface Answer { endpoint: string; sent: Phase; status: number; body: string; retryAfter: string | null }
+    const answers: Answer[] = [];
+    const state = { phase: 'up' as Phase, running: true };
+    const loops = Object.entries(endpoints).flatMap(([endpoint, send]) => Array.from({ length: 3 }, async () => {
+      while (state.running) {
+        const sent = state.phase;
+        const response = await send();
+        answers.push({ endpoint, sent, status: response.status, body: await response.text(), retryAfter: response.headers.get('retry-after') });
+      }
+    }));
+    const seen = (sent: Phase, status: number, count: number) => Object.keys(endpoints).every((endpoint) => answers.filter((answer) => answer.endpoint === endpoint && answer.sent === sent && answer.status === status).length >= count);
+    try {
+      await until('200s before the outage', () => seen('up', 200, 3));
+      state.phase = 'stopping';
+      await redis.stop();
+      state.phase = 'down';
+      await until('503s during the outage', () => seen('down', 503, 5));
+      state.phase = 'starting';
+      await redis.start();
+      state.phase = 'back';
+      await until('200s after Redis is back', () => seen('back', 200, 1));
+    } finally {
+      state.running = false;
+      await Promise.all(loops);
+    }
+
+    expect(answers.filter(({ status }) => status !== 200 && status !== 503)).toEqual([]);
+    expect(answers.filter(({ sent, status }) => sent === 'down' && status !== 503)).toEqual([]);
+    for (const answer of answers.filter(({ status }) => status === 503)) {
+      expect(JSON.parse(answer.body)).toEqual(UNAVAILABLE);
+      expect(answer.retryAfter).toBe('1');
+    }
+    // What was stored before the outage is still there.
+    expect((await postForm(urls.introspection, { token: opaque }, { basic: INTROSPECTOR })).body).toMatchObject({ active: true, client_id: 'service-client' });
+    expect(await client.fetchUserInfo(spa, tokens.access_token, 'alice')).toMatchObject({ sub: 'alice' });
   });
 });
 
