@@ -32,7 +32,7 @@ const store = new MemoryStore();
 const users = new UserDirectory(fixture.users, store);
 const clients = buildClientRegistry(fixture);
 const resources = new ResourceCatalog(fixture.resources, fixture.issuer, clients.policyOf);
-const keys = await resolveKeys(fixture.keys, false);
+const keys = await resolveKeys(fixture.keys, { file: false });
 const NATIVE_GRANTS = new Set(['authorization_code', 'implicit', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code', 'urn:openid:params:grant-type:ciba']);
 for (const client of clients.metadata) {
   if (client.grant_types) client.grant_types = client.grant_types.filter((grant) => NATIVE_GRANTS.has(grant));

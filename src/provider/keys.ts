@@ -2,8 +2,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import type { Store } from '../store/store.ts';
+import { generateJwk, generateRsaKeys, type RsaKeyPool, type RsaKeys } from './key-pool.ts';
 
 /** Private signing keys, private decryption keys (request objects) and cookie-signing keys of an issuer. */
 export interface IssuerKeys {
@@ -26,35 +27,24 @@ export function defaultKeysFile(): string {
   return join(stateHome, 'oidc-testbed', 'keys.json');
 }
 
-const GENERATED: ReadonlyArray<{ alg: string; options?: { modulusLength?: number; crv?: string } }> = [
-  { alg: 'RS256', options: { modulusLength: 2048 } },
-  { alg: 'ES256' },
-  { alg: 'EdDSA', options: { crv: 'Ed25519' } },
-];
-
-/** One key per algorithm family: RS256 (ID token default), ES256 (access token default), Ed25519. */
+/** Fresh signing keys: RS256 (the ID-token default), ES256 (the access-token default) and Ed25519. */
 export async function generateSigningKeys(): Promise<JWK[]> {
-  return Promise.all(GENERATED.map(async ({ alg, options }) => {
-    const { privateKey } = await generateKeyPair(alg, { ...options, extractable: true });
-    const jwk = await exportJWK(privateKey);
-    const kid = `${alg === 'EdDSA' ? 'ed25519' : alg.toLowerCase()}-${(await calculateJwkThumbprint(jwk)).slice(0, 8)}`;
-    return { ...jwk, kid, use: 'sig', alg: alg === 'EdDSA' ? 'Ed25519' : alg };
-  }));
+  return (await freshKeys()).signing;
 }
 
-const GENERATED_ENCRYPTION: ReadonlyArray<{ alg: string; options?: { modulusLength?: number; crv?: string } }> = [
-  { alg: 'RSA-OAEP-256', options: { modulusLength: 2048 } },
-  { alg: 'ECDH-ES', options: { crv: 'P-256' } },
-];
-
-/** Keys clients encrypt request objects to (RFC 9101 §6.1): RSA-OAEP-256 and ECDH-ES (P-256). */
-export async function generateEncryptionKeys(): Promise<JWK[]> {
-  return Promise.all(GENERATED_ENCRYPTION.map(async ({ alg, options }) => {
-    const { privateKey } = await generateKeyPair(alg, { ...options, extractable: true });
-    const jwk = await exportJWK(privateKey);
-    const kid = `enc-${alg.toLowerCase()}-${(await calculateJwkThumbprint(jwk)).slice(0, 8)}`;
-    return { ...jwk, kid, use: 'enc', alg };
-  }));
+/**
+ * Every generated key: signing (RS256, ES256, Ed25519) and the keys clients encrypt request objects
+ * to (RFC 9101 §6.1: RSA-OAEP-256, ECDH-ES P-256). The RSA ones come from `rsa` (a pool's), else are
+ * made now; the others take well under a millisecond.
+ */
+async function freshKeys(rsa?: RsaKeys | Promise<RsaKeys>): Promise<Pick<IssuerKeys, 'signing' | 'encryption'>> {
+  const [rsaKeys, es256, ed25519, ecdhEs] = await Promise.all([
+    rsa ?? generateRsaKeys(),
+    generateJwk('ES256', 'sig', 'es256'),
+    generateJwk('EdDSA', 'sig', 'ed25519', { crv: 'Ed25519' }, 'Ed25519'),
+    generateJwk('ECDH-ES', 'enc', 'enc-ecdh-es', { crv: 'P-256' }),
+  ]);
+  return { signing: [rsaKeys.signing, es256, ed25519], encryption: [rsaKeys.encryption, ecdhEs] };
 }
 
 /** A secret for `purpose` derived from the cookie keys: the same on every replica and restart. */
@@ -66,18 +56,31 @@ function generateCookieKeys(): string[] {
   return [randomBytes(32).toString('base64url')];
 }
 
+/** Where keys come from besides the fixture (see `resolveKeys`). */
+export interface KeySources {
+  /** A file that keeps generated keys across restarts; `false` keeps them in memory. */
+  file: string | false;
+  /** A store shared by replicas (Redis), which keeps the keys instead of the file. */
+  shared?: Store;
+  /** RSA keys made ahead of need; without one they are generated on the spot. */
+  pool?: RsaKeyPool;
+}
+
 /**
  * Keys from the fixture win. Otherwise, with a `shared` store (Redis), the first replica to start
  * generates them and stores them once (SET NX): every replica, and every restart, signs and checks
  * cookies with the same keys. Otherwise they are read from `file`, or generated and written there
  * so a restart keeps issued tokens and sessions valid; `file: false` keeps them in memory.
  */
-export async function resolveKeys(fromFixture: Partial<IssuerKeys>, file: string | false, shared?: Store): Promise<IssuerKeys> {
+export async function resolveKeys(fromFixture: Partial<IssuerKeys>, { file, shared, pool }: KeySources): Promise<IssuerKeys> {
   if (fromFixture.signing && fromFixture.encryption && fromFixture.cookies) {
     return { signing: fromFixture.signing, encryption: fromFixture.encryption, cookies: fromFixture.cookies };
   }
+  // Generated at most once, and only when some part is missing.
+  let fresh: ReturnType<typeof freshKeys> | undefined;
+  const generated = () => (fresh ??= freshKeys(pool?.take()));
   if (shared) {
-    const stored = await sharedKeys(shared);
+    const stored = await sharedKeys(shared, generated);
     return {
       signing: fromFixture.signing ?? stored.signing,
       encryption: fromFixture.encryption ?? stored.encryption,
@@ -95,8 +98,8 @@ export async function resolveKeys(fromFixture: Partial<IssuerKeys>, file: string
     }
   }
   const [signing, encryption] = await Promise.all([
-    fromFixture.signing ?? persisted.signing ?? generateSigningKeys(),
-    fromFixture.encryption ?? persisted.encryption ?? generateEncryptionKeys(),
+    fromFixture.signing ?? persisted.signing ?? generated().then((keys) => keys.signing),
+    fromFixture.encryption ?? persisted.encryption ?? generated().then((keys) => keys.encryption),
   ]);
   const keys: IssuerKeys = { signing, encryption, cookies: fromFixture.cookies ?? persisted.cookies ?? generateCookieKeys() };
   // A file from an older version may lack a part: complete it, keeping what is there.
@@ -111,15 +114,15 @@ const KEYS_DOCUMENT = 'keys';
 
 const ENCRYPTION_KEYS_DOCUMENT = 'encryption-keys';
 
-async function sharedKeys(store: Store): Promise<IssuerKeys> {
+async function sharedKeys(store: Store, generated: () => ReturnType<typeof freshKeys>): Promise<IssuerKeys> {
   const text = await store.get(KEYS_DOCUMENT)
-    ?? await store.putIfAbsent(KEYS_DOCUMENT, JSON.stringify({ signing: await generateSigningKeys(), cookies: generateCookieKeys() }));
+    ?? await store.putIfAbsent(KEYS_DOCUMENT, JSON.stringify({ signing: (await generated()).signing, cookies: generateCookieKeys() }));
   const keys = JSON.parse(text) as Partial<IssuerKeys>;
   if (!Array.isArray(keys.signing) || keys.signing.length === 0 || !Array.isArray(keys.cookies) || keys.cookies.length === 0) {
     throw new Error(`the keys stored in the ${store.kind} store are not a { signing, cookies } document: delete it (key "…state:${KEYS_DOCUMENT}") to generate new keys`);
   }
   // A document of its own, so that a store written by an older version keeps its signing keys.
   const encryption = JSON.parse(await store.get(ENCRYPTION_KEYS_DOCUMENT)
-    ?? await store.putIfAbsent(ENCRYPTION_KEYS_DOCUMENT, JSON.stringify(await generateEncryptionKeys()))) as JWK[];
+    ?? await store.putIfAbsent(ENCRYPTION_KEYS_DOCUMENT, JSON.stringify((await generated()).encryption))) as JWK[];
   return { signing: keys.signing, encryption, cookies: keys.cookies };
 }
