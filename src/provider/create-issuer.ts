@@ -24,6 +24,7 @@ import { ResourceCatalog } from './resources.ts';
 import { logProviderEvents } from './events.ts';
 import { rewriteRouteResponses } from './route-responses.ts';
 import { routeByPath } from '../server/path-routes.ts';
+import { refuseUnusableOrigin } from '../server/request-origin.ts';
 
 export interface IssuerOptions {
   /** The public issuer identifier, including `mountPath`. */
@@ -100,7 +101,8 @@ export function createIssuer(options: IssuerOptions): Issuer {
     ['device_authorization', [frontChannel.device_authorization]],
   ]));
   const resolveJwtToken = jwtAccessTokens.resolveTokenParameter();
-  // The testbed's own middleware, by path: a request none applies to crosses this one layer only.
+  provider.use(refuseUnusableOrigin());
+  // The testbed's own middleware, by path: a request none applies to crosses this one layer (and the origin check) only.
   provider.use(routeByPath({
     exact: [
       [ROUTES.token, [correctTokenErrors(provider)]],

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { FixtureError, startTestbed } from '../../src/index.ts';
 import { basicAuthorization, formRequest, postForm, readJson } from '../support/http.ts';
 import { authorize, client, discover } from '../support/openid.ts';
+import { rawRequest } from '../support/raw-http.ts';
 import { fixturePath, useTestbed } from '../support/testbed.ts';
 
 const REDIRECT_URI = 'http://localhost:3000/callback';
@@ -202,6 +203,30 @@ describe('bad input: every mistake gets its status and error code, never a 500',
         const next = await postForm(testbed().urls.introspection, { token: 'after-a-huge-body' }, { basic: SEED });
         expect(next).toMatchObject({ status: 200, body: { active: false } });
       }
+    });
+  });
+  describe('a Host or X-Forwarded-* header that makes no URL (found by test/fuzz): 400 invalid_request', () => {
+    /** A GET with these headers, over a raw socket (fetch sets Host itself). */
+    const get = async (url: string, headers: Array<[string, string]>) => {
+      const { pathname, search } = new URL(url);
+      const outcome = await rawRequest(url, { method: 'GET', target: pathname + search, headers: [...headers, ['Accept', 'application/json']] }, 5000);
+      if (outcome.kind !== 'response') throw new Error(`no answer: ${outcome.kind}`);
+      return { status: outcome.response.status, body: JSON.parse(outcome.response.body.toString()) as Record<string, unknown> };
+    };
+    const unusable: Array<[string, string]> = [['Host', 'localhost:99999'], ['Host', '[::1'], ['X-Forwarded-Host', 'a b'], ['X-Forwarded-Proto', 'https:'], ['X-Forwarded-Proto', 'junk']];
+
+    it.each(unusable)('%s: %s at discovery, the device page and end_session, of both issuers', async (name, value) => {
+      const urls = [testbed().urls, testbed().issuers['/fapi2'].urls].flatMap((issuer) => [issuer.discovery, issuer.deviceVerification, issuer.endSession]);
+      for (const url of urls) {
+        const { status, body } = await get(url, [[name, value]]);
+        expect({ url, status, error: body.error }).toEqual({ url, status: 400, error: 'invalid_request' });
+      }
+    });
+
+    it('a proxy\'s X-Forwarded-Proto: https and X-Forwarded-Host still work', async () => {
+      const { status, body } = await get(testbed().urls.discovery, [['X-Forwarded-Proto', 'https'], ['X-Forwarded-Host', 'idp.example']]);
+      expect(status).toBe(200);
+      expect(body.issuer).toBe(testbed().issuer);
     });
   });
 });
