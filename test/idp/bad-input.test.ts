@@ -229,6 +229,22 @@ describe('bad input: every mistake gets its status and error code, never a 500',
       expect(body.issuer).toBe(testbed().issuer);
     });
   });
+  describe('a body the mock APIs cannot parse (found by test/fuzz): 400 in each API\'s error shape', () => {
+    const send = (url: string, body: string) => fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body });
+
+    it.each(['a=b', '{"givenName":', '"text"'])('directory API, PUT managed/user/alice with %j as JSON: IDM\'s { code, reason, message }', async (body) => {
+      const { status, body: answer } = await readJson(await send(`${testbed().urls.directoryApi}managed/user/alice`, body));
+      expect(status).toBe(400);
+      expect(answer).toEqual({ code: 400, reason: 'Bad Request', message: 'The request body could not be parsed' });
+    });
+
+    it('profile API, PATCH /me with a form as JSON: an OAuth JSON error', async () => {
+      const response = await fetch(`${testbed().urls.profileApi}me`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: 'a=b' });
+      const { status, body } = await readJson(response);
+      expect(status).toBe(400);
+      expect(body.error).toBe('invalid_request');
+    });
+  });
 });
 
 describe('expired codes (test fixture short-code-ttl.yaml: 1 second)', () => {
