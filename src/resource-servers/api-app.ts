@@ -1,5 +1,5 @@
 import { bodyParser } from '@koa/bodyparser';
-import type Router from '@koa/router';
+import type { default as Router, RouterMiddleware } from '@koa/router';
 import Koa, { type Middleware } from 'koa';
 import type { Logger } from '../log.ts';
 import { answerErrors, type ErrorAnswers } from '../server/middleware.ts';
@@ -21,7 +21,8 @@ export interface ApiAppParts {
  *
  *   call log (when info is on) → CORS → errors (a store outage as 503, the rest in the API's own
  *   shape) → body parser (POST, PUT, PATCH only) → router → the route's guard (credentials, token,
- *   DPoP, scope; it answers token errors itself, see protect.ts) → the route
+ *   DPoP, scope; it answers token errors itself, see protect.ts) → the route; a method no route of
+ *   the path serves, a 405 in the API's error shape
  *
  * Layers that only look at the request are plain functions that return `next()`, not async ones:
  * on the hot path each async layer is a promise and a microtask per request.
@@ -41,8 +42,23 @@ export function apiApp(parts: ApiAppParts): Koa {
     formLimit: '64kb',
   })));
   app.use(parts.router.routes());
-  app.use(parts.router.allowedMethods());
+  app.use(otherMethods(parts.router, parts.errors));
   return app;
+}
+
+/**
+ * A method a route does not serve: koa-router's answer (405, or 501 for a method it does not know
+ * at all, e.g. PROPFIND) has an Allow header but no body. It becomes a 405 (RFC 9110 §15.5.6: a
+ * client's choice of method is not a server error) in the API's error shape, Allow kept. Only
+ * requests no route took get here.
+ */
+function otherMethods(router: Router, errors: ErrorAnswers): RouterMiddleware {
+  const allowedMethods = router.allowedMethods();
+  return (ctx, next) => allowedMethods(ctx, next).then(() => {
+    if ((ctx.status !== 405 && ctx.status !== 501) || ctx.body != null) return;
+    const allowed = ctx.response.get('Allow');
+    errors.unhandled(ctx, Object.assign(new Error(`${ctx.method} is not allowed on ${ctx.path.slice(0, 100)}; use ${allowed}`), { status: 405, expose: true }));
+  });
 }
 
 /** The methods whose body is read (JSON edits, RFC 6750 §2.2 form-body tokens). */

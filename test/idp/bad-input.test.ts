@@ -245,6 +245,19 @@ describe('bad input: every mistake gets its status and error code, never a 500',
       expect(body.error).toBe('invalid_request');
     });
   });
+  describe('a method a mock API route does not serve (found by test/fuzz): 405 with Allow, in the API\'s error shape', () => {
+    it.each(['DELETE', 'POST', 'PROPFIND'])('%s on the profile API\'s /me and the directory API\'s managed/user/alice', async (method) => {
+      const profile = await fetch(`${testbed().urls.profileApi}me`, { method });
+      expect(profile.status).toBe(405);
+      expect(profile.headers.get('allow')).toMatch(/GET.*PATCH/);
+      expect((await readJson(profile)).body.error).toBe('invalid_request');
+
+      const directory = await fetch(`${testbed().urls.directoryApi}managed/user/alice`, { method });
+      expect(directory.status).toBe(405);
+      expect(directory.headers.get('allow')).toMatch(/GET.*PUT.*PATCH/);
+      expect((await readJson(directory)).body).toMatchObject({ code: 405, reason: 'Method Not Allowed', message: expect.stringContaining(method) });
+    });
+  });
 });
 
 describe('expired codes (test fixture short-code-ttl.yaml: 1 second)', () => {
