@@ -52,18 +52,30 @@ function peekBody(req: IncomingMessage, declaredLength: number | undefined): Pro
 
 /**
  * The parameters of an application/x-www-form-urlencoded request body, read and handed on
- * unchanged (`replaceFormParameters` hands on others instead). A body over the limit is answered
- * here, as oidc-provider answers one (RFC 6749 §5.2), and gives `undefined`.
+ * unchanged (`replaceFormParameters` hands on others instead). A body over the limit, or cut off
+ * by the client, is answered here, as oidc-provider answers one (RFC 6749 §5.2), and gives
+ * `undefined`.
  */
 export async function readFormParameters(ctx: Context): Promise<URLSearchParams | undefined> {
-  const raw = await peekBody(ctx.req, ctx.request.length);
+  let raw: Buffer | undefined;
+  try {
+    raw = await peekBody(ctx.req, ctx.request.length);
+  } catch {
+    // The stream fails when the client closes the connection before its body is complete.
+    answerBodyError(ctx, 'the request body ended before it was complete');
+    return undefined;
+  }
   if (raw === undefined) {
-    ctx.status = 400;
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = { error: 'invalid_request', error_description: 'request body too large' };
+    answerBodyError(ctx, 'request body too large');
     return undefined;
   }
   return new URLSearchParams(raw.toString('utf8'));
+}
+
+function answerBodyError(ctx: Context, description: string): void {
+  ctx.status = 400;
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = { error: 'invalid_request', error_description: description };
 }
 
 /**

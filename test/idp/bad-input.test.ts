@@ -1,9 +1,9 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FixtureError, startTestbed } from '../../src/index.ts';
 import { basicAuthorization, formRequest, postForm, readJson } from '../support/http.ts';
 import { authorize, client, discover } from '../support/openid.ts';
 import { rawRequest } from '../support/raw-http.ts';
-import { fixturePath, useTestbed } from '../support/testbed.ts';
+import { fixturePath, startRecordedTestbed, useTestbed, type RecordedTestbed } from '../support/testbed.ts';
 
 const REDIRECT_URI = 'http://localhost:3000/callback';
 const SEED: [string, string] = ['node-openid-client', 'password'];
@@ -257,6 +257,32 @@ describe('bad input: every mistake gets its status and error code, never a 500',
       expect(directory.headers.get('allow')).toMatch(/GET.*PUT.*PATCH/);
       expect((await readJson(directory)).body).toMatchObject({ code: 405, reason: 'Method Not Allowed', message: expect.stringContaining(method) });
     });
+  });
+});
+
+describe('a body the client cuts off (found by test/fuzz): logged as the 400 it is, not a 500', () => {
+  let recorded: RecordedTestbed;
+  beforeAll(async () => {
+    recorded = await startRecordedTestbed({ apis: false });
+  });
+  afterAll(() => recorded.stop());
+
+  // Introspection and revocation read the body before oidc-provider (JWT access tokens), and so
+  // does the authorization endpoint (request_uri by reference); the client closes its side after
+  // 9 of the 100 bytes its Content-Length announced: the server can only log what happened.
+  it.each(['introspection', 'revocation', 'authorization'] as const)('at the %s endpoint', async (endpoint) => {
+    const url = new URL(recorded.testbed.urls[endpoint]);
+    const body = Buffer.from('token=abc');
+    const outcome = await rawRequest(url.href, {
+      method: 'POST', target: url.pathname, headers: [['Content-Type', 'application/x-www-form-urlencoded'], ['Content-Length', '100']], body, truncateAt: body.length,
+    }, 5000);
+    expect(outcome.kind).not.toBe('timeout');
+    let logged: Array<{ path: string; status: number }> = [];
+    for (let wait = 0; wait < 50 && logged.length === 0; wait++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      logged = recorded.requests.filter((request) => request.path === url.pathname);
+    }
+    expect(logged.map((request) => request.status)).toEqual([400]);
   });
 });
 
