@@ -130,12 +130,16 @@ export interface TestbedStart {
   redisPrefix?: string;
   /** Extra environment, e.g. NODE_DISABLE_COMPILE_CACHE. */
   env?: Record<string, string>;
+  /** `--log-level`; default `error` (no request lines); null passes none: the CLI's default, `info`, a line per request. */
+  logLevel?: string | null;
   /** Where `bin/oidc-testbed.js` is run: this clone (the default), or a published package (published-package.ts). */
   packageDir?: string;
 }
 
 export function startTestbedProcess(name: string, options: TestbedStart = {}): Promise<ServerProcess> {
-  const args = [...options.nodeArgs ?? [], 'bin/oidc-testbed.js', 'start', '--port', '0', '--ephemeral-keys', '--log-level', 'error'];
+  const args = [...options.nodeArgs ?? [], 'bin/oidc-testbed.js', 'start', '--port', '0', '--ephemeral-keys'];
+  const logLevel = options.logLevel === undefined ? 'error' : options.logLevel;
+  if (logLevel !== null) args.push('--log-level', logLevel);
   if (options.fixture) args.push('--config', options.fixture);
   if (options.apis === false) args.push('--no-apis');
   if (options.redis) args.push('--redis', options.redis, '--redis-prefix', options.redisPrefix ?? 'oidc-testbed-bench:');
