@@ -17,11 +17,13 @@ export interface ServerProcess {
   ports: Record<string, number>;
   /** Milliseconds from spawn to the ready line. */
   readyMs: number;
+  /** What the process has written to stdout so far (a pipe this process drains, as a terminal or a container runtime would). */
+  stdoutWritten?(): { bytes: number; lines: number };
   rssMiB(): number;
   stop(): Promise<void>;
 }
 
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('OIDC_TESTBED_') && name !== 'REDIS_URL' && name !== 'NODE_OPTIONS'));
   return { ...env, ...extra };
 }
@@ -95,6 +97,11 @@ export async function startNode(name: string, args: string[], ready: (output: st
   const collect = (chunk: Buffer) => { if (output.length < 20000) output += chunk.toString(); };
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
+  const written = { bytes: 0, lines: 0 };
+  child.stdout!.on('data', (chunk: Buffer) => {
+    written.bytes += chunk.length;
+    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) written.lines += 1;
+  });
   const stop = () => new Promise<void>((resolve) => {
     for (const [port, pid] of serverByPort) if (pid === child.pid) serverByPort.delete(port);
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -107,7 +114,7 @@ export async function startNode(name: string, args: string[], ready: (output: st
     if (ports) {
       const pid = child.pid!;
       for (const port of Object.values(ports)) serverByPort.set(port, pid);
-      return { name, pid, port: ports.main, ports, readyMs: performance.now() - started, rssMiB: () => rssMiB(pid), stop };
+      return { name, pid, port: ports.main, ports, readyMs: performance.now() - started, stdoutWritten: () => ({ ...written }), rssMiB: () => rssMiB(pid), stop };
     }
     if (child.exitCode !== null) throw new Error(`${name} exited: ${output.slice(-2000)}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -132,12 +139,14 @@ export interface TestbedStart {
   env?: Record<string, string>;
   /** `--log-level`; default `error` (no request lines); null passes none: the CLI's default, `info`, a line per request. */
   logLevel?: string | null;
+  /** `--keys FILE` (keys kept in that file, generated on the first start) instead of `--ephemeral-keys`. */
+  keysFile?: string;
   /** Where `bin/oidc-testbed.js` is run: this clone (the default), or a published package (published-package.ts). */
   packageDir?: string;
 }
 
 export function startTestbedProcess(name: string, options: TestbedStart = {}): Promise<ServerProcess> {
-  const args = [...options.nodeArgs ?? [], 'bin/oidc-testbed.js', 'start', '--port', '0', '--ephemeral-keys'];
+  const args = [...options.nodeArgs ?? [], 'bin/oidc-testbed.js', 'start', '--port', '0', ...(options.keysFile ? ['--keys', options.keysFile] : ['--ephemeral-keys'])];
   const logLevel = options.logLevel === undefined ? 'error' : options.logLevel;
   if (logLevel !== null) args.push('--log-level', logLevel);
   if (options.fixture) args.push('--config', options.fixture);
