@@ -257,7 +257,7 @@ async function figures1to5(fixtures: ReturnType<typeof writeBenchFixtures>): Pro
     if (wants(1) && tbLog) {
       const logged = { lines: 0, bytes: 0, responses: 0 };
       const withLog: Entry = {
-        key: 't-default-log', scenario: 'JWT default alg (ES256)', system: `${T}, default log (info)`,
+        key: 't-default-log', scenario: 'JWT default alg (ES256), the CLI\'s default log (info)', system: T,
         run: async () => {
           const before = tbLog.stdoutWritten!();
           const result = await load(tbLog.port, ccRequest(CC_DEFAULT));
@@ -276,19 +276,19 @@ async function figures1to5(fixtures: ReturnType<typeof writeBenchFixtures>): Pro
         fixed('t-rs256', 'JWT RS256', T, tb.port, ccRequest(CC_RS256)),
         fixed('b-rs256', 'JWT RS256', B, bare.port, ccRequest(CC_RS256)),
         fixed('m-rs256', 'JWT RS256', M, mock.port, ccRequest({ scope: 'profile' })),
-        fixed('t-default', 'JWT default alg (ES256)', `${T}, --log-level warn`, tb.port, ccRequest(CC_DEFAULT)),
+        fixed('t-default', 'JWT default alg (ES256)', T, tb.port, ccRequest(CC_DEFAULT)),
         withLog,
         fixed('b-default', 'JWT default alg (ES256)', B, bare.port, ccRequest(CC_DEFAULT)),
       ], [
         { label: 'opaque vs bare', testbed: 't-opaque', peer: 'b-opaque', target: 0.9 },
         { label: 'RS256 vs bare', testbed: 't-rs256', peer: 'b-rs256', target: 0.9 },
         { label: 'ES256 vs bare', testbed: 't-default', peer: 'b-default', target: 0.9 },
-        { label: 'ES256, default log (info: a line per request on stdout) vs bare', testbed: 't-default-log', peer: 'b-default', target: 0.9 },
+        { label: 'ES256, the CLI\'s default log (info: a line per request on stdout) vs bare', testbed: 't-default-log', peer: 'b-default', target: 0.9 },
         { label: 'RS256 vs oauth2-mock-server', testbed: 't-rs256', peer: 'm-rs256' },
         { label: 'default (ES256) vs oauth2-mock-server (RS256)', testbed: 't-default', peer: 'm-rs256', target: 2.5 },
       ], ['oauth2-mock-server issues JWTs only (RS256, its default key); the testbed\'s client-credentials JWTs store nothing (their claims are their record), as the bare peer\'s']);
       const perResponse = (n: number) => fmt(n / Math.max(1, logged.responses), 2);
-      group.notes.push(`the testbed's rows run with --log-level warn (no line per request) except "default log": the CLI without --log-level (info), its stdout a pipe that this bench process drains on the load core, as a terminal or a container runtime would; it wrote ${perResponse(logged.lines)} lines and ${perResponse(logged.bytes)} bytes per measured response (one line per request expected)`);
+      group.notes.push(`the testbed's rows run with --log-level warn (no line per request) except "the CLI's default log": the CLI without --log-level (info), its stdout a pipe that this bench process drains on the load core, as a terminal or a container runtime would; it wrote ${perResponse(logged.lines)} lines and ${perResponse(logged.bytes)} bytes per measured response (one line per request expected)`);
     }
 
     if (wants(2)) {
