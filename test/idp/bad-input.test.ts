@@ -258,6 +258,17 @@ describe('bad input: every mistake gets its status and error code, never a 500',
       expect((await readJson(directory)).body).toMatchObject({ code: 405, reason: 'Method Not Allowed', message: expect.stringContaining(method) });
     });
   });
+  it('a token the mock APIs take for opaque and the issuer for a JWT (found by test/fuzz): 401 invalid_token, not a 500', async () => {
+    // Its last part is not base64url, so the APIs introspect it; its first part decodes as a JOSE
+    // header, so the issuer will not introspect it (400 unsupported_token_type).
+    const token = `${Buffer.from('{"alg":"ES256","typ":"at+jwt"}').toString('base64url')}.e30.signature%C0%80`;
+    for (const api of [`${testbed().urls.profileApi}me`, `${testbed().urls.directoryApi}info/login`]) {
+      const response = await fetch(`${api}?access_token=${token}`);
+      const { status, body } = await readJson(response);
+      expect({ api, status, error: body.error }).toEqual({ api, status: 401, error: 'invalid_token' });
+      expect(response.headers.get('www-authenticate')).toMatch(/^Bearer .*error="invalid_token"/);
+    }
+  });
 });
 
 describe('a body the client cuts off (found by test/fuzz): logged as the 400 it is, not a 500', () => {
