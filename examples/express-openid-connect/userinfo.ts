@@ -1,0 +1,27 @@
+/**
+ * Calling userinfo: the hybrid response type `code id_token` (by form_post) gets an access token
+ * beside the ID token, and `req.oidc.fetchUserInfo()` sends it to the issuer's userinfo endpoint.
+ */
+import express from 'express';
+import { auth } from './library.ts';
+import { json, page } from './page.ts';
+import { authBasics, plainApp, type Example } from './settings.ts';
+
+export const userinfo: Example = {
+  name: 'userinfo',
+  shows: "response_type 'code id_token' and req.oidc.fetchUserInfo()",
+  defaults: { clientID: 'hybrid-app', clientSecret: 'hybrid-app-secret' },
+  async create(settings) {
+    const app = express();
+    app.use(auth({
+      ...authBasics(settings),
+      idpLogout: true,
+      authorizationParams: { response_type: 'code id_token', scope: 'openid profile email' },
+    }));
+    app.get('/', async (req, res) => {
+      const userInfo = await req.oidc.fetchUserInfo();
+      res.send(page(`hello ${userInfo.sub}`, json('userinfo', userInfo)));
+    });
+    return plainApp(app);
+  },
+};
