@@ -1,16 +1,16 @@
 /**
  * HTTP/1.1 over a bare TCP socket, for requests no HTTP client would send: any bytes in the target
  * and header values, duplicated headers, a Content-Length the body does not match, a body cut off
- * by the client closing its side. Every request says `Connection: close`, so the server's answer
- * ends where its framing (Content-Length, chunked) or the connection says.
+ * by the client closing its side. `rawRequest` sends one request on its own connection, saying
+ * `Connection: close`; `RawConnections` keeps connections open for the requests after it.
  */
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 
 export interface RawRequest {
   method: string;
   /** The request target as sent: path and query, any bytes. */
   target: string | Buffer;
-  /** In order, duplicates allowed; `Host` and `Connection: close` are added unless present. */
+  /** In order, duplicates allowed; `Host` (and `Connection: close`, unless kept open) are added unless present. */
   headers: ReadonlyArray<readonly [name: string, value: string | Buffer]>;
   body?: Buffer;
   /**
@@ -37,54 +37,114 @@ export type RawOutcome =
   | { kind: 'timeout' }
   | { kind: 'reset' | 'closed'; code?: string; status?: number };
 
-export function serializeRequest(request: RawRequest, host: string): Buffer {
+export function serializeRequest(request: RawRequest, host: string, keepOpen = false): Buffer {
   const names = new Set(request.headers.map(([name]) => name.toLowerCase()));
-  const headers: Array<readonly [string, string | Buffer]> = [
-    ...(names.has('host') ? [] : [['Host', host] as const]),
-    ...request.headers,
-    ...(names.has('connection') ? [] : [['Connection', 'close'] as const]),
-  ];
-  const parts: Buffer[] = [Buffer.from(`${request.method} `), Buffer.from(request.target), Buffer.from(' HTTP/1.1\r\n')];
-  for (const [name, value] of headers) parts.push(Buffer.from(`${name}: `), Buffer.from(value), Buffer.from('\r\n'));
-  parts.push(Buffer.from('\r\n'));
-  if (request.body) parts.push(request.truncateAt === undefined ? request.body : request.body.subarray(0, request.truncateAt));
-  return Buffer.concat(parts);
+  let head = `${request.method} ${Buffer.from(request.target).toString('latin1')} HTTP/1.1\r\n`;
+  if (!names.has('host')) head += `Host: ${host}\r\n`;
+  for (const [name, value] of request.headers) head += `${name}: ${Buffer.from(value).toString('latin1')}\r\n`;
+  if (!keepOpen && !names.has('connection')) head += 'Connection: close\r\n';
+  head += '\r\n';
+  const body = request.body && (request.truncateAt === undefined ? request.body : request.body.subarray(0, request.truncateAt));
+  return body?.length ? Buffer.concat([Buffer.from(head, 'latin1'), body]) : Buffer.from(head, 'latin1');
 }
 
-/** Sends `request` to `url`'s host and port and reads the answer, within `timeoutMs`. */
-export function rawRequest(url: string, request: RawRequest, timeoutMs: number): Promise<RawOutcome> {
-  const { hostname, port, host } = new URL(url);
-  const bytes = serializeRequest(request, host);
+/** Sends `request` to `url`'s host and port on a connection of its own and reads the answer, within `timeoutMs`. */
+export async function rawRequest(url: string, request: RawRequest, timeoutMs: number): Promise<RawOutcome> {
+  const { host } = new URL(url);
+  const socket = open(url);
+  const { outcome } = await exchange(socket, false, serializeRequest(request, host), request, timeoutMs);
+  socket.destroy();
+  return outcome;
+}
+
+/**
+ * Connections kept open between requests (HTTP/1.1 persistent connections, RFC 9112 §9.3), one
+ * per host at a time: for many requests in a row, the cost of a TCP connection each is most of
+ * the client's and much of the server's. A request is sent on a kept connection only when it may
+ * be (`keepOpen`: not cut short, framed right); the connection is kept when the answer was
+ * complete and did not say `Connection: close`.
+ */
+export class RawConnections {
+  readonly #open = new Map<string, Socket>();
+
+  async send(url: string, request: RawRequest, timeoutMs: number, keepOpen: boolean): Promise<RawOutcome> {
+    const { host } = new URL(url);
+    if (!keepOpen || request.truncateAt !== undefined) return rawRequest(url, request, timeoutMs);
+    const bytes = serializeRequest(request, host, true);
+    const kept = this.#open.get(host);
+    this.#open.delete(host);
+    if (kept && !kept.destroyed && kept.writable) {
+      const result = await exchange(kept, true, bytes, request, timeoutMs);
+      // The server may close a connection it kept just as the next request goes out (RFC 9112
+      // §9.3.1): nothing of an answer arrived, so the request is sent again on a new one.
+      if (result.received > 0 || result.outcome.kind === 'response' || result.outcome.kind === 'timeout') return this.#keepOrClose(host, kept, result);
+    }
+    kept?.destroy();
+    const socket = open(url);
+    return this.#keepOrClose(host, socket, await exchange(socket, false, bytes, request, timeoutMs));
+  }
+
+  close(): void {
+    for (const socket of this.#open.values()) socket.destroy();
+    this.#open.clear();
+  }
+
+  #keepOrClose(host: string, socket: Socket, { outcome, reusable }: Exchange): RawOutcome {
+    if (reusable) this.#open.set(host, socket);
+    else socket.destroy();
+    return outcome;
+  }
+}
+
+function open(url: string): Socket {
+  const { hostname, port } = new URL(url);
+  const socket = connect({ host: hostname === 'localhost' ? '127.0.0.1' : hostname, port: Number(port) });
+  // Errors during an exchange are its outcome; one while the connection waits for the next request closes it.
+  socket.on('error', () => {});
+  return socket;
+}
+
+interface Exchange {
+  outcome: RawOutcome;
+  /** Bytes of an answer received. */
+  received: number;
+  /** The answer was complete, nothing followed it, and the server keeps the connection open. */
+  reusable: boolean;
+}
+
+/** Writes `bytes` on `socket` (once connected) and reads one answer. */
+function exchange(socket: Socket, connected: boolean, bytes: Buffer, request: RawRequest, timeoutMs: number): Promise<Exchange> {
+  const reader = new ResponseReader(request.method === 'HEAD');
   return new Promise((resolve) => {
-    const socket = connect({ host: hostname === 'localhost' ? '127.0.0.1' : hostname, port: Number(port) });
-    const reader = new ResponseReader(request.method === 'HEAD');
-    let settled = false;
-    const settle = (outcome: RawOutcome) => {
-      if (settled) return;
-      settled = true;
+    let received = 0;
+    const settle = (outcome: RawOutcome, reusable = false) => {
       clearTimeout(timer);
-      socket.destroy();
-      resolve(outcome);
+      socket.off('connect', send).off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      resolve({ outcome, received, reusable });
     };
-    const timer = setTimeout(() => settle({ kind: 'timeout' }), timeoutMs);
-    socket.on('connect', () => {
+    const send = () => {
       socket.write(bytes);
       if (request.truncateAt !== undefined) socket.end();
-    });
-    socket.on('data', (chunk: Buffer) => {
+    };
+    const onData = (chunk: Buffer) => {
+      received += chunk.length;
       try {
         const response = reader.push(chunk);
-        if (response) settle({ kind: 'response', response });
+        if (response) settle({ kind: 'response', response }, reader.exact && !/\bclose\b/i.test(response.headers.connection ?? ''));
       } catch (error) {
         settle({ kind: 'closed', code: (error as Error).message });
       }
-    });
-    socket.on('end', () => {
+    };
+    const onEnd = () => {
       const response = reader.end();
       settle(response ? { kind: 'response', response } : { kind: 'closed', status: reader.status });
-    });
-    socket.on('error', (error: NodeJS.ErrnoException) => settle({ kind: 'reset', code: error.code, status: reader.status }));
-    socket.on('close', () => settle({ kind: 'closed', status: reader.status }));
+    };
+    const onError = (error: NodeJS.ErrnoException) => settle({ kind: 'reset', code: error.code, status: reader.status });
+    const onClose = () => settle({ kind: 'closed', status: reader.status });
+    const timer = setTimeout(() => settle({ kind: 'timeout' }), timeoutMs);
+    socket.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+    if (connected) send();
+    else socket.once('connect', send);
   });
 }
 
@@ -92,8 +152,9 @@ const NO_BODY_STATUSES = new Set([204, 304]);
 
 /** Reads one HTTP/1.1 response (after any 1xx interim ones) from the bytes of a connection. */
 class ResponseReader {
-  #buffer = Buffer.alloc(0);
+  #buffer: Buffer = Buffer.alloc(0);
   #head: { status: number; headers: Record<string, string>; bodyStart: number } | undefined;
+  #end = -1;
   readonly #headRequest: boolean;
 
   constructor(headRequest: boolean) {
@@ -104,9 +165,14 @@ class ResponseReader {
     return this.#head?.status;
   }
 
+  /** The response ended where the bytes received did (no bytes of anything after it). */
+  get exact(): boolean {
+    return this.#end === this.#buffer.length;
+  }
+
   /** The response, once it is complete. */
   push(chunk: Buffer): RawResponse | undefined {
-    this.#buffer = Buffer.concat([this.#buffer, chunk]);
+    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
     return this.#complete(false);
   }
 
@@ -137,21 +203,25 @@ class ResponseReader {
     }
     const { status, headers, bodyStart } = this.#head;
     const rest = this.#buffer.subarray(bodyStart);
-    if (this.#headRequest || NO_BODY_STATUSES.has(status)) return { status, headers, body: Buffer.alloc(0) };
+    const done = (length: number, body = rest.subarray(0, length)) => {
+      this.#end = bodyStart + length;
+      return { status, headers, body };
+    };
+    if (this.#headRequest || NO_BODY_STATUSES.has(status)) return done(0);
     if (/\bchunked\b/i.test(headers['transfer-encoding'] ?? '')) {
-      const body = dechunk(rest);
-      return body ? { status, headers, body } : undefined;
+      const chunked = dechunk(rest);
+      return chunked && done(chunked.length, chunked.body);
     }
     if (headers['content-length'] !== undefined) {
       const length = Number(headers['content-length']);
-      return rest.length >= length ? { status, headers, body: rest.subarray(0, length) } : undefined;
+      return rest.length >= length ? done(length) : undefined;
     }
-    return ended ? { status, headers, body: rest } : undefined;
+    return ended ? done(rest.length) : undefined;
   }
 }
 
-/** A chunked body (RFC 9112 §7.1), once its last chunk has arrived. */
-function dechunk(bytes: Buffer): Buffer | undefined {
+/** A chunked body (RFC 9112 §7.1) once its last chunk has arrived, and how many bytes it took. */
+function dechunk(bytes: Buffer): { body: Buffer; length: number } | undefined {
   const chunks: Buffer[] = [];
   let at = 0;
   for (;;) {
@@ -159,8 +229,11 @@ function dechunk(bytes: Buffer): Buffer | undefined {
     if (lineEnd < 0) return undefined;
     const size = parseInt(bytes.subarray(at, lineEnd).toString('latin1'), 16);
     if (Number.isNaN(size)) throw new Error('malformed chunked response');
-    // The last chunk, then trailer lines, then an empty line.
-    if (size === 0) return bytes.includes('\r\n\r\n', lineEnd) ? Buffer.concat(chunks) : undefined;
+    if (size === 0) {
+      // The last chunk, then trailer lines, then an empty line.
+      const end = bytes.indexOf('\r\n\r\n', lineEnd);
+      return end < 0 ? undefined : { body: Buffer.concat(chunks), length: end + 4 };
+    }
     const start = lineEnd + 2;
     if (bytes.length < start + size + 2) return undefined;
     chunks.push(bytes.subarray(start, start + size));
