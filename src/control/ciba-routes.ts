@@ -5,12 +5,12 @@
  *   POST /ciba/:auth_req_id/deny       → `{ status: "denied" }`; optional body `error_description`
  * Browser form posts (which prefer HTML) are redirected back to the page instead.
  */
-import { bodyParser } from '@koa/bodyparser';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { CibaRequestNotFoundError, type CibaController, type CibaDecision, type PendingCibaRequest } from '../provider/ciba.ts';
 import { refuse } from './access.ts';
 import { cibaControlPage } from './ciba-page.ts';
+import { FORM, JSON_TYPES, parseBody } from '../server/request-body.ts';
 
 export interface CibaControlOptions {
   ciba: CibaController;
@@ -24,7 +24,7 @@ const DESCRIPTION = /^[\x20-\x21\x23-\x5B\x5D-\x7E]{1,200}$/; // RFC 6749 §5.2 
 export function addCibaControl(router: Router, options: CibaControlOptions): void {
   const { ciba } = options;
   const page = `${options.basePath}/ciba`;
-  const parseBody = bodyParser({ enableTypes: ['form', 'json'], formLimit: '4kb', jsonLimit: '4kb' });
+  const parseDecision = parseBody({ form: FORM, json: JSON_TYPES, limit: 4 * 1024 });
   const fromBrowser = (ctx: Context) => ctx.accepts('json', 'html') === 'html';
 
   const showPage = async (ctx: Context, notice?: string) => {
@@ -57,9 +57,9 @@ export function addCibaControl(router: Router, options: CibaControlOptions): voi
     else await showPage(ctx);
   });
 
-  router.post('/ciba/:auth_req_id/approve', parseBody, decide((_ctx, authReqId) => ciba.approve(authReqId)));
+  router.post('/ciba/:auth_req_id/approve', parseDecision, decide((_ctx, authReqId) => ciba.approve(authReqId)));
 
-  router.post('/ciba/:auth_req_id/deny', parseBody, async (ctx, next) => {
+  router.post('/ciba/:auth_req_id/deny', parseDecision, async (ctx, next) => {
     const { error_description: description } = (ctx.request.body ?? {}) as Record<string, unknown>;
     if (description !== undefined && (typeof description !== 'string' || !DESCRIPTION.test(description))) {
       return refuse(ctx, 400, 'invalid_request', 'error_description must be 1 to 200 printable ASCII characters without " or \\ (RFC 6749 §5.2)');

@@ -7,7 +7,6 @@
  * and consent POSTs answer JSON `{ redirectTo }` when the request asks for `application/json`.
  */
 import Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import type { InteractionResults, Provider } from 'oidc-provider';
 import type { UserDirectory } from '../store/user-directory.ts';
@@ -15,6 +14,7 @@ import type { ClientPolicy } from './clients.ts';
 import { saveGrant } from './consent-grant.ts';
 import type { ResourceCatalog } from './resources.ts';
 import { consentPage, loginPage } from './pages.ts';
+import { FORM, JSON_TYPES, parseBody } from '../server/request-body.ts';
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -30,7 +30,7 @@ export interface InteractionDependencies {
 export function interactionRoutes(deps: InteractionDependencies): Router {
   const { provider, users, policyOf, mountPath } = deps;
   const router = new Router({ prefix: '/interaction/:uid' });
-  const parseForm = bodyParser({ enableTypes: ['form', 'json'], formLimit: '16kb', jsonLimit: '16kb' });
+  const parseForm = parseBody({ form: FORM, json: JSON_TYPES, limit: 16 * 1024 });
   const wantsJson = (ctx: Context) => ctx.accepts('html', 'json') === 'json';
   const action = (uid: string, step: string) => `${mountPath}/interaction/${uid}/${step}`;
 

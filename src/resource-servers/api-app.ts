@@ -1,8 +1,8 @@
-import { bodyParser } from '@koa/bodyparser';
 import type { default as Router, RouterMiddleware } from '@koa/router';
 import Koa, { type Middleware } from 'koa';
 import type { Logger } from '../log.ts';
 import { answerErrors, type ErrorAnswers } from '../server/middleware.ts';
+import { FORM, JSON_TYPES, parseBody } from '../server/request-body.ts';
 import { callLog } from './call-log.ts';
 import { cors, type CorsSettings } from './cors.ts';
 
@@ -33,14 +33,7 @@ export function apiApp(parts: ApiAppParts): Koa {
   app.use(callLog(parts.logger));
   app.use(cors(parts.cors));
   app.use(answerErrors(parts.errors));
-  app.use(bodiesOnly(BODY_METHODS, bodyParser({
-    parsedMethods: [...BODY_METHODS],
-    enableTypes: ['json', 'form'],
-    // Merged into the defaults index by index (lodash.merge): keep application/json first.
-    extendTypes: { json: ['application/json', 'application/merge-patch+json'] },
-    jsonLimit: '64kb',
-    formLimit: '64kb',
-  })));
+  app.use(bodiesOnly(BODY_METHODS, parseBody({ form: FORM, json: [...JSON_TYPES, 'application/merge-patch+json'], limit: 64 * 1024 })));
   app.use(parts.router.routes());
   app.use(otherMethods(parts.router, parts.errors));
   return app;

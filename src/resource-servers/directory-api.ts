@@ -131,8 +131,8 @@ export function idmErrorAnswers(logger: Logger): ErrorAnswers {
     unhandled(ctx, caught) {
       const error = caught as Error & { status?: number; expose?: boolean };
       if (caught instanceof IdmError) return render(ctx, caught.code, caught.message);
-      // A client error of a layer before the routes (the body parser's is not marked `expose`).
-      if (error.status && error.status >= 400 && error.status < 500) return render(ctx, error.status, error.expose ? error.message : 'The request body could not be parsed');
+      // A client error of a layer before the routes (the body parser's).
+      if (error.status && error.status >= 400 && error.status < 500) return render(ctx, error.status, error.expose ? error.message : 'The request could not be read');
       logger.error({ err: error, path: ctx.path }, 'unhandled error');
       return render(ctx, 500, 'Unexpected error; see the testbed log');
     },

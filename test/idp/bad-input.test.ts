@@ -232,10 +232,14 @@ describe('bad input: every mistake gets its status and error code, never a 500',
   describe('a body the mock APIs cannot parse (found by test/fuzz): 400 in each API\'s error shape', () => {
     const send = (url: string, body: string) => fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body });
 
-    it.each(['a=b', '{"givenName":', '"text"'])('directory API, PUT managed/user/alice with %j as JSON: IDM\'s { code, reason, message }', async (body) => {
+    it.each([
+      ['a=b', 'the body must be a JSON object or array'],
+      ['{"givenName":', 'the body is not valid JSON'],
+      ['"text"', 'the body must be a JSON object or array'],
+    ])('directory API, PUT managed/user/alice with %j as JSON: IDM\'s { code, reason, message }', async (body, message) => {
       const { status, body: answer } = await readJson(await send(`${testbed().urls.directoryApi}managed/user/alice`, body));
       expect(status).toBe(400);
-      expect(answer).toEqual({ code: 400, reason: 'Bad Request', message: 'The request body could not be parsed' });
+      expect(answer).toEqual({ code: 400, reason: 'Bad Request', message });
     });
 
     it('profile API, PATCH /me with a form as JSON: an OAuth JSON error', async () => {
