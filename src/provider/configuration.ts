@@ -8,6 +8,7 @@ import type { Fixture } from '../fixtures/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { UserDirectory } from '../store/user-directory.ts';
 import { accountFinder, scopeClaims } from './accounts.ts';
+import { checkAudienceParameter, recordNamedResource } from './audience-parameter.ts';
 import { cibaFeature } from './ciba.ts';
 import type { ClientRegistry } from './clients.ts';
 import { customizeJwtAccessToken, jwtStateKey, withGrantRevocationMarks } from './jwt-access-tokens.ts';
@@ -104,6 +105,14 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
     extraTokenClaims: (_ctx, token) => token.extra,
     formats: { customizers: { jwt: customizeJwtAccessToken(jwtStateKey(keys)) } },
     routes: ROUTES,
+    // Auth0's `audience`, an alias of `resource` (audience-parameter.ts).
+    extraParams: { audience: checkAudienceParameter(resources) },
+    // oidc-provider's default (codes without offline_access end with the session); the hook is also
+    // the one place a code can be given what its request named before it is saved.
+    expiresWithSession: async (ctx, code) => {
+      recordNamedResource(ctx, code, resources);
+      return !code.scopes.has('offline_access');
+    },
     pkce: { required: (_ctx, client) => policyOf(client.clientId).pkceRequired },
     responseTypes: fapi2 ? ['code'] : features.implicit_id_token ? ['code', 'id_token', 'none'] : ['code', 'none'],
     // ForgeRock AM issues a refresh token to any client allowed the grant, offline_access or not;

@@ -9,6 +9,7 @@ import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
 import type { UserDirectory } from '../store/user-directory.ts';
 import { CONTROL_PATH, controlRoutes } from '../control/routes.ts';
+import { audienceAsResource } from './audience-parameter.ts';
 import { advertiseNoCibaUserCode, cibaController, type CibaController } from './ciba.ts';
 import { buildClientRegistry, type ClientRegistry } from './clients.ts';
 import { providerConfiguration, ROUTES } from './configuration.ts';
@@ -23,6 +24,7 @@ import { advertiseRequestUriByReference, resolveRequestUriByReference } from './
 import { ResourceCatalog } from './resources.ts';
 import { logProviderEvents } from './events.ts';
 import { rewriteRouteResponses } from './route-responses.ts';
+import { testbedMetadata } from './testbed-metadata.ts';
 import { routeByPath } from '../server/path-routes.ts';
 import { refuseUnusableOrigin } from '../server/request-origin.ts';
 
@@ -95,6 +97,7 @@ export function createIssuer(options: IssuerOptions): Issuer {
   const rewriteResponses = rewriteRouteResponses(new Map([
     ['discovery', [
       frontChannel.discovery,
+      testbedMetadata(),
       ...(byReference ? [advertiseRequestUriByReference] : []),
       ...(cibaFeature.enabled ? [advertiseNoCibaUserCode] : []),
     ]],
@@ -105,7 +108,7 @@ export function createIssuer(options: IssuerOptions): Issuer {
   // The testbed's own middleware, by path: a request none applies to crosses this one layer (and the origin check) only.
   provider.use(routeByPath({
     exact: [
-      [ROUTES.token, [correctTokenErrors(provider)]],
+      [ROUTES.token, [correctTokenErrors(provider), audienceAsResource(resources)]],
       [ROUTES.introspection, [resolveJwtToken]],
       [ROUTES.revocation, [resolveJwtToken]],
       [ROUTES.authorization, byReference ? [resolveRequestUriByReference({ provider, fetch: (url, init) => globalThis.fetch(url, init) })] : []],

@@ -1,12 +1,16 @@
 import { errors, type KoaContextWithOIDC, type ResourceServer, type Client } from 'oidc-provider';
 import type { FixtureResource, IssuerSettings } from '../fixtures/schema.ts';
+import { namedResourceOf } from './audience-parameter.ts';
 import type { ClientPolicy } from './clients.ts';
 
 /**
  * The fixture's resource servers (RFC 8707) and the rules that map a request onto them:
  * - an access token is audience-restricted to exactly one resource;
  * - a request without `resource` whose `scope` names scopes owned by exactly one resource server
- *   gets a token for that resource server (how ForgeRock AM clients ask for per-resource tokens).
+ *   gets a token for that resource server (how ForgeRock AM clients ask for per-resource tokens);
+ * - `audience` (Auth0's spelling) names a resource as `resource` does, and the one resource an
+ *   authorization request named is the target of its token requests that name none
+ *   (audience-parameter.ts).
  */
 const requestedScopes = (ctx: KoaContextWithOIDC) => new Set(String(ctx.oidc.params?.scope ?? '').split(' ').filter(Boolean));
 
@@ -14,6 +18,8 @@ export class ResourceCatalog {
   readonly #byIndicator: Map<string, FixtureResource>;
   readonly #settings: IssuerSettings;
   readonly #policyOf: (clientId: string) => ClientPolicy;
+  /** Requests whose resources `defaultResource` chose (none named by the client). */
+  readonly #defaulted = new WeakSet<KoaContextWithOIDC>();
 
   constructor(resources: readonly FixtureResource[], settings: IssuerSettings, policyOf: (clientId: string) => ClientPolicy) {
     this.#byIndicator = new Map(resources.map((resource) => [resource.indicator, resource]));
@@ -32,6 +38,16 @@ export class ResourceCatalog {
   /** The resource whose access tokens carry `aud` = `audience` (its `audience`, else its indicator). */
   findByAudience(audience: string): FixtureResource | undefined {
     return this.all.find((resource) => (resource.audience ?? resource.indicator) === audience);
+  }
+
+  /** The resource an `audience` value names: its `audience`, else its indicator. */
+  resolveAudience(audience: string): FixtureResource | undefined {
+    return this.findByAudience(audience) ?? this.find(audience);
+  }
+
+  /** Whether this request's resources were chosen by `defaultResource` rather than named by the client. */
+  wasDefaulted(ctx: KoaContextWithOIDC): boolean {
+    return this.#defaulted.has(ctx);
   }
 
   allowedFor(clientId: string): FixtureResource[] {
@@ -74,17 +90,27 @@ export class ResourceCatalog {
       enabled: true,
       // Authorization, device, CIBA and client-credentials requests without `resource`: the
       // resources that own a requested scope (at most one for client credentials).
+      // `audience` (authorization, PAR, device and CIBA requests) names the resource instead.
       defaultResource: async (ctx: KoaContextWithOIDC, client: Client, oneOf?: readonly string[]) => {
         if (oneOf) return soleOwner(ctx, oneOf) ?? (oneOf.length === 1 ? oneOf[0] : oneOf);
+        const audience = ctx.oidc.params?.audience;
+        if (typeof audience === 'string') {
+          const named = this.resolveAudience(audience);
+          if (!named) throw new errors.InvalidTarget(`unknown audience ${audience}`);
+          return named.indicator;
+        }
+        this.#defaulted.add(ctx);
         const owners = this.owningAny(requestedScopes(ctx), this.allowedFor(client.clientId)).map((resource) => resource.indicator);
         if (ctx.oidc.route === 'token') return owners.length === 1 ? owners[0] : undefined;
         return owners.length > 0 ? owners : undefined;
       },
       // Token requests without `resource` on a grant that holds resources: use the one whose scope
-      // was asked for, instead of the opaque userinfo token an `openid` grant would give.
-      useGrantedResource: async (ctx: KoaContextWithOIDC, model: { resource?: string | string[] }) => {
+      // was asked for, or, asking for no scope, the one the authorization request named, instead of
+      // the opaque userinfo token an `openid` grant would give.
+      useGrantedResource: async (ctx: KoaContextWithOIDC, model: { resource?: string | string[]; claims?: unknown }) => {
         const granted = ([] as string[]).concat(model.resource ?? []);
-        return soleOwner(ctx, granted) !== undefined;
+        if (soleOwner(ctx, granted) !== undefined) return true;
+        return ctx.oidc.params?.scope === undefined && namedResourceOf(model) !== undefined;
       },
       getResourceServerInfo: async (_ctx: KoaContextWithOIDC, indicator: string, client: Client): Promise<ResourceServer> => this.serverInfo(indicator, client.clientId),
     };

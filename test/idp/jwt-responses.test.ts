@@ -57,10 +57,13 @@ describe('JWT responses for jwt-client (the default fixture)', () => {
   });
   const jwks = () => createRemoteJWKSet(new URL(testbed().urls.jwks));
 
-  /** alice signs in to jwt-client: an opaque userinfo access token, then a JWT for the profile API. */
+  /**
+   * alice signs in to jwt-client: an opaque userinfo access token (no resource named: the profile
+   * API is granted for the scopes it owns), then a JWT for the profile API.
+   */
   const signInToJwtClient = async () => {
     const { config, contentTypes } = await jwtClient();
-    const { tokens } = await signIn(config, { redirect_uri: REDIRECT_URI, scope: 'openid profile email', resource: PROFILE_API });
+    const { tokens } = await signIn(config, { redirect_uri: REDIRECT_URI, scope: 'openid profile email' });
     const profile = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: PROFILE_API });
     return { config, contentTypes, tokens, opaque: tokens.access_token, jwt: profile.access_token };
   };

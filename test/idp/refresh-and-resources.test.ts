@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { decodeJwt } from 'jose';
-import { authorize, client, discover, signIn } from '../support/openid.ts';
+import { UserAgent } from '../support/agent.ts';
+import { authorize, client, codeRequest, discover, signIn } from '../support/openid.ts';
 import { postForm } from '../support/http.ts';
 import { useTestbed } from '../support/testbed.ts';
 
@@ -136,5 +137,90 @@ describe('resource indicators (RFC 8707): one refresh token, one audience per ac
     const auth = await authorize(config, { redirect_uri: REDIRECT_URI, scope: 'openid', resource: 'http://localhost:9999/nothing/' });
     expect(auth.callbackUrl.searchParams.get('error')).toBe('invalid_target');
     expect(auth.callbackUrl.searchParams.get('iss')).toBe(testbed().issuer);
+  });
+});
+
+describe('the one resource an authorization request names (resource or Auth0\'s audience) is the default target', () => {
+  const testbed = useTestbed();
+  const seedClient = () => discover(testbed(), 'node-openid-client', 'password');
+  const isOpaque = (token: string) => token.split('.').length === 1;
+  /** The code exchange of a request sent through PAR (RFC 9126), so the engine sees it twice. */
+  const signInWithPar = async (config: client.Configuration, extra: Record<string, string>) => {
+    const { parameters, codeVerifier } = await codeRequest(REDIRECT_URI, extra);
+    const { url: callbackUrl } = await new UserAgent().follow(await client.buildAuthorizationUrlWithPAR(config, parameters), REDIRECT_URI);
+    return client.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: codeVerifier, expectedState: parameters.state, expectedNonce: parameters.nonce });
+  };
+
+  it.each([
+    ['audience', { audience: DIRECTORY_API }],
+    ['a single resource (oidc-client-ts)', { resource: DIRECTORY_API }],
+  ])('named by %s: the code exchange and a refresh without resource get JWTs for it; a refresh for OpenID scopes only, the userinfo token', async (_case, named) => {
+    const config = await seedClient();
+    const { tokens } = await signIn(config, { redirect_uri: REDIRECT_URI, scope: 'openid profile fr:idm:*', ...named });
+    expect(decodeJwt(tokens.access_token)).toMatchObject({ aud: DIRECTORY_API, scope: 'fr:idm:*', sub: 'alice' });
+    const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!);
+    expect(decodeJwt(refreshed.access_token)).toMatchObject({ aud: DIRECTORY_API, scope: 'fr:idm:*' });
+    const userinfo = await client.refreshTokenGrant(config, refreshed.refresh_token!, { scope: 'openid profile' });
+    expect(isOpaque(userinfo.access_token)).toBe(true);
+    expect(await client.fetchUserInfo(config, userinfo.access_token, 'alice')).toMatchObject({ name: 'Alice Example' });
+  });
+
+  it('through PAR too; a resource chosen by the scope (none named) still gives the userinfo token', async () => {
+    const config = await seedClient();
+    expect(decodeJwt((await signInWithPar(config, { scope: 'openid fr:idm:*', audience: DIRECTORY_API })).access_token).aud).toBe(DIRECTORY_API);
+    expect(decodeJwt((await signInWithPar(config, { scope: 'openid fr:idm:*', resource: DIRECTORY_API })).access_token).aud).toBe(DIRECTORY_API);
+    expect(isOpaque((await signInWithPar(config, { scope: 'openid fr:idm:*' })).access_token)).toBe(true);
+    expect(isOpaque((await signIn(config, { redirect_uri: REDIRECT_URI, scope: 'openid fr:idm:*' })).tokens.access_token)).toBe(true);
+  });
+
+  it('audience at the token endpoint: a refresh and client credentials get the token for it', async () => {
+    const config = await seedClient();
+    const { tokens } = await signIn(config, { redirect_uri: REDIRECT_URI, scope: ALL_SCOPES });
+    const profile = decodeJwt((await client.refreshTokenGrant(config, tokens.refresh_token!, { audience: PROFILE_API })).access_token);
+    expect(profile.aud).toBe(PROFILE_API);
+    expect(scopesOf(profile.scope as string)).toEqual(['email', 'profile']);
+    const service = await postForm(testbed().urls.token, { grant_type: 'client_credentials', audience: DIRECTORY_API, scope: 'fr:idm:*' }, { basic: ['service-client', 'service-client-secret'] });
+    expect(service.status).toBe(200);
+    expect(decodeJwt(service.body.access_token as string)).toMatchObject({ aud: DIRECTORY_API, scope: 'fr:idm:*' });
+  });
+
+  it('audience and resource naming different resources, or an unknown audience, is invalid_target', async () => {
+    const config = await seedClient();
+    const both = await authorize(config, { redirect_uri: REDIRECT_URI, scope: 'openid', audience: PROFILE_API, resource: DIRECTORY_API });
+    expect(both.callbackUrl.searchParams.get('error')).toBe('invalid_target');
+    const unknown = await authorize(config, { redirect_uri: REDIRECT_URI, scope: 'openid', audience: 'https://api.example.com/unknown' });
+    expect(unknown.callbackUrl.searchParams.get('error')).toBe('invalid_target');
+    const same = await authorize(config, { redirect_uri: REDIRECT_URI, scope: 'openid fr:idm:*', audience: DIRECTORY_API, resource: DIRECTORY_API });
+    expect(same.callbackUrl.searchParams.get('code')).toEqual(expect.any(String));
+
+    const { tokens } = await signIn(config, { redirect_uri: REDIRECT_URI, scope: ALL_SCOPES });
+    const conflict = await refreshRawAs(tokens.refresh_token!, { audience: PROFILE_API, resource: DIRECTORY_API });
+    expect(conflict.status).toBe(400);
+    expect(conflict.body).toEqual({ error: 'invalid_target', error_description: expect.stringMatching(/name different resources/) });
+    expect((await refreshRawAs(tokens.refresh_token!, { audience: 'https://api.example.com/unknown' })).body.error).toBe('invalid_target');
+  });
+
+  const refreshRawAs = (refreshToken: string, extra: Record<string, string>) =>
+    postForm(testbed().urls.token, { grant_type: 'refresh_token', refresh_token: refreshToken, ...extra }, { basic: ['node-openid-client', 'password'] });
+
+  it('discovery says audience is accepted', async () => {
+    const discovery = await (await fetch(testbed().urls.discovery)).json() as Record<string, unknown>;
+    expect(discovery.oidc_testbed_audience_parameter_supported).toBe(true);
+  });
+});
+
+describe('audience: a resource\'s `audience` value names it', () => {
+  const PRODUCTS = 'http://localhost:9405/products/';
+  const testbed = useTestbed({
+    fixture: {
+      resources: [{ indicator: PRODUCTS, name: 'products', audience: 'https://api.example.com/products', scopes: ['read:products'] }],
+      clients: [{ client_id: 'service', client_secret: 'service-secret', grant_types: ['client_credentials'], response_types: [], redirect_uris: [] }],
+    },
+  });
+
+  it('client credentials with audience=<its audience> gets a JWT with that aud', async () => {
+    const { status, body } = await postForm(testbed().urls.token, { grant_type: 'client_credentials', audience: 'https://api.example.com/products', scope: 'read:products' }, { basic: ['service', 'service-secret'] });
+    expect(status).toBe(200);
+    expect(decodeJwt(body.access_token as string)).toMatchObject({ aud: 'https://api.example.com/products', scope: 'read:products' });
   });
 });
