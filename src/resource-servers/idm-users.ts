@@ -78,7 +78,7 @@ export function replaceChanges(user: User, body: unknown): Record<string, unknow
       if (field !== '_rev' && value !== current[field]) throw new IdmError(400, `${field} is read-only and cannot be changed`);
       continue;
     }
-    if (!(field in FIELDS)) throw new IdmError(400, unknownField(field));
+    if (!Object.hasOwn(FIELDS, field)) throw new IdmError(400, unknownField(field));
   }
   for (const field of Object.keys(FIELDS)) fields[field] = (body as Record<string, unknown>)[field];
   return claimChanges(user, fields);
@@ -94,7 +94,7 @@ export function patchChanges(user: User, body: unknown): Record<string, unknown>
     }
     const field = operation.field.replace(/^\//, '');
     if (READ_ONLY.has(field)) throw new IdmError(400, `${field} is read-only and cannot be changed`);
-    if (!(field in FIELDS)) throw new IdmError(400, unknownField(operation.field));
+    if (!Object.hasOwn(FIELDS, field)) throw new IdmError(400, unknownField(operation.field));
     switch (operation.operation) {
       case 'add':
       case 'replace':

@@ -3,6 +3,7 @@ import { FixtureError, startTestbed } from '../../src/index.ts';
 import { basicAuthorization, formRequest, postForm, readJson } from '../support/http.ts';
 import { authorize, client, discover } from '../support/openid.ts';
 import { rawRequest } from '../support/raw-http.ts';
+import { bearer, DIRECTORY_API, serviceToken } from '../support/resource-servers.ts';
 import { fixturePath, startRecordedTestbed, useTestbed, type RecordedTestbed } from '../support/testbed.ts';
 
 const REDIRECT_URI = 'http://localhost:3000/callback';
@@ -262,6 +263,18 @@ describe('bad input: every mistake gets its status and error code, never a 500',
       expect((await readJson(directory)).body).toMatchObject({ code: 405, reason: 'Method Not Allowed', message: expect.stringContaining(method) });
     });
   });
+  it('a directory API field named like an Object.prototype member (constructor, toString): 400 unknown field, not a 200 that writes a junk claim', async () => {
+    const token = await serviceToken(testbed(), DIRECTORY_API, 'fr:idm:*');
+    const user = `${testbed().urls.directoryApi}managed/user/bob`;
+    const send = (method: 'PATCH' | 'PUT', body: unknown) => fetch(user, { method, headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    for (const field of ['constructor', 'toString', '__proto__']) {
+      for (const response of [await send('PATCH', [{ operation: 'replace', field, value: 'x' }]), await send('PUT', { [field]: 'x', givenName: 'Bob' })]) {
+        const { status, body } = await readJson(response);
+        expect({ field, status, message: body.message }).toEqual({ field, status: 400, message: expect.stringContaining(`Unknown field ${field}`) });
+      }
+    }
+  });
+
   it('a token the mock APIs take for opaque and the issuer for a JWT (found by test/fuzz): 401 invalid_token, not a 500', async () => {
     // Its last part is not base64url, so the APIs introspect it; its first part decodes as a JOSE
     // header, so the issuer will not introspect it (400 unsupported_token_type).
