@@ -99,7 +99,7 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
     claims: { openid: ['sub'], ...scopeClaims(fixture.claims) },
     scopes: [...STATIC_SCOPES],
     findAccount: accountFinder(users),
-    conformIdTokenClaims: true,
+    conformIdTokenClaims: fixture.issuer.id_token_claims === 'strict',
     // Claims the testbed's own grants put on a token before saving it (token exchange's `act`,
     // RFC 8693 §4.1): into the JWT, or the stored record that introspection answers from.
     extraTokenClaims: (_ctx, token) => token.extra,
@@ -146,6 +146,8 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
     fetch: fetchAllowingLocalTargets,
     features: {
       devInteractions: { enabled: false },
+      // OpenID Connect Core §5.5: claims asked for one by one, into the ID token or UserInfo.
+      claimsParameter: { enabled: true },
       resourceIndicators: resources.feature(),
       clientCredentials: { enabled: features.client_credentials },
       introspection: {

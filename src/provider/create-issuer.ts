@@ -97,7 +97,7 @@ export function createIssuer(options: IssuerOptions): Issuer {
   const rewriteResponses = rewriteRouteResponses(new Map([
     ['discovery', [
       frontChannel.discovery,
-      testbedMetadata(),
+      testbedMetadata(fixture.issuer),
       ...(byReference ? [advertiseRequestUriByReference] : []),
       ...(cibaFeature.enabled ? [advertiseNoCibaUserCode] : []),
     ]],

@@ -72,10 +72,20 @@ describe('claims per scope', () => {
     expect(await client.fetchUserInfo(config, tokens.access_token, 'alice')).toEqual({ sub: 'alice' });
   });
 
-  it('email scope: userinfo has email and email_verified; the ID token does not (conformIdTokenClaims)', async () => {
+  it('email scope: userinfo, the ID token and a refreshed ID token have email and email_verified (id_token_claims: scopes)', async () => {
     const { config, tokens } = await signInAs('node-openid-client', 'password', REDIRECT_URI, 'openid email');
     expect(await client.fetchUserInfo(config, tokens.access_token, 'alice')).toEqual({ sub: 'alice', email: 'alice@example.com', email_verified: true });
-    expect(tokens.claims()).not.toHaveProperty('email');
+    expect(tokens.claims()).toMatchObject({ sub: 'alice', email: 'alice@example.com', email_verified: true });
+    expect(tokens.claims()).not.toHaveProperty('name');
+    expect((await client.refreshTokenGrant(config, tokens.refresh_token!)).claims()).toMatchObject({ email: 'alice@example.com' });
+  });
+
+  it('the claims parameter (Core §5.5) adds a claim the scopes do not release, to userinfo or to the ID token', async () => {
+    const claims = JSON.stringify({ userinfo: { phone_number: null }, id_token: { locale: null } });
+    const { config, tokens } = await signInAs('node-openid-client', 'password', REDIRECT_URI, 'openid', {}, { claims });
+    expect(await client.fetchUserInfo(config, tokens.access_token, 'alice')).toEqual({ sub: 'alice', phone_number: '+1 555 0100' });
+    expect(tokens.claims()).toMatchObject({ sub: 'alice', locale: 'en-US' });
+    expect(tokens.claims()).not.toHaveProperty('phone_number');
   });
 
   it('profile scope: userinfo has the profile claims and no email', async () => {
@@ -99,6 +109,34 @@ describe('claims per scope', () => {
     const { tokens } = await signInAs('node-openid-client', 'password', REDIRECT_URI, 'openid profile email', { resource: PROFILE_API }, { resource: PROFILE_API });
     expect(decodeJwt(tokens.access_token).aud).toBe(PROFILE_API);
     expect(tokens.claims()).toMatchObject({ sub: 'alice', name: 'Alice Example', email: 'alice@example.com', email_verified: true });
+  });
+});
+
+describe('id_token_claims: strict (OpenID Connect Core §5.4 as oidc-provider reads it)', () => {
+  const testbed = useTestbed({
+    fixture: {
+      issuer: { auto_login: true, id_token_claims: 'strict' },
+      users: [{ username: 'alice', password: 'alice-password', sub: 'alice', claims: { name: 'Alice Example', email: 'alice@example.com', email_verified: true } }],
+      clients: [{ client_id: 'web', client_secret: 'web-secret', redirect_uris: [REDIRECT_URI], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], first_party: true }],
+    },
+  });
+
+  it('the ID tokens of the code exchange and of a refresh hold no scope claim, userinfo does; discovery says strict', async () => {
+    const config = await discover(testbed(), 'web', 'web-secret');
+    const { tokens } = await signIn(config, { redirect_uri: REDIRECT_URI, scope: 'openid profile email' });
+    expect(tokens.claims()).toMatchObject({ sub: 'alice' });
+    expect(tokens.claims()).not.toHaveProperty('email');
+    expect(tokens.claims()).not.toHaveProperty('name');
+    expect((await client.refreshTokenGrant(config, tokens.refresh_token!)).claims()).not.toHaveProperty('email');
+    expect(await client.fetchUserInfo(config, tokens.access_token, 'alice')).toEqual({ sub: 'alice', name: 'Alice Example', email: 'alice@example.com', email_verified: true });
+    expect(config.serverMetadata().oidc_testbed_id_token_claims).toBe('strict');
+  });
+
+  it('the claims parameter still puts a claim into the ID token', async () => {
+    const config = await discover(testbed(), 'web', 'web-secret');
+    const { tokens } = await signIn(config, { redirect_uri: REDIRECT_URI, scope: 'openid email', claims: JSON.stringify({ id_token: { email: null } }) });
+    expect(tokens.claims()).toMatchObject({ sub: 'alice', email: 'alice@example.com' });
+    expect(tokens.claims()).not.toHaveProperty('email_verified');
   });
 });
 

@@ -62,6 +62,12 @@ describe('discovery with the default fixture', () => {
     }
   });
 
+  it('says which ID token claims mode each issuer is in: scopes, and strict for the fapi2 profile', async () => {
+    expect((await getJson(testbed().urls.discovery)).body.oidc_testbed_id_token_claims).toBe('scopes');
+    expect((await getJson(testbed().issuers['/fapi2'].urls.discovery)).body.oidc_testbed_id_token_claims).toBe('strict');
+    expect((await getJson(testbed().urls.discovery)).body.claims_parameter_supported).toBe(true);
+  });
+
   it('is what openid-client discovers', async () => {
     const config = await discover(testbed(), 'node-openid-client', 'password');
     expect(config.serverMetadata().issuer).toBe(testbed().issuer);

@@ -28,5 +28,5 @@ export function registerTestbedGrants(provider: Provider, { fixture, keys, users
     const presentedTokens = new PresentedTokens({ provider, signingKeys: keys.signing, users, jwtAccessTokens });
     registerTokenExchange(provider, { resources, presentedTokens, oidcScopes });
   }
-  if (features.password_grant) registerPasswordGrant(provider, { resources, users, oidcScopes });
+  if (features.password_grant) registerPasswordGrant(provider, { resources, users, oidcScopes, idTokenClaims: fixture.issuer.id_token_claims });
 }

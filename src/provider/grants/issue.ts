@@ -5,6 +5,7 @@
  */
 import { errors, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
 import validateDpop, { checkDpopReplay, type DpopProof } from 'oidc-provider/lib/helpers/validate_dpop.js';
+import type { IssuerSettings } from '../../fixtures/schema.ts';
 import { saveGrant } from '../consent-grant.ts';
 import type { ResourceCatalog } from '../resources.ts';
 
@@ -68,12 +69,12 @@ export async function issueRefreshToken(ctx: KoaContextWithOIDC, grantId: string
 }
 
 /**
- * An ID token for `accountId`, as oidc-provider issues one at the token endpoint: with
- * `conformIdTokenClaims`, scope claims go to userinfo unless the access token is for a resource
- * server (and so cannot be used at userinfo).
+ * An ID token for `accountId`, as oidc-provider issues one at the token endpoint: with the claims of
+ * the granted scopes, except that `id_token_claims: strict` (`conformIdTokenClaims`) leaves them to
+ * userinfo unless the access token is for a resource server (and so cannot be used at userinfo).
  */
-export async function issueIdToken(ctx: KoaContextWithOIDC, claims: { sub: string } & Record<string, unknown>, oidcScopes: readonly string[], accessTokenAudience: unknown): Promise<string> {
-  const scope = accessTokenAudience ? oidcScopes.join(' ') : 'openid';
+export async function issueIdToken(ctx: KoaContextWithOIDC, claims: { sub: string } & Record<string, unknown>, oidcScopes: readonly string[], accessTokenAudience: unknown, mode: IssuerSettings['id_token_claims']): Promise<string> {
+  const scope = mode === 'strict' && !accessTokenAudience ? 'openid' : oidcScopes.join(' ');
   const idToken = new ctx.oidc.provider.IdToken(claims, { ctx });
   // The claims released are filtered by scope (and by these two, as oidc-provider's own grants set them).
   Object.assign(idToken, { scope, mask: {}, rejected: [] });

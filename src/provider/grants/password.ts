@@ -9,6 +9,7 @@
  * `openid`.
  */
 import { errors, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
+import type { IssuerSettings } from '../../fixtures/schema.ts';
 import type { UserDirectory } from '../../store/user-directory.ts';
 import type { ResourceCatalog } from '../resources.ts';
 import { dpopProofOf, grantFor, issueAccessToken, issueIdToken, issueRefreshToken, rejectUnknownScopes, requireParameters, resolveTarget, scopeList } from './issue.ts';
@@ -20,6 +21,7 @@ export interface PasswordGrantOptions {
   users: UserDirectory;
   /** Scopes that are not a resource server's: openid, offline_access and the claim scopes. */
   oidcScopes: ReadonlySet<string>;
+  idTokenClaims: IssuerSettings['id_token_claims'];
 }
 
 export function registerPasswordGrant(provider: Provider, options: PasswordGrantOptions): void {
@@ -27,7 +29,7 @@ export function registerPasswordGrant(provider: Provider, options: PasswordGrant
   provider.registerGrantType(PASSWORD, handler as unknown as Parameters<Provider['registerGrantType']>[1], ['username', 'password', 'scope', 'resource']);
 }
 
-async function passwordGrant(ctx: KoaContextWithOIDC, { resources, users, oidcScopes }: PasswordGrantOptions): Promise<void> {
+async function passwordGrant(ctx: KoaContextWithOIDC, { resources, users, oidcScopes, idTokenClaims }: PasswordGrantOptions): Promise<void> {
   const params = ctx.oidc.params as Record<string, string | undefined>;
   const client = ctx.oidc.client!;
   requireParameters(ctx, 'username', 'password');
@@ -50,7 +52,7 @@ async function passwordGrant(ctx: KoaContextWithOIDC, { resources, users, oidcSc
   const refresh = client.grantTypeAllowed('refresh_token')
     ? (await issueRefreshToken(ctx, grantId, { accountId, gty, target, scopes: requested, dpop })).value
     : undefined;
-  const idToken = oidc.includes('openid') ? await issueIdToken(ctx, { ...user.claims, sub: user.sub }, oidc, token.aud) : undefined;
+  const idToken = oidc.includes('openid') ? await issueIdToken(ctx, { ...user.claims, sub: user.sub }, oidc, token.aud, idTokenClaims) : undefined;
 
   ctx.body = {
     access_token: value,
