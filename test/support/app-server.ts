@@ -47,21 +47,25 @@ export function useAppServer(): AppServer {
 }
 
 /** The demo RPs' origins in the default fixture's client URIs (the ForgeRock sample, web-app). */
-const DEMO_RP_ORIGINS = /^http:\/\/localhost:300[01](?=\/|$)/;
+const DEMO_RP_ORIGINS = ['http://localhost:3000', 'http://localhost:3001'];
 
-function moved(value: unknown, origin: string): unknown {
-  if (typeof value === 'string') return value.replace(DEMO_RP_ORIGINS, origin);
-  if (Array.isArray(value)) return value.map((each) => moved(each, origin));
+function moved(value: unknown, from: readonly string[], origin: string): unknown {
+  if (typeof value === 'string') {
+    const old = from.find((each) => value === each || value.startsWith(`${each}/`));
+    return old ? `${origin}${value.slice(old.length)}` : value;
+  }
+  if (Array.isArray(value)) return value.map((each) => moved(each, from, origin));
   return value;
 }
 
 /**
- * The default fixture with every client URI on the demo RPs' origins (redirect, post-logout and
- * back-channel logout URIs on http://localhost:3000 and :3001) moved to `origin`: its clients and
- * users exactly as `oidc-testbed start` serves them, for an app on a test port.
+ * The default fixture with every client URI (redirect, post-logout and back-channel logout URIs)
+ * on the `from` origins — by default the demo RPs' http://localhost:3000 and :3001 — moved to
+ * `origin`: its clients and users exactly as `oidc-testbed start` serves them, for an app on a
+ * test port.
  */
-export function defaultFixtureAt(origin: string): FixtureInput {
+export function defaultFixtureAt(origin: string, from: readonly string[] = DEMO_RP_ORIGINS): FixtureInput {
   const fixture = parse(readFileSync(DEFAULT_FIXTURE_PATH, 'utf8')) as FixtureInput & { clients: Array<Record<string, unknown>> };
-  const clients = fixture.clients.map((entry) => Object.fromEntries(Object.entries(entry).map(([key, value]) => [key, moved(value, origin)])));
+  const clients = fixture.clients.map((entry) => Object.fromEntries(Object.entries(entry).map(([key, value]) => [key, moved(value, from, origin)])));
   return { ...fixture, clients } as FixtureInput;
 }
