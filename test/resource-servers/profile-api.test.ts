@@ -6,8 +6,8 @@ import { describe, expect, it } from '@jest/globals';
 import { decodeJwt } from 'jose';
 import { pino } from 'pino';
 import { startTestbed } from '../../src/index.ts';
-import { authorize, client, discover } from '../support/openid.ts';
-import { bearer, callApi, PROFILE_API, serviceToken, userTokens } from '../support/resource-servers.ts';
+import { authorize, client, discover, signIn } from '../support/openid.ts';
+import { bearer, callApi, PROFILE_API, serviceToken, userTokens, WEB_APP_REDIRECT, webApp } from '../support/resource-servers.ts';
 import { useTestbed } from '../support/testbed.ts';
 
 const PROFILE_CLAIMS = ['name', 'given_name', 'family_name', 'middle_name', 'nickname', 'preferred_username', 'profile', 'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at'];
@@ -84,9 +84,9 @@ describe('profile API', () => {
       expect(patched.body.address).toEqual({ locality: 'Lyon', postal_code: '69001' });
       expect((await callApi(url('userinfo'), { headers: bearer(token) })).body).toMatchObject({ given_name: 'Robert', address: { locality: 'Lyon', postal_code: '69001' } });
 
-      // The IdP's own userinfo endpoint, with an opaque userinfo token for bob.
-      const { config, tokens } = await userTokens(testbed(), PROFILE_API, 'profile', { login_hint: 'bob' });
-      const forUserinfo = await client.refreshTokenGrant(config, tokens.refresh_token!);
+      // The IdP's own userinfo endpoint, with an opaque userinfo token for bob (a sign-in that names no resource).
+      const config = await webApp(testbed());
+      const { tokens: forUserinfo } = await signIn(config, { redirect_uri: WEB_APP_REDIRECT, scope: 'openid profile', login_hint: 'bob' });
       expect(await client.fetchUserInfo(config, forUserinfo.access_token, 'bob')).toMatchObject({ sub: 'bob', given_name: 'Robert', nickname: 'bobby' });
 
       // An ID token that carries profile claims (implicit id_token, as express-openid-connect asks).
