@@ -12,10 +12,16 @@ export const STANDARD_SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> 
   phone: ['phone_number', 'phone_number_verified'],
 };
 
-/** Scope → claims: the standard mapping with the fixture's additions merged over it. */
+/**
+ * Scope → claims: the standard mapping, with the fixture's claims for a standard scope added to its
+ * standard ones (so `profile: [roles]` releases `roles` beside `name` & co.), and its other scopes
+ * beside them.
+ */
 export function scopeClaims(extra: Readonly<Record<string, readonly string[]>>): Record<string, string[]> {
   const merged: Record<string, string[]> = {};
-  for (const [scope, claims] of Object.entries({ ...STANDARD_SCOPE_CLAIMS, ...extra })) merged[scope] = [...claims];
+  for (const [scope, claims] of [...Object.entries(STANDARD_SCOPE_CLAIMS), ...Object.entries(extra)]) {
+    merged[scope] = [...new Set([...(merged[scope] ?? []), ...claims])];
+  }
   return merged;
 }
 

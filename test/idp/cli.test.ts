@@ -30,7 +30,7 @@ describe('oidc-testbed check FILE', () => {
   it('accepts the default fixture (exit 0)', async () => {
     const { code, stdout } = await run(['check', 'fixtures/default.yaml']);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^fixtures\/default\.yaml: OK — \d+ clients, 2 users, 2 resources, 1 more issuer \(\/fapi2\)\n$/);
+    expect(stdout).toMatch(/^fixtures\/default\.yaml: OK — \d+ clients, 4 users, 2 resources, 1 more issuer \(\/fapi2\)\n$/);
   });
 
   it('rejects a bad fixture with one readable line naming the file and the path (non-zero exit)', async () => {
@@ -67,7 +67,7 @@ describe('oidc-testbed start', () => {
       expect(banner).toMatch(new RegExp(`^\\s*discovery\\s+${issuer}/\\.well-known/openid-configuration$`, 'm'));
       expect(banner).toMatch(/^\s*clients\s+node-openid-client, spa-client, device-client, web-app, service-client, /m);
       expect(banner).toMatch(new RegExp(`^\\s*issuer\\s+${issuer}/fapi2 \\(fapi2 profile; clients fapi2-client\\)$`, 'm'));
-      expect(banner).toMatch(/^\s*users\s+alice, bob$/m);
+      expect(banner).toMatch(/^\s*users\s+alice, bob, admin, sales$/m);
 
       const discovery = await fetch(`${issuer}/.well-known/openid-configuration`);
       expect(discovery.status).toBe(200);

@@ -23,7 +23,7 @@ function problemsOf(text: string, name = 'fixture.yaml'): string {
 describe('the embedded default fixture', () => {
   const testbed = useTestbed();
 
-  it('holds the seed client exactly, the two users and the two resources', () => {
+  it('holds the seed client exactly, the four users and the two resources', () => {
     const { fixture } = testbed();
     expect(fixture.clients.find((entry) => entry.client_id === 'node-openid-client')).toEqual({
       client_id: 'node-openid-client',
@@ -37,7 +37,9 @@ describe('the embedded default fixture', () => {
       scope: 'openid profile email offline_access',
       access_token_ttl: 4,
     });
-    expect(fixture.users.map((user) => [user.username, user.password])).toEqual([['alice', 'alice-password'], ['bob', 'bob-password']]);
+    expect(fixture.users.map((user) => [user.username, user.password])).toEqual([
+      ['alice', 'alice-password'], ['bob', 'bob-password'], ['admin', 'admin-password'], ['sales', 'sales-password'],
+    ]);
     expect(fixture.resources.map((resource) => [resource.indicator, resource.scopes, resource.token_format])).toEqual([
       ['http://localhost:9401/', expect.arrayContaining(['profile']), 'jwt'],
       ['http://localhost:9402/openidm/', ['fr:idm:*'], 'jwt'],
@@ -51,6 +53,27 @@ describe('the embedded default fixture', () => {
     const info = await client.fetchUserInfo(config, tokens.access_token, 'alice');
     expect(info).toMatchObject({ sub: 'alice', name: 'Alice Example', email: 'alice@example.com', email_verified: true, given_name: 'Alice', family_name: 'Example', birthdate: '1990-04-01', phone_number_verified: true });
     expect(Object.keys(info).length).toBeGreaterThanOrEqual(20);
+  });
+});
+
+describe('the default fixture\'s users with custom claims (admin, sales)', () => {
+  const testbed = useTestbed();
+
+  it.each([
+    ['admin', { isAdmin: true, roles: ['admin', 'payroll'], org_id: 'Required Organization' }],
+    ['sales', { isAdmin: false, roles: ['sales', 'manager'], org_id: 'Another Organization' }],
+  ])('%s: the profile scope releases the custom claims beside the standard ones, in the ID token and at userinfo', async (username, custom) => {
+    const config = await discover(testbed(), 'node-openid-client', 'password');
+    const { tokens } = await signIn(config, { redirect_uri: 'http://localhost:3000/callback', scope: 'openid profile email', login_hint: username });
+    expect(tokens.claims()).toMatchObject({ sub: username, preferred_username: username, email: `${username}@example.com`, ...custom });
+    expect(await client.fetchUserInfo(config, tokens.access_token, username)).toMatchObject({ sub: username, email_verified: true, ...custom });
+    const withoutProfile = await signIn(config, { redirect_uri: 'http://localhost:3000/callback', scope: 'openid email', login_hint: username });
+    expect(withoutProfile.tokens.claims()).not.toHaveProperty('roles');
+  });
+
+  it('discovery lists the custom claims', async () => {
+    const discovery = await (await fetch(testbed().urls.discovery)).json() as { claims_supported: string[] };
+    expect(discovery.claims_supported).toEqual(expect.arrayContaining(['isAdmin', 'roles', 'org_id', 'name', 'email']));
   });
 });
 

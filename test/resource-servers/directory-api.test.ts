@@ -55,10 +55,12 @@ describe('directory API', () => {
     it('_queryFilter=true: every user in the IDM envelope', async () => {
       const response = await query('true');
       expect(response.status).toBe(200);
-      expect(response.body).toMatchObject({ resultCount: 2, ...ENVELOPE });
+      expect(response.body).toMatchObject({ resultCount: 4, ...ENVELOPE });
       expect(response.body.result).toEqual([
         expect.objectContaining({ _id: 'alice', _rev: expect.any(String), userName: 'alice', givenName: 'Alice', sn: 'Example', mail: 'alice@example.com', telephoneNumber: '+1 555 0100', postalAddress: '1 Example Street', city: 'Springfield', postalCode: '12345', stateProvince: 'Example State', country: 'US', accountStatus: 'active' }),
         expect.objectContaining({ _id: 'bob', userName: 'bob', givenName: 'Bob', mail: 'bob@example.com' }),
+        expect.objectContaining({ _id: 'admin', userName: 'admin' }),
+        expect.objectContaining({ _id: 'sales', userName: 'sales' }),
       ]);
     });
 
@@ -69,7 +71,7 @@ describe('directory API', () => {
     });
 
     it('and/or/!/co/sw/pr and _fields', async () => {
-      expect((await query('(mail co "example.com" and !(userName eq "alice")) or givenName sw "Zz"')).body).toMatchObject({ resultCount: 1, result: [{ _id: 'bob' }] });
+      expect((await query('(mail co "example.com" and !(userName eq "alice") and !(givenName sw "Sa")) or givenName sw "Ad"')).body).toMatchObject({ resultCount: 2, result: [{ _id: 'bob' }, { _id: 'admin' }] });
       expect((await query('telephoneNumber pr')).body).toMatchObject({ resultCount: 1, result: [{ _id: 'alice' }] });
       expect((await query('false')).body.resultCount).toBe(0);
       expect((await query('userName eq "alice"', '&_fields=userName,mail')).body.result).toEqual([{ _id: 'alice', _rev: expect.any(String), userName: 'alice', mail: 'alice@example.com' }]);
