@@ -4,14 +4,14 @@
  * the required organization. The default fixture's `admin` is; `bob` is not.
  */
 import express from 'express';
-import { auth } from './library.ts';
 import { decodeJwt } from 'jose';
 import { showError } from './claims.ts';
-import { page } from './page.ts';
+import { auth } from './library.ts';
+import { escapeHtml, page } from './page.ts';
 import { authBasics, plainApp, type Example } from './settings.ts';
 
 /** The `org_id` of the default fixture's admin user. */
-export const REQUIRED_ORGANIZATION = 'org_example';
+export const REQUIRED_ORGANIZATION = 'Required Organization';
 
 class NotInOrganization extends Error {
   readonly status = 403;
@@ -30,7 +30,7 @@ export const validateClaims: Example = {
         return session;
       },
     }));
-    app.get('/', (req, res) => res.send(page(`hello ${req.oidc.user!.sub}`, `<p>Organization <span id="org">${REQUIRED_ORGANIZATION}</span></p>`)));
+    app.get('/', (req, res) => res.send(page(`hello ${req.oidc.user!.sub}`, `<p>Organization <span id="org">${escapeHtml(REQUIRED_ORGANIZATION)}</span></p>`)));
     app.use(showError);
     return plainApp(app);
   },

@@ -23,3 +23,5 @@ export async function signInOnPage(page: Page, credentials: Credentials, arrival
 }
 
 export const BOB: Credentials = { username: 'bob', password: 'bob-password' };
+export const ADMIN: Credentials = { username: 'admin', password: 'admin-password' };
+export const SALES: Credentials = { username: 'sales', password: 'sales-password' };
