@@ -2,7 +2,7 @@
  * The oidc-provider configuration of one issuer, derived from its validated fixture. Everything the
  * engine already does (protocol, validation, errors) stays the engine's; this file only decides.
  */
-import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type Configuration, type KoaContextWithOIDC, type ResponseType } from 'oidc-provider';
 import { FAPI2_SIGNING_ALGS } from '../fixtures/issuers.ts';
 import type { Fixture } from '../fixtures/schema.ts';
 import type { Store } from '../store/store.ts';
@@ -49,6 +49,19 @@ const STATIC_SCOPES = ['openid', 'offline_access'] as const;
 /** The scopes an issuer serves for OpenID Connect (not a resource server's): the static and the claim scopes. */
 export function oidcScopesOf(fixture: Pick<Fixture, 'claims'>): Set<string> {
   return new Set([...STATIC_SCOPES, ...Object.keys(scopeClaims(fixture.claims))]);
+}
+
+/**
+ * The response types an issuer serves: `code` and `none`; the implicit `id_token` while
+ * `implicit_id_token` is on; the hybrid `code id_token` (OpenID Connect Core §3.3) when a fixture
+ * client registers it — OAuth 2.1 drops the front-channel token responses, but this one carries no
+ * access token there, and RPs (express-openid-connect) still ask for it. FAPI 2.0: `code` only.
+ */
+export function responseTypesOf(fixture: Pick<Fixture, 'issuer' | 'clients'>): ResponseType[] {
+  if (fixture.issuer.profile === 'fapi2') return ['code'];
+  const hybrid = fixture.clients.some((client) => client.response_types?.includes('code id_token'));
+  const implicit: ResponseType[] = fixture.issuer.features.implicit_id_token ? ['id_token'] : [];
+  return ['code', ...implicit, ...(hybrid ? ['code id_token' as const] : []), 'none'];
 }
 
 /** Options of the session cookie (oidc-provider's "long" cookies). */
@@ -114,7 +127,7 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
       return !code.scopes.has('offline_access');
     },
     pkce: { required: (_ctx, client) => policyOf(client.clientId).pkceRequired },
-    responseTypes: fapi2 ? ['code'] : features.implicit_id_token ? ['code', 'id_token', 'none'] : ['code', 'none'],
+    responseTypes: responseTypesOf(fixture),
     // ForgeRock AM issues a refresh token to any client allowed the grant, offline_access or not;
     // the seed's openid-client-helper depends on it.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),

@@ -12,7 +12,7 @@ import { CONTROL_PATH, controlRoutes } from '../control/routes.ts';
 import { audienceAsResource } from './audience-parameter.ts';
 import { advertiseNoCibaUserCode, cibaController, type CibaController } from './ciba.ts';
 import { buildClientRegistry, type ClientRegistry } from './clients.ts';
-import { providerConfiguration, ROUTES } from './configuration.ts';
+import { providerConfiguration, responseTypesOf, ROUTES } from './configuration.ts';
 import { pinFrontChannelToIssuer } from './front-channel.ts';
 import { registerTestbedGrants } from './grants/index.ts';
 import { interactionRoutes } from './interactions.ts';
@@ -86,7 +86,7 @@ export function createIssuer(options: IssuerOptions): Issuer {
   registerTestbedGrants(provider, { fixture, keys, users, resources, jwtAccessTokens });
 
   relaxClientRulesForLocalRps(provider, {
-    implicitHttpRedirects: fixture.issuer.features.implicit_id_token,
+    implicitHttpRedirects: responseTypesOf(fixture).some((type) => type.includes('id_token')),
     httpCibaNotifications: fixture.issuer.features.ciba.enabled,
   });
 

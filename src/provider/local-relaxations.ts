@@ -3,8 +3,8 @@
  * this machine or a container network:
  * - outgoing requests (back-channel logout, jwks_uri, CIBA ping) may target loopback and private
  *   addresses, which oidc-provider's SSRF guard refuses since 9.7;
- * - clients using the implicit `id_token` response type (express-openid-connect's default) may
- *   register http:// and localhost redirect URIs;
+ * - clients using the implicit `id_token` response type (express-openid-connect's default) or the
+ *   hybrid `code id_token` may register http:// and localhost redirect URIs;
  * - CIBA ping clients may register an http:// `backchannel_client_notification_endpoint` (CIBA
  *   §4 asks for https), so an RP on localhost can receive pings.
  */

@@ -33,7 +33,7 @@ describe('the embedded default fixture', () => {
       redirect_uris: ['http://localhost:3000/forgerock/redirect', 'http://localhost:3000/callback'],
       post_logout_redirect_uris: ['http://localhost:3000'],
       grant_types: ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code', 'urn:ietf:params:oauth:grant-type:token-exchange', 'implicit'],
-      response_types: ['code', 'id_token'],
+      response_types: ['code', 'id_token', 'code id_token'],
       scope: 'openid profile email offline_access',
       access_token_ttl: 4,
     });

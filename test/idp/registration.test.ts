@@ -104,7 +104,7 @@ describe('open registration (the default fixture)', () => {
     const invalid = [
       { redirect_uris: [REGISTERED_REDIRECT_URI], token_endpoint_auth_method: 'magic' },
       { redirect_uris: [REGISTERED_REDIRECT_URI], jwks_uri: 'http://localhost:4000/jwks', jwks: { keys: [] } },
-      { redirect_uris: [REGISTERED_REDIRECT_URI], grant_types: ['authorization_code'], response_types: ['code id_token'] },
+      { redirect_uris: [REGISTERED_REDIRECT_URI], grant_types: ['authorization_code'], response_types: ['code token'] },
     ];
     for (const metadata of invalid) {
       const { status, body } = await registrationRequest(testbed().urls.registration, 'POST', { body: metadata });
