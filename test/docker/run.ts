@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { loadDefaultFixture } from '../../src/fixtures/load.ts';
 import { authorize, client } from '../support/openid.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -265,7 +266,7 @@ async function main(): Promise<void> {
       const users = await getJson(`http://localhost:${directoryPort}/openidm/managed/user?_queryFilter=true`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
       equal(users.status, 200, 'directory API status');
       const names = (users.body.result as Array<{ userName: string }>).map((user) => user.userName).sort();
-      equal(names, ['alice', 'bob'], 'directory API users');
+      equal(names, loadDefaultFixture().users.map((user) => user.username).sort(), 'directory API users: the default fixture\'s');
     });
 
     await check('openid-client from the host: code flow with headless login, userinfo, the profile API', async () => {
