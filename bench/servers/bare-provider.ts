@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { Provider } from 'oidc-provider';
 import { loadDefaultFixture, loadFixtureFile } from '../../src/fixtures/load.ts';
 import { buildClientRegistry } from '../../src/provider/clients.ts';
-import { providerConfiguration } from '../../src/provider/configuration.ts';
+import { oidcScopesOf, providerConfiguration } from '../../src/provider/configuration.ts';
 import { interactionRoutes } from '../../src/provider/interactions.ts';
 import { resolveKeys } from '../../src/provider/keys.ts';
 import { relaxClientRulesForLocalRps } from '../../src/provider/local-relaxations.ts';
@@ -31,7 +31,7 @@ const issuer = `http://localhost:${served.port}`;
 const store = new MemoryStore();
 const users = new UserDirectory(fixture.users, store);
 const clients = buildClientRegistry(fixture);
-const resources = new ResourceCatalog(fixture.resources, fixture.issuer, clients.policyOf);
+const resources = new ResourceCatalog(fixture.resources, fixture.issuer, clients.policyOf, oidcScopesOf(fixture));
 const keys = await resolveKeys(fixture.keys, { file: false });
 const NATIVE_GRANTS = new Set(['authorization_code', 'implicit', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code', 'urn:openid:params:grant-type:ciba']);
 for (const client of clients.metadata) {

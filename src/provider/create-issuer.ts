@@ -12,12 +12,12 @@ import { CONTROL_PATH, controlRoutes } from '../control/routes.ts';
 import { audienceAsResource } from './audience-parameter.ts';
 import { advertiseNoCibaUserCode, cibaController, type CibaController } from './ciba.ts';
 import { buildClientRegistry, type ClientRegistry } from './clients.ts';
-import { providerConfiguration, responseTypesOf, ROUTES } from './configuration.ts';
+import { oidcScopesOf, providerConfiguration, responseTypesOf, ROUTES } from './configuration.ts';
 import { pinFrontChannelToIssuer } from './front-channel.ts';
 import { registerTestbedGrants } from './grants/index.ts';
 import { interactionRoutes } from './interactions.ts';
 import { JwtAccessTokens, jwtStateKey } from './jwt-access-tokens.ts';
-import type { IssuerKeys } from './keys.ts';
+import { derivedSecret, type IssuerKeys } from './keys.ts';
 import { relaxClientRulesForLocalRps } from './local-relaxations.ts';
 import { correctTokenErrors } from './token-error-corrections.ts';
 import { advertiseRequestUriByReference, resolveRequestUriByReference } from './request-uri.ts';
@@ -25,6 +25,7 @@ import { ResourceCatalog } from './resources.ts';
 import { logProviderEvents } from './events.ts';
 import { rewriteRouteResponses } from './route-responses.ts';
 import { testbedMetadata } from './testbed-metadata.ts';
+import { userinfoForOpenIdResourceTokens } from './userinfo-resource-tokens.ts';
 import { routeByPath } from '../server/path-routes.ts';
 import { refuseUnusableOrigin } from '../server/request-origin.ts';
 
@@ -79,7 +80,7 @@ export interface Issuer {
 export function createIssuer(options: IssuerOptions): Issuer {
   const { issuer, mountPath, fixture, keys, store, users, logger } = options;
   const clients = buildClientRegistry(fixture);
-  const resources = new ResourceCatalog(fixture.resources, fixture.issuer, clients.policyOf);
+  const resources = new ResourceCatalog(fixture.resources, fixture.issuer, clients.policyOf, oidcScopesOf(fixture));
   const provider = new Provider(issuer, providerConfiguration({ fixture, keys, store, users, clients, resources, mountPath }));
   provider.proxy = true;
   const jwtAccessTokens = new JwtAccessTokens({ provider, store, signingKeys: keys.signing, stateKey: jwtStateKey(keys) });
@@ -111,6 +112,7 @@ export function createIssuer(options: IssuerOptions): Issuer {
       [ROUTES.token, [correctTokenErrors(provider), audienceAsResource(resources)]],
       [ROUTES.introspection, [resolveJwtToken]],
       [ROUTES.revocation, [resolveJwtToken]],
+      [ROUTES.userinfo, resources.servesUserinfo ? [userinfoForOpenIdResourceTokens({ provider, jwtAccessTokens, key: derivedSecret(keys, 'userinfo-twin') })] : []],
       [ROUTES.authorization, byReference ? [resolveRequestUriByReference({ provider, fetch: (url, init) => globalThis.fetch(url, init) })] : []],
       ['/.well-known/openid-configuration', [rewriteResponses]],
       ['/.well-known/oauth-authorization-server', [rewriteResponses]],

@@ -10,7 +10,10 @@ import type { ClientPolicy } from './clients.ts';
  *   gets a token for that resource server (how ForgeRock AM clients ask for per-resource tokens);
  * - `audience` (Auth0's spelling) names a resource as `resource` does, and the one resource an
  *   authorization request named is the target of its token requests that name none
- *   (audience-parameter.ts).
+ *   (audience-parameter.ts);
+ * - a resource that lists `openid` among its scopes is also for UserInfo: its tokens minted in an
+ *   OpenID request carry the request's OpenID scopes too, and `/me` accepts them
+ *   (userinfo-resource-tokens.ts). `openid` alone never makes a request a resource's.
  */
 const requestedScopes = (ctx: KoaContextWithOIDC) => new Set(String(ctx.oidc.params?.scope ?? '').split(' ').filter(Boolean));
 
@@ -18,13 +21,16 @@ export class ResourceCatalog {
   readonly #byIndicator: Map<string, FixtureResource>;
   readonly #settings: IssuerSettings;
   readonly #policyOf: (clientId: string) => ClientPolicy;
+  /** openid and the claim scopes: what a token for a resource that offers `openid` may carry besides its own. */
+  readonly #openIdScopes: readonly string[];
   /** Requests whose resources `defaultResource` chose (none named by the client). */
   readonly #defaulted = new WeakSet<KoaContextWithOIDC>();
 
-  constructor(resources: readonly FixtureResource[], settings: IssuerSettings, policyOf: (clientId: string) => ClientPolicy) {
+  constructor(resources: readonly FixtureResource[], settings: IssuerSettings, policyOf: (clientId: string) => ClientPolicy, oidcScopes: Iterable<string>) {
     this.#byIndicator = new Map(resources.map((resource) => [resource.indicator, resource]));
     this.#settings = settings;
     this.#policyOf = policyOf;
+    this.#openIdScopes = [...oidcScopes].filter((scope) => scope !== 'offline_access');
   }
 
   get all(): FixtureResource[] {
@@ -55,9 +61,14 @@ export class ResourceCatalog {
     return this.all.filter((resource) => !allowed || allowed.has(resource.indicator));
   }
 
-  /** Resources (among `candidates`) that own at least one of `scopes`. */
+  /** Resources (among `candidates`) that own at least one of `scopes` (`openid` is nobody's: every OpenID request asks for it). */
   owningAny(scopes: ReadonlySet<string>, candidates: readonly FixtureResource[]): FixtureResource[] {
-    return candidates.filter((resource) => resource.scopes.some((scope) => scopes.has(scope)));
+    return candidates.filter((resource) => resource.scopes.some((scope) => scope !== 'openid' && scopes.has(scope)));
+  }
+
+  /** Whether some resource's tokens are for UserInfo too (it lists `openid`). */
+  get servesUserinfo(): boolean {
+    return this.all.some((resource) => resource.scopes.includes('openid'));
   }
 
   /** The one resource among `indicators` that owns a scope the request names, if exactly one does. */
@@ -123,8 +134,9 @@ export class ResourceCatalog {
       throw new errors.InvalidTarget(resource ? `client is not allowed to request resource ${indicator}` : `unknown resource ${indicator}`);
     }
     const policy = this.#policyOf(clientId);
+    const scopes = resource.scopes.includes('openid') ? new Set([...resource.scopes, ...this.#openIdScopes]) : resource.scopes;
     return {
-      scope: resource.scopes.join(' '),
+      scope: [...scopes].join(' '),
       audience: resource.audience ?? resource.indicator,
       accessTokenFormat: resource.token_format,
       accessTokenTTL: policy.accessTokenTTL ?? resource.access_token_ttl ?? this.#settings.ttl.access_token,

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { decodeJwt } from 'jose';
 import { UserAgent } from '../support/agent.ts';
 import { authorize, client, codeRequest, discover, signIn } from '../support/openid.ts';
-import { postForm } from '../support/http.ts';
+import { postForm, readJson } from '../support/http.ts';
 import { useTestbed } from '../support/testbed.ts';
 
 const REDIRECT_URI = 'http://localhost:3000/callback';
@@ -222,5 +222,58 @@ describe('audience: a resource\'s `audience` value names it', () => {
     const { status, body } = await postForm(testbed().urls.token, { grant_type: 'client_credentials', audience: 'https://api.example.com/products', scope: 'read:products' }, { basic: ['service', 'service-secret'] });
     expect(status).toBe(200);
     expect(decodeJwt(body.access_token as string)).toMatchObject({ aud: 'https://api.example.com/products', scope: 'read:products' });
+  });
+});
+
+describe('a resource that lists openid among its scopes is also for UserInfo (Auth0\'s API tokens)', () => {
+  const PRODUCTS = 'https://api.example.com/products';
+  const REPORTS = 'http://localhost:9406/reports/';
+  const WEB = 'http://localhost:3000/callback';
+  const testbed = useTestbed({
+    fixture: {
+      issuer: { auto_login: true },
+      users: [{ username: 'alice', password: 'alice-password', sub: 'alice', claims: { name: 'Alice Example', email: 'alice@example.com', email_verified: true } }],
+      resources: [
+        { indicator: PRODUCTS, name: 'products', scopes: ['openid', 'read:products'], signing_alg: 'RS256' },
+        { indicator: REPORTS, name: 'reports', scopes: ['reports:read'], token_format: 'opaque' },
+      ],
+      clients: [{ client_id: 'web', client_secret: 'web-secret', redirect_uris: [WEB], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], first_party: true }],
+    },
+  });
+  const web = () => discover(testbed(), 'web', 'web-secret');
+  const userinfoWith = async (token: string) => readJson(await fetch(testbed().urls.userinfo, { headers: { authorization: `Bearer ${token}` } }));
+
+  it('an audience login: the JWT for the API carries the OpenID scopes, and userinfo answers for it, its refreshes, and not once it is revoked', async () => {
+    const config = await web();
+    const { tokens } = await signIn(config, { redirect_uri: WEB, scope: 'openid profile email read:products', audience: PRODUCTS });
+    const claims = decodeJwt(tokens.access_token);
+    expect(claims.aud).toBe(PRODUCTS);
+    expect(scopesOf(claims.scope as string)).toEqual(['email', 'openid', 'profile', 'read:products']);
+    expect(await client.fetchUserInfo(config, tokens.access_token, 'alice')).toEqual({ sub: 'alice', name: 'Alice Example', email: 'alice@example.com', email_verified: true });
+    expect((await userinfoWith(tokens.access_token)).status).toBe(200);
+
+    const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!);
+    expect(decodeJwt(refreshed.access_token).aud).toBe(PRODUCTS);
+    expect(await client.fetchUserInfo(config, refreshed.access_token, 'alice')).toMatchObject({ email: 'alice@example.com' });
+
+    await client.tokenRevocation(config, refreshed.access_token, { token_type_hint: 'access_token' });
+    const revoked = await userinfoWith(refreshed.access_token);
+    expect(revoked.status).toBe(401);
+    expect(revoked.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
+  });
+
+  it('not a token for a resource without openid, nor one minted without openid; openid alone names no resource', async () => {
+    const config = await web();
+    const reports = await signIn(config, { redirect_uri: WEB, scope: 'openid reports:read', resource: REPORTS });
+    expect(await userinfoWith(reports.tokens.access_token)).toMatchObject({ status: 403, body: { error: 'insufficient_scope', error_description: 'access token missing openid scope' } });
+
+    const { tokens } = await signIn(config, { redirect_uri: WEB, scope: 'openid read:products', audience: PRODUCTS });
+    const apiOnly = await client.refreshTokenGrant(config, tokens.refresh_token!, { scope: 'read:products' });
+    expect(decodeJwt(apiOnly.access_token)).toMatchObject({ aud: PRODUCTS, scope: 'read:products' });
+    expect((await userinfoWith(apiOnly.access_token)).status).toBe(401);
+
+    const plain = await signIn(config, { redirect_uri: WEB, scope: 'openid email' });
+    expect(plain.tokens.access_token.split('.')).toHaveLength(1);
+    expect((await userinfoWith(plain.tokens.access_token)).body).toEqual({ sub: 'alice', email: 'alice@example.com', email_verified: true });
   });
 });
