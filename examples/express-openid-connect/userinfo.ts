@@ -1,6 +1,7 @@
 /**
  * Calling userinfo: the hybrid response type `code id_token` (by form_post) gets an access token
  * beside the ID token, and `req.oidc.fetchUserInfo()` sends it to the issuer's userinfo endpoint.
+ * The default fixture's node-openid-client may use the hybrid response type.
  */
 import express from 'express';
 import { auth } from './library.ts';
@@ -10,7 +11,6 @@ import { authBasics, plainApp, type Example } from './settings.ts';
 export const userinfo: Example = {
   name: 'userinfo',
   shows: "response_type 'code id_token' and req.oidc.fetchUserInfo()",
-  defaults: { clientID: 'hybrid-app', clientSecret: 'hybrid-app-secret' },
   async create(settings) {
     const app = express();
     app.use(auth({
