@@ -7,7 +7,8 @@
  * thread (fuzz-client.ts), so that the testbed's event loop only serves.
  *
  * A run fails on any 5xx (answered, or only logged by the server when the client had gone), on a
- * request not answered within 2 s (a hang), on a connection reset or closed without an answer
+ * request not answered within 2 s while requests sent after it are (a hang; a machine too busy to
+ * answer anything gets up to 20 s), on a connection reset or closed without an answer
  * (except where closing is the answer: see `judge` in fuzz-client.ts), and on a 4xx of a JSON
  * endpoint, to a method and path it serves, that is not a JSON error. Non-JSON answers to methods
  * or paths an endpoint does not serve (the IdP's plain 404) are reported as a warning.

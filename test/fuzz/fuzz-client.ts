@@ -41,14 +41,22 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const plan = roundRobin(targets);
   const report: FuzzReport = { sent: plan.length, answered: 0, serverErrors: 0, failures: [], reports: [], unanswered: [] };
   const reports = new Map<string, { count: number; examples: Set<string> }>();
+  // A request unanswered after timeoutMs is hung if the server has meanwhile answered more
+  // requests than were in flight beside it (it serves others, not this one). Otherwise the whole
+  // run is slow (a stalled thread, a busy machine): it is given more time, up to ten times as much.
+  let outcomes = 0;
   await inParallel(plan.length, options.concurrency, async (position, connections) => {
     const [which, index] = plan[position];
     const target = targets[which];
     const bad = badRequest(generators[which], target, material);
     // A request the server may answer by closing gets a connection of its own.
     const keepOpen = !(bad.truncated || bad.brokenFraming || bad.malformedHead || bad.oversized);
-    const outcome = await connections.send(target.url, bad.request, timeoutMs, keepOpen);
-    const { failure, problem } = judge(target, bad, outcome, timeoutMs);
+    const started = Date.now();
+    const outcomesBefore = outcomes;
+    const hung = () => outcomes - outcomesBefore >= 2 * options.concurrency || Date.now() - started >= timeoutMs * 10;
+    const outcome = await connections.send(target.url, bad.request, { ms: timeoutMs, hung }, keepOpen);
+    outcomes += 1;
+    const { failure, problem } = judge(target, bad, outcome, Date.now() - started);
     if (failure) report.failures.push(describeFailure({ target, index, bad, outcome }, failure, options.replay));
     if (problem) {
       const entry = reports.get(problem) ?? { count: 0, examples: new Set() };
@@ -71,8 +79,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
  * What is wrong with an answer: a `failure` fails the run; a `problem` (a non-JSON answer to a
  * method or path the endpoint does not serve) is reported after it.
  */
-function judge(target: FuzzTarget, bad: BadRequest, outcome: RawOutcome, timeoutMs: number): { failure?: string; problem?: string } {
-  if (outcome.kind === 'timeout') return { failure: `no answer within ${timeoutMs} ms` };
+function judge(target: FuzzTarget, bad: BadRequest, outcome: RawOutcome, waitedMs: number): { failure?: string; problem?: string } {
+  if (outcome.kind === 'timeout') return { failure: `no answer within ${waitedMs} ms (a hang)` };
   if (outcome.kind !== 'response') {
     // Closing is the answer to a body cut short, to a message whose end cannot be found and to
     // a head Node's parser refuses. A server may also answer a body larger than it reads without

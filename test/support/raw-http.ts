@@ -37,6 +37,12 @@ export type RawOutcome =
   | { kind: 'timeout' }
   | { kind: 'reset' | 'closed'; code?: string; status?: number };
 
+/**
+ * How long to wait for an answer: a number of milliseconds, or `ms` and a judgement made when they
+ * have passed (`hung`: whether the request counts as unanswered now, or is given `ms` more).
+ */
+export type Patience = number | { ms: number; hung(): boolean };
+
 export function serializeRequest(request: RawRequest, host: string, keepOpen = false): Buffer {
   const names = new Set(request.headers.map(([name]) => name.toLowerCase()));
   let head = `${request.method} ${Buffer.from(request.target).toString('latin1')} HTTP/1.1\r\n`;
@@ -48,11 +54,11 @@ export function serializeRequest(request: RawRequest, host: string, keepOpen = f
   return body?.length ? Buffer.concat([Buffer.from(head, 'latin1'), body]) : Buffer.from(head, 'latin1');
 }
 
-/** Sends `request` to `url`'s host and port on a connection of its own and reads the answer, within `timeoutMs`. */
-export async function rawRequest(url: string, request: RawRequest, timeoutMs: number): Promise<RawOutcome> {
+/** Sends `request` to `url`'s host and port on a connection of its own and reads the answer, with `patience`. */
+export async function rawRequest(url: string, request: RawRequest, patience: Patience): Promise<RawOutcome> {
   const { host } = new URL(url);
   const socket = open(url);
-  const { outcome } = await exchange(socket, false, serializeRequest(request, host), request, timeoutMs);
+  const { outcome } = await exchange(socket, false, serializeRequest(request, host), request, patience);
   socket.destroy();
   return outcome;
 }
@@ -67,21 +73,21 @@ export async function rawRequest(url: string, request: RawRequest, timeoutMs: nu
 export class RawConnections {
   readonly #open = new Map<string, Socket>();
 
-  async send(url: string, request: RawRequest, timeoutMs: number, keepOpen: boolean): Promise<RawOutcome> {
+  async send(url: string, request: RawRequest, patience: Patience, keepOpen: boolean): Promise<RawOutcome> {
     const { host } = new URL(url);
-    if (!keepOpen || request.truncateAt !== undefined) return rawRequest(url, request, timeoutMs);
+    if (!keepOpen || request.truncateAt !== undefined) return rawRequest(url, request, patience);
     const bytes = serializeRequest(request, host, true);
     const kept = this.#open.get(host);
     this.#open.delete(host);
     if (kept && !kept.destroyed && kept.writable) {
-      const result = await exchange(kept, true, bytes, request, timeoutMs);
+      const result = await exchange(kept, true, bytes, request, patience);
       // The server may close a connection it kept just as the next request goes out (RFC 9112
       // §9.3.1): nothing of an answer arrived, so the request is sent again on a new one.
       if (result.received > 0 || result.outcome.kind === 'response' || result.outcome.kind === 'timeout') return this.#keepOrClose(host, kept, result);
     }
     kept?.destroy();
     const socket = open(url);
-    return this.#keepOrClose(host, socket, await exchange(socket, false, bytes, request, timeoutMs));
+    return this.#keepOrClose(host, socket, await exchange(socket, false, bytes, request, patience));
   }
 
   close(): void {
@@ -113,11 +119,15 @@ interface Exchange {
 }
 
 /** Writes `bytes` on `socket` (once connected) and reads one answer. */
-function exchange(socket: Socket, connected: boolean, bytes: Buffer, request: RawRequest, timeoutMs: number): Promise<Exchange> {
+function exchange(socket: Socket, connected: boolean, bytes: Buffer, request: RawRequest, patience: Patience): Promise<Exchange> {
   const reader = new ResponseReader(request.method === 'HEAD');
+  const { ms, hung } = typeof patience === 'number' ? { ms: patience, hung: () => true } : patience;
   return new Promise((resolve) => {
     let received = 0;
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
     const settle = (outcome: RawOutcome, reusable = false) => {
+      settled = true;
       clearTimeout(timer);
       socket.off('connect', send).off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
       resolve({ outcome, received, reusable });
@@ -141,7 +151,15 @@ function exchange(socket: Socket, connected: boolean, bytes: Buffer, request: Ra
     };
     const onError = (error: NodeJS.ErrnoException) => settle({ kind: 'reset', code: error.code, status: reader.status });
     const onClose = () => settle({ kind: 'closed', status: reader.status });
-    const timer = setTimeout(() => settle({ kind: 'timeout' }), timeoutMs);
+    const waited = () => {
+      // Answers that arrived while this thread was busy are read before the judgement (setImmediate runs after I/O).
+      setImmediate(() => {
+        if (settled) return;
+        if (hung()) settle({ kind: 'timeout' });
+        else timer = setTimeout(waited, ms);
+      });
+    };
+    timer = setTimeout(waited, ms);
     socket.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
     if (connected) send();
     else socket.once('connect', send);
