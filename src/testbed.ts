@@ -6,15 +6,17 @@ import Koa from 'koa';
 import compose from 'koa-compose';
 import { DEFAULT_FIXTURE_PATH, FixtureError, loadDefaultFixture, loadFixtureFile, validateFixture } from './fixtures/load.ts';
 import type { Fixture, FixtureInput } from './fixtures/schema.ts';
+import type { Problem } from './fixtures/semantics.ts';
 import { createLogger, type Logger, type LogLevel } from './log.ts';
 import { servedIssuers } from './fixtures/issuers.ts';
 import { clientMetadataProblems } from './provider/clients.ts';
 import { createIssuer, type Issuer, type IssuerUrls } from './provider/create-issuer.ts';
 import { keyPoolAt } from './provider/key-pool.ts';
-import { resolveKeys } from './provider/keys.ts';
+import { resolveKeys, type IssuerKeys } from './provider/keys.ts';
 import { startMockApis, type MockApisOptions } from './resource-servers/start-apis.ts';
 import { listenHttp } from './server/http-server.ts';
 import { answerErrors, oauthErrorAnswers, requestLog } from './server/middleware.ts';
+import { MemoryStore } from './store/memory-store.ts';
 import { openStore } from './store/open-store.ts';
 import type { RedisStoreOptions } from './store/redis-store.ts';
 import type { Store } from './store/store.ts';
@@ -105,30 +107,15 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
 
     // Each issuer works in its own namespace of the store; with Redis, keys live there too (shared by replicas).
     const sharedStore = rootStore.kind !== 'memory';
-    const mainStore = rootStore.namespace(issuerUrl);
     const keys = await resolveKeys(fixture.keys, {
       file: sharedStore ? false : options.keysFile ?? false,
-      shared: sharedStore ? mainStore : undefined,
+      shared: sharedStore ? rootStore.namespace(issuerUrl) : undefined,
       pool: options.keyPool === false ? undefined : keyPoolAt(options.keyPool),
     });
-    const mainUsers = new UserDirectory(fixture.users, mainStore);
-    const issuers: Record<string, Issuer> = {};
-    for (const served of servedIssuers(fixture)) {
-      const url = `${issuerUrl}${served.path}`;
-      const store = served.path ? rootStore.namespace(url) : mainStore;
-      // Issuers that inherit the main fixture's users share its directory (and claim changes).
-      const users = served.fixture.users === fixture.users ? mainUsers : new UserDirectory(served.fixture.users, store);
-      issuers[served.path] = createIssuer({
-        issuer: url, mountPath: new URL(url).pathname.replace(/\/$/, ''), fixture: served.fixture, keys, store, users, logger,
-        controlToken: options.controlToken,
-      });
-    }
+    const { issuers, mainUsers } = createIssuers(fixture, { issuerUrl, rootStore, keys, logger, controlToken: options.controlToken });
     const main = issuers[''];
     // Runs while the mock APIs start; a client the engine refuses still stops the start.
-    const clientCheck = Promise.all(Object.entries(issuers).map(async ([path, issuer]) => {
-      const at = path ? ['issuers', fixture.issuers.findIndex((extra) => extra.path === path)] : [];
-      return (await clientMetadataProblems(issuer.provider, issuer.clients)).map((problem) => ({ ...problem, path: [...at, ...problem.path] }));
-    }));
+    const clientCheck = refusedClients(fixture, issuers);
 
     const app = new Koa({ keys: keys.cookies, proxy: true });
     app.silent = true;
@@ -153,7 +140,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     ]);
     if (apisStarted.status === 'fulfilled') opened.push(apisStarted.value.stop);
     if (checked.status === 'rejected') throw checked.reason;
-    const refused = checked.value.flat();
+    const refused = checked.value;
     if (refused.length > 0) throw new FixtureError(fixtureSource(options), refused);
     if (apisStarted.status === 'rejected') throw apisStarted.reason;
     const apis = apisStarted.value;
@@ -172,12 +159,67 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
   }
 }
 
-function fixtureSource(options: TestbedOptions): string {
+/**
+ * What `startTestbed` refuses a fixture for, found without serving it or keeping any state: its
+ * own rules (`FixtureError` while loading), then every issuer built as a start builds them (in
+ * memory, with keys of the fixture or fresh ones) and the clients oidc-provider refuses, thrown as
+ * one `FixtureError`. `oidc-testbed check` runs it.
+ */
+export async function checkFixture(options: Pick<TestbedOptions, 'fixture' | 'issuer' | 'keyPool'> = {}): Promise<Fixture> {
+  const fixture = resolveFixture(options);
+  const rootStore = new MemoryStore();
+  try {
+    const keys = await resolveKeys(fixture.keys, { file: false, pool: options.keyPool === false ? undefined : keyPoolAt(options.keyPool) });
+    const issuerUrl = trimSlash(options.issuer ?? fixture.issuer.url ?? 'http://localhost:9400');
+    const { issuers } = createIssuers(fixture, { issuerUrl, rootStore, keys, logger: createLogger('silent') });
+    const refused = await refusedClients(fixture, issuers);
+    if (refused.length > 0) throw new FixtureError(fixtureSource(options), refused);
+    return fixture;
+  } finally {
+    await rootStore.close();
+  }
+}
+
+interface IssuerInputs {
+  issuerUrl: string;
+  rootStore: Store;
+  keys: IssuerKeys;
+  logger: Logger;
+  controlToken?: string;
+}
+
+/** The fixture's issuers, by path ('' is the main one), each in its own namespace of the store. */
+function createIssuers(fixture: Fixture, { issuerUrl, rootStore, keys, logger, controlToken }: IssuerInputs): { issuers: Record<string, Issuer>; mainUsers: UserDirectory } {
+  const mainStore = rootStore.namespace(issuerUrl);
+  const mainUsers = new UserDirectory(fixture.users, mainStore);
+  const issuers: Record<string, Issuer> = {};
+  for (const served of servedIssuers(fixture)) {
+    const url = `${issuerUrl}${served.path}`;
+    const store = served.path ? rootStore.namespace(url) : mainStore;
+    // Issuers that inherit the main fixture's users share its directory (and claim changes).
+    const users = served.fixture.users === fixture.users ? mainUsers : new UserDirectory(served.fixture.users, store);
+    issuers[served.path] = createIssuer({
+      issuer: url, mountPath: new URL(url).pathname.replace(/\/$/, ''), fixture: served.fixture, keys, store, users, logger, controlToken,
+    });
+  }
+  return { issuers, mainUsers };
+}
+
+/** The fixture clients oidc-provider refuses, on every issuer, by their path in the fixture. */
+async function refusedClients(fixture: Fixture, issuers: Readonly<Record<string, Issuer>>): Promise<Problem[]> {
+  const problems = await Promise.all(Object.entries(issuers).map(async ([path, issuer]) => {
+    const at = path ? ['issuers', fixture.issuers.findIndex((extra) => extra.path === path)] : [];
+    return (await clientMetadataProblems(issuer.provider, issuer.clients)).map((problem) => ({ ...problem, path: [...at, ...problem.path] }));
+  }));
+  return problems.flat();
+}
+
+function fixtureSource(options: Pick<TestbedOptions, 'fixture'>): string {
   if (options.fixture === undefined) return DEFAULT_FIXTURE_PATH;
   return typeof options.fixture === 'string' ? options.fixture : 'fixture';
 }
 
-function resolveFixture(options: TestbedOptions): Fixture {
+function resolveFixture(options: Pick<TestbedOptions, 'fixture' | 'autoLogin'>): Fixture {
   const fixture = options.fixture === undefined
     ? loadDefaultFixture()
     : typeof options.fixture === 'string' ? loadFixtureFile(options.fixture) : validateFixture(options.fixture);

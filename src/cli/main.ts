@@ -4,11 +4,11 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { FixtureError, loadFixtureFile } from '../fixtures/load.ts';
+import { FixtureError } from '../fixtures/load.ts';
 import { CONTROL_TOKEN, CONTROL_TOKEN_RULE, EnvironmentError, readEnvironment } from './environment.ts';
 import { defaultKeysFile } from '../provider/keys.ts';
 import { StoreStartupError, StoreUnavailableError } from '../store/store-unavailable.ts';
-import { startTestbed, type Testbed } from '../testbed.ts';
+import { checkFixture, startTestbed, type Testbed } from '../testbed.ts';
 import type { LogLevel } from '../log.ts';
 
 const USAGE = `Usage:
@@ -27,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   try {
-    if (command === 'check') return check(rest);
+    if (command === 'check') return await check(rest);
     if (command === 'start') return await start(rest);
     throw new UsageError(`unknown command "${command}"`);
   } catch (error) {
@@ -43,10 +43,11 @@ export async function main(argv: string[]): Promise<number> {
 class UsageError extends Error {}
 class StartupError extends Error {}
 
-function check(args: string[]): number {
+/** Every check `start` runs on a fixture (its rules, then oidc-provider's validation of each client), without serving it. */
+async function check(args: string[]): Promise<number> {
   const [file, ...extra] = args;
   if (!file || extra.length > 0) throw new UsageError('check takes exactly one fixture file');
-  const fixture = loadFixtureFile(file);
+  const fixture = await checkFixture({ fixture: file });
   const moreIssuers = fixture.issuers.length > 0 ? `, ${fixture.issuers.length} more issuer${fixture.issuers.length > 1 ? 's' : ''} (${fixture.issuers.map((issuer) => issuer.path).join(', ')})` : '';
   console.log(`${file}: OK — ${fixture.clients.length} clients, ${fixture.users.length} users, ${fixture.resources.length} resources${moreIssuers}`);
   return 0;

@@ -41,6 +41,15 @@ describe('oidc-testbed check FILE', () => {
     expect(stderr).toBe(`oidc-testbed: ${file}: clients[2].redirect_uris[0]: must be an absolute URL (e.g. "http://localhost:3000/callback") (line 16)\n`);
   });
 
+  it('rejects a fixture oidc-provider refuses at start (its client validation), with the message start gives', async () => {
+    const file = fixturePath('refused-by-engine.yaml');
+    const message = `oidc-testbed: ${file}: clients[1]: oidc-provider refuses this client: response_types can only contain 'code', 'id_token', or 'none'\n`;
+    const checked = await run(['check', file]);
+    expect(checked).toMatchObject({ code: 2, stdout: '', stderr: message });
+    const started = await run(['start', '--config', file, '--port', '0', '--ephemeral-keys', '--no-apis', '--log-level', 'silent']);
+    expect(started).toMatchObject({ code: 2, stderr: message });
+  });
+
   it('rejects a missing file the same way', async () => {
     const { code, stderr } = await run(['check', 'no-such-fixture.yaml']);
     expect(code).not.toBe(0);
