@@ -120,7 +120,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     const app = new Koa({ keys: keys.cookies, proxy: true });
     app.silent = true;
     if (logger.isLevelEnabled('info')) app.use(requestLog(logger));
-    app.use(answerErrors(oauthErrorAnswers(logger)));
+    app.use(answerErrors(oauthErrorAnswers(logger, { error: 'not_found', description: 'no such endpoint' })));
     app.use(routeIdpRequest({
       health: async (ctx) => {
         const health = await rootStore.health();
@@ -259,6 +259,8 @@ function routeIdpRequest(routes: IdpRoutes): Koa.Middleware {
     .map((issuer) => ({ prefix: issuer.mountPath, run: compose(issuer.provider.middleware as Koa.Middleware[]) }));
   const toMetadataOfPath = authorizationServerMetadataOfPaths(routes.issuers.map((issuer) => issuer.mountPath).filter(Boolean));
   return async function routeIdpRequest(ctx, next) {
+    // A target like `//jwks?@#` parses to no path at all (Koa's ctx.path is null).
+    if (typeof ctx.path !== 'string') throw Object.assign(new Error('the request target is not a path'), { status: 400, expose: true });
     if (ctx.path === '/healthz') return routes.health(ctx);
     const requested = ctx.path;
     const path = toMetadataOfPath(requested);

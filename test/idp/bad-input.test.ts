@@ -224,12 +224,28 @@ describe('bad input: every mistake gets its status and error code, never a 500',
       }
     });
 
+    it('a request target that is no path (//jwks?@#, found by test/fuzz with FUZZ_SEED=11): 400 invalid_request', async () => {
+      const outcome = await rawRequest(testbed().urls.jwks, { method: 'GET', target: '//jwks?@#', headers: [['Accept', 'application/json']] }, 5000);
+      if (outcome.kind !== 'response') throw new Error(`no answer: ${outcome.kind}`);
+      expect({ status: outcome.response.status, body: JSON.parse(outcome.response.body.toString()) as unknown })
+        .toEqual({ status: 400, body: { error: 'invalid_request', error_description: expect.any(String) } });
+    });
+
     it('a proxy\'s X-Forwarded-Proto: https and X-Forwarded-Host still work', async () => {
       const { status, body } = await get(testbed().urls.discovery, [['X-Forwarded-Proto', 'https'], ['X-Forwarded-Host', 'idp.example']]);
       expect(status).toBe(200);
       expect(body.issuer).toBe(testbed().issuer);
     });
   });
+  describe('a path or method the IdP does not serve (found by test/fuzz): a JSON 404', () => {
+    it.each([['GET', '/no-such-endpoint'], ['GET', '/token'], ['DELETE', '/jwks'], ['GET', '/fapi2/no-such-endpoint']])('%s %s', async (method, path) => {
+      const response = await fetch(`${new URL(testbed().issuer).origin}${path}`, { method });
+      expect(response.status).toBe(404);
+      expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await response.json()).toEqual({ error: 'not_found', error_description: 'no such endpoint' });
+    });
+  });
+
   describe('a body the mock APIs cannot parse (found by test/fuzz): 400 in each API\'s error shape', () => {
     const send = (url: string, body: string) => fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body });
 
