@@ -84,7 +84,7 @@ export function createIssuer(options: IssuerOptions): Issuer {
   const provider = new Provider(issuer, providerConfiguration({ fixture, keys, store, users, clients, resources, mountPath }));
   provider.proxy = true;
   const jwtAccessTokens = new JwtAccessTokens({ provider, store, signingKeys: keys.signing, stateKey: jwtStateKey(keys) });
-  registerTestbedGrants(provider, { fixture, keys, users, resources, jwtAccessTokens });
+  registerTestbedGrants(provider, { fixture, keys, users, resources, jwtAccessTokens, policyOf: clients.policyOf });
 
   relaxClientRulesForLocalRps(provider, {
     implicitHttpRedirects: responseTypesOf(fixture).some((type) => type.includes('id_token')),

@@ -211,6 +211,13 @@ describe('token exchange', () => {
     expect((await exchange({ subject_token: subject, subject_token_type: TYPES.access, resource: PROFILE_API, scope: 'no-such-scope' })).body.error).toBe('invalid_scope');
   });
 
+  it('scope: a first-party client (web-app, consent implied) may widen a token for the same audience', async () => {
+    const { access_token: subject } = await aliceProfileTokens('profile');
+    const widened = await exchangeAsWebApp({ subject_token: subject, subject_token_type: TYPES.access, audience: PROFILE_API, scope: 'profile email' });
+    expect(widened.status).toBe(200);
+    expect(decodeJwt(widened.body.access_token!)).toMatchObject({ aud: PROFILE_API, sub: 'alice', client_id: 'web-app', scope: 'profile email' });
+  });
+
   it('targets: an unknown audience or resource, or two of them, is invalid_target', async () => {
     const { access_token: subject } = await aliceProfileTokens();
     const base = { subject_token: subject, subject_token_type: TYPES.access, scope: 'profile' };

@@ -4,6 +4,7 @@
  */
 import type { Provider } from 'oidc-provider';
 import type { Fixture } from '../../fixtures/schema.ts';
+import type { ClientPolicy } from '../clients.ts';
 import type { UserDirectory } from '../../store/user-directory.ts';
 import { oidcScopesOf } from '../configuration.ts';
 import type { JwtAccessTokens } from '../jwt-access-tokens.ts';
@@ -19,14 +20,15 @@ export interface TestbedGrantInputs {
   users: UserDirectory;
   resources: ResourceCatalog;
   jwtAccessTokens: JwtAccessTokens;
+  policyOf: (clientId: string) => ClientPolicy;
 }
 
-export function registerTestbedGrants(provider: Provider, { fixture, keys, users, resources, jwtAccessTokens }: TestbedGrantInputs): void {
+export function registerTestbedGrants(provider: Provider, { fixture, keys, users, resources, jwtAccessTokens, policyOf }: TestbedGrantInputs): void {
   const { features } = fixture.issuer;
   const oidcScopes = oidcScopesOf(fixture);
   if (features.token_exchange) {
     const presentedTokens = new PresentedTokens({ provider, signingKeys: keys.signing, users, jwtAccessTokens });
-    registerTokenExchange(provider, { resources, presentedTokens, oidcScopes });
+    registerTokenExchange(provider, { resources, presentedTokens, oidcScopes, consentImplied: (clientId) => policyOf(clientId).firstParty });
   }
   if (features.password_grant) registerPasswordGrant(provider, { resources, users, oidcScopes, idTokenClaims: fixture.issuer.id_token_claims });
 }

@@ -8,7 +8,9 @@
  * requested scopes, else (with `openid`) an opaque userinfo token.
  * Scope: the requested scopes the target offers (default: the subject token's scopes the target
  * offers). The subject token's scope bounds it only when the subject is an access token for the same
- * target: re-scoping a token for its own audience can only narrow it.
+ * target: re-scoping a token for its own audience can only narrow it — except for a first-party
+ * client (consent implied), which may ask for any scope the target offers, as its sign-in could
+ * have without asking the user (express-openid-connect's custom-token-exchange example does).
  */
 import { errors, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 import type { ResourceCatalog } from '../resources.ts';
@@ -26,6 +28,8 @@ export interface TokenExchangeOptions {
   presentedTokens: PresentedTokens;
   /** Scopes that are not a resource server's: openid, offline_access and the claim scopes. */
   oidcScopes: ReadonlySet<string>;
+  /** Whether the user's consent is implied for the client (fixture `first_party`). */
+  consentImplied: (clientId: string) => boolean;
 }
 
 export function registerTokenExchange(provider: Provider, options: TokenExchangeOptions): void {
@@ -35,7 +39,7 @@ export function registerTokenExchange(provider: Provider, options: TokenExchange
 }
 
 async function exchange(ctx: KoaContextWithOIDC, options: TokenExchangeOptions): Promise<void> {
-  const { resources, presentedTokens, oidcScopes } = options;
+  const { resources, presentedTokens, oidcScopes, consentImplied } = options;
   const params = ctx.oidc.params as Record<string, string | string[] | undefined>;
   const client = ctx.oidc.client!;
   requireParameters(ctx, 'subject_token', 'subject_token_type');
@@ -60,7 +64,7 @@ async function exchange(ctx: KoaContextWithOIDC, options: TokenExchangeOptions):
   if (requested) rejectUnknownScopes(requested, oidcScopes, resources);
 
   const target = resolveTarget(namedTarget(params, resources), requested ?? [], resources, client.clientId);
-  const scopes = target ? scopesAtTarget(subject, target, requested) : userinfoScopes(subject, requested ?? [], oidcScopes);
+  const scopes = target ? scopesAtTarget(subject, target, requested, consentImplied(client.clientId)) : userinfoScopes(subject, requested ?? [], oidcScopes);
   if (requestedType === TOKEN_TYPES.refreshToken && !subject.user) {
     throw new errors.InvalidRequest('subject_token is a client\'s own token: refresh tokens are issued for users only');
   }
@@ -92,7 +96,7 @@ function namedTarget(params: Record<string, string | string[] | undefined>, reso
   return resource.indicator;
 }
 
-function scopesAtTarget(subject: PresentedToken, target: Target, requested: readonly string[] | undefined): string[] {
+function scopesAtTarget(subject: PresentedToken, target: Target, requested: readonly string[] | undefined, mayWiden: boolean): string[] {
   const offered = new Set(target.info.scope.split(' '));
   const audience = target.info.audience ?? target.indicator;
   const sameTarget = subject.audience === audience;
@@ -104,7 +108,7 @@ function scopesAtTarget(subject: PresentedToken, target: Target, requested: read
   // Scopes of other resources and OIDC scopes are left out, as in oidc-provider's own grants.
   const scopes = requested.filter((scope) => offered.has(scope));
   if (scopes.length === 0) throw new errors.InvalidScope(`none of the requested scopes is a scope of ${target.indicator}`, (requested ?? []).join(' '));
-  const beyond = sameTarget ? scopes.filter((scope) => !subject.scopes.has(scope)) : [];
+  const beyond = sameTarget && !mayWiden ? scopes.filter((scope) => !subject.scopes.has(scope)) : [];
   if (beyond.length > 0) throw new errors.InvalidScope(`the subject token, for the same audience, does not carry ${beyond.join(' ')}: a token exchange cannot widen it`, beyond.join(' '));
   return scopes;
 }
