@@ -1,7 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
+import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { FixtureError, loadFixtureFile, startTestbed, validateFixture, type FixtureInput } from '../../src/index.ts';
 import { client, discover, signIn } from '../support/openid.ts';
 import { fixturePath, useTestbed } from '../support/testbed.ts';
@@ -101,6 +103,42 @@ describe('fixture files', () => {
     } finally {
       await testbed.stop();
     }
+  });
+});
+
+describe('fixtures/express-openid-connect.yaml (the library\'s examples, unmodified)', () => {
+  const PRODUCTS = 'https://api.example.com/products';
+  const CALLBACK = 'http://localhost:3000/callback';
+  const testbed = useTestbed({ fixture: fileURLToPath(new URL('../../fixtures/express-openid-connect.yaml', import.meta.url)), autoLogin: true });
+  const example = () => discover(testbed(), 'express-openid-connect-example', 'express-openid-connect-example-secret');
+
+  it('access-an-api: the audience login gets a 10-second RS256 JWT for the products API with read:products; refresh() renews it; fetchUserInfo() answers', async () => {
+    const config = await example();
+    const { tokens } = await signIn(config, { redirect_uri: CALLBACK, scope: 'openid profile email offline_access read:products', audience: PRODUCTS, prompt: 'consent', login_hint: 'admin' });
+    const { payload, protectedHeader } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(testbed().urls.jwks)), { issuer: testbed().issuer, audience: PRODUCTS, algorithms: ['RS256'] });
+    expect(protectedHeader.typ).toBe('at+jwt');
+    expect(payload.exp! - payload.iat!).toBe(10);
+    expect((payload.scope as string).split(' ')).toContain('read:products');
+    expect(tokens.claims()).toMatchObject({ sub: 'admin', isAdmin: true, roles: ['admin', 'payroll'] });
+    const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!);
+    expect(decodeJwt(refreshed.access_token)).toMatchObject({ aud: PRODUCTS, scope: expect.stringContaining('read:products') });
+    expect(await client.fetchUserInfo(config, refreshed.access_token, 'admin')).toMatchObject({ sub: 'admin', email: 'admin@example.com', org_id: 'Required Organization' });
+  });
+
+  it('custom-token-exchange: a login token for products without read:products is exchanged for one with it', async () => {
+    const config = await example();
+    const { tokens } = await signIn(config, { redirect_uri: CALLBACK, scope: 'openid profile offline_access', audience: PRODUCTS, login_hint: 'sales' });
+    expect(decodeJwt(tokens.access_token).scope).not.toContain('read:products');
+    const exchanged = await client.genericGrantRequest(config, 'urn:ietf:params:oauth:grant-type:token-exchange', {
+      subject_token: tokens.access_token, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', audience: PRODUCTS, scope: 'openid read:products',
+    });
+    expect(decodeJwt(exchanged.access_token)).toMatchObject({ aud: PRODUCTS, sub: 'sales', scope: 'openid read:products' });
+  });
+
+  it('serves the hybrid code id_token, and the back-channel logout client, to the examples', async () => {
+    const discovery = await (await fetch(testbed().urls.discovery)).json() as { response_types_supported: string[] };
+    expect(discovery.response_types_supported).toEqual(['code', 'id_token', 'code id_token', 'none']);
+    expect(await testbed().main.provider.Client.find('backchannel-logout-client')).toMatchObject({ backchannelLogoutUri: 'http://localhost:3000/backchannel-logout', backchannelLogoutSessionRequired: true });
   });
 });
 
