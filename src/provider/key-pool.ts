@@ -8,7 +8,7 @@
  * it — so every testbed still has keys of its own; what is taken is made again in the background.
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
@@ -107,10 +107,12 @@ export class RsaKeyPool {
    * Refilled by a process of its own, which outlives this one if need be: a refill is seconds of
    * CPU on a machine's first use, and neither a worker thread (Node aborts when one is stopped at
    * exit in the middle of generating an RSA key) nor this thread (it would hold the process open)
-   * may do it. One filler at a time for the directory: it holds the lock file while it works.
+   * may do it. One filler at a time for the directory: it holds the lock file while it works. It
+   * starts only once the pool is down to a quarter, so that a burst of starts is not slowed by it,
+   * and runs at the lowest priority, giving way to the tests it makes keys for.
    */
   #refill(): void {
-    if (this.#refillStarted || readyEntries(this.dir).length >= this.size) return;
+    if (this.#refillStarted || readyEntries(this.dir).length > this.size / 4) return;
     try {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     } catch {
@@ -120,6 +122,11 @@ export class RsaKeyPool {
     this.#refillStarted = true;
     const filler = spawn(process.execPath, [fileURLToPath(import.meta.url), FILL_COMMAND, this.dir, String(this.size)], { detached: true, stdio: 'ignore' });
     filler.on('error', () => {}); // nothing is lost: the pool stays as it is
+    try {
+      if (filler.pid) setPriority(filler.pid, 19);
+    } catch {
+      // a system without priorities: the filler runs as it is
+    }
     filler.once('exit', () => { this.#refillStarted = false; });
     filler.unref();
   }
