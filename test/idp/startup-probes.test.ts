@@ -6,14 +6,20 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { freePort } from '../redis/redis-servers.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-/** A probe without an answer after this long is a hang (the testbed answers a probe in milliseconds). */
-const HANG_MS = 1000;
+/**
+ * A probe without an answer after this long is a hang: the testbed answers a probe in
+ * milliseconds, a hang lasts forever, and a loaded machine must not pass for either.
+ */
+const HANG_MS = 5000;
 
 type Outcome =
   | { kind: 'status'; status: number; retryAfter?: string; body: string; phase: Phase }
@@ -50,8 +56,13 @@ async function probeWholeLife(concurrency: number): Promise<Outcome[]> {
   ];
   let phase: Phase = 'starting';
   let exited = false;
+  // An empty key pool of its own: the start generates its RSA keys, which holds the window between
+  // the bind and the ready server open long enough for the probes to land in it.
+  const cache = mkdtempSync(join(tmpdir(), 'oidc-testbed-probes-'));
   const child = spawn(process.execPath, ['bin/oidc-testbed.js', 'start', '--port', String(idp), '--profile-api-port', String(profileApi),
-    '--directory-api-port', String(directoryApi), '--ephemeral-keys', '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    '--directory-api-port', String(directoryApi), '--ephemeral-keys', '--log-level', 'warn'], {
+    cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, XDG_CACHE_HOME: cache },
+  });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
   const exit = once(child, 'exit').then(([code]) => { exited = true; return code as number | null; });
@@ -75,6 +86,7 @@ async function probeWholeLife(concurrency: number): Promise<Outcome[]> {
   const probers = Array.from({ length: concurrency }, (_, offset) => prober(offset));
   const code = await exit;
   await Promise.all(probers);
+  rmSync(cache, { recursive: true, force: true });
   expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
   expect(unexpected).toEqual([]);
   return outcomes;
