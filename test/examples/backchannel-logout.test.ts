@@ -27,7 +27,7 @@ async function keyAppears(redis: Redis, key: string): Promise<string> {
 
 describe('example backchannel-logout (web-app, backchannelLogout with connect-redis)', () => {
   const inBrowser = useBrowser();
-  const example = useExample(backchannelLogout, { redisUrl: testRedisUrl() });
+  const example = useExample(backchannelLogout, { redis: true });
 
   redisBrowserTest('a sign-out at the testbed reaches /backchannel-logout and the app session ends', async () => {
     const redis = new Redis(testRedisUrl());

@@ -13,7 +13,7 @@ const redisBrowserTest = redisUp ? browserTest : it.skip;
 
 describe('example custom-session-store (connect-redis on REDIS_URL)', () => {
   const inBrowser = useBrowser();
-  const example = useExample(customSessionStore, { redisUrl: testRedisUrl() });
+  const example = useExample(customSessionStore, { redis: true });
 
   redisBrowserTest('after sign-in the session is a Redis key named by the cookie; logout deletes it', async () => {
     const redis = new Redis(testRedisUrl());

@@ -8,7 +8,7 @@ import { settingsFrom, type Example, type ExampleApp, type ExampleSettings } fro
 import type { Testbed } from '../../src/index.ts';
 import { defaultFixtureAt, useAppServer } from '../support/app-server.ts';
 import { DIRECTORY_API, PROFILE_API } from '../support/resource-servers.ts';
-import { purgePrefix, uniquePrefix } from '../support/store.ts';
+import { purgePrefix, requireRedis, testRedisUrl, uniquePrefix } from '../support/store.ts';
 import { useTestbed } from '../support/testbed.ts';
 
 export interface RunningExample {
@@ -18,29 +18,39 @@ export interface RunningExample {
   settings(): ExampleSettings;
 }
 
-export function useExample(example: Example, overrides: Partial<ExampleSettings> = {}): RunningExample {
+export interface ExampleOptions {
+  /**
+   * The example keeps sessions in Redis: on the test Redis, under a key prefix of its own, deleted
+   * after. The file's tests must skip without Redis (see custom-session-store.test.ts).
+   */
+  redis?: boolean;
+}
+
+export function useExample(example: Example, options: ExampleOptions = {}): RunningExample {
   const server = useAppServer();
   const testbed = useTestbed(() => ({ fixture: defaultFixtureAt(server.origin()) }));
   let settings: ExampleSettings | undefined;
   let running: ExampleApp | undefined;
   beforeAll(async () => {
+    // Without Redis (and without CI, where requireRedis throws) the file's Redis tests skip.
+    if (options.redis && !(await requireRedis())) return;
     const { urls, issuer } = testbed();
     settings = {
       // The example's defaults, as `npm run example` has them without environment variables.
       ...settingsFrom(example, {}),
       issuerBaseURL: issuer,
       baseURL: server.origin(),
+      redisUrl: testRedisUrl(),
       redisPrefix: uniquePrefix(example.name),
       // The mock APIs run on free ports; their audiences stay the fixture's indicators.
       apiUrls: { [PROFILE_API]: urls.profileApi!, [DIRECTORY_API]: urls.directoryApi! },
-      ...overrides,
     };
     running = await example.create(settings);
     server.serve(running.app);
   });
   afterAll(async () => {
     await running?.close();
-    if (settings?.redisPrefix.startsWith('oidc-testbed-')) await purgePrefix(settings.redisPrefix);
+    if (options.redis && settings) await purgePrefix(settings.redisPrefix, settings.redisUrl);
   });
   return {
     origin: server.origin,
