@@ -4,6 +4,7 @@
  */
 import Koa from 'koa';
 import compose from 'koa-compose';
+import { pino } from 'pino';
 import { DEFAULT_FIXTURE_PATH, FixtureError, loadDefaultFixture, loadFixtureFile, validateFixture } from './fixtures/load.ts';
 import type { Fixture, FixtureInput } from './fixtures/schema.ts';
 import type { Problem } from './fixtures/semantics.ts';
@@ -90,15 +91,20 @@ export interface Testbed {
 
 export async function startTestbed(options: TestbedOptions = {}): Promise<Testbed> {
   const fixture = resolveFixture(options);
-  const logger = options.logger ?? createLogger(options.logLevel ?? 'warn');
+  const ownLog = options.logger ? undefined : createLogger(options.logLevel ?? 'warn');
+  const logger = options.logger ?? ownLog!.logger;
   const host = options.host ?? '127.0.0.1';
-  const { store: rootStore, owned: ownsStore } = await openStore(options, fixture, logger);
   // What start-up has opened so far, closed in reverse order by stop() or by a failed start.
   const opened: Array<() => Promise<void>> = [];
-  if (ownsStore) opened.push(() => rootStore.close());
+  if (ownLog) opened.push(async () => ownLog.close());
   const closeAll = async () => {
     for (const close of opened.splice(0).reverse()) await close();
   };
+  const { store: rootStore, owned: ownsStore } = await openStore(options, fixture, logger).catch(async (error: unknown) => {
+    await closeAll();
+    throw error;
+  });
+  if (ownsStore) opened.push(() => rootStore.close());
 
   try {
     const idp = await listenHttp(options.port ?? 9400, host);
@@ -171,7 +177,7 @@ export async function checkFixture(options: Pick<TestbedOptions, 'fixture' | 'is
   try {
     const keys = await resolveKeys(fixture.keys, { file: false, pool: options.keyPool === false ? undefined : keyPoolAt(options.keyPool) });
     const issuerUrl = trimSlash(options.issuer ?? fixture.issuer.url ?? 'http://localhost:9400');
-    const { issuers } = createIssuers(fixture, { issuerUrl, rootStore, keys, logger: createLogger('silent') });
+    const { issuers } = createIssuers(fixture, { issuerUrl, rootStore, keys, logger: pino({ level: 'silent' }) });
     const refused = await refusedClients(fixture, issuers);
     if (refused.length > 0) throw new FixtureError(fixtureSource(options), refused);
     return fixture;
