@@ -3,10 +3,8 @@
  * test on a free loopback port, started and stopped with the enclosing `describe`, recording every
  * request it answers.
  */
-import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll } from '@jest/globals';
+import type { IncomingHttpHeaders } from 'node:http';
+import { useAppServer } from './app-server.ts';
 
 export interface ReceivedRequest {
   path: string;
@@ -25,34 +23,19 @@ export interface RpListener {
 export function useRpListener(answer: { status: number; headers?: Record<string, string> } = { status: 204 }): RpListener {
   const received: ReceivedRequest[] = [];
   const waiters: Array<() => void> = [];
-  let server: Server | undefined;
-  let origin: string | undefined;
-
-  beforeAll(async () => {
-    server = createServer((request, response) => {
-      let body = '';
-      request.setEncoding('utf8');
-      request.on('data', (chunk: string) => { body += chunk; });
-      request.on('end', () => {
-        received.push({ path: request.url!, headers: request.headers, body });
-        response.writeHead(answer.status, answer.headers).end();
-        waiters.splice(0).forEach((wake) => wake());
-      });
+  const server = useAppServer();
+  server.serve((request, response) => {
+    let body = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => { body += chunk; });
+    request.on('end', () => {
+      received.push({ path: request.url!, headers: request.headers, body });
+      response.writeHead(answer.status, answer.headers).end();
+      waiters.splice(0).forEach((wake) => wake());
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    origin = `http://localhost:${(server.address() as AddressInfo).port}`;
   });
-  afterAll(async () => {
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
-  });
-
   return {
-    origin: () => {
-      if (!origin) throw new Error('the RP listener is not started (use it inside a test or a useTestbed option function)');
-      return origin;
-    },
+    origin: server.origin,
     received,
     async receivedCount(count) {
       while (received.length < count) await new Promise<void>((resolve) => waiters.push(resolve));
