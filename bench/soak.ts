@@ -1,6 +1,7 @@
 /**
  * A bounded soak: the testbed as a user starts it (`bin/oidc-testbed.js start`: the default
- * fixture, the default log level, both mock APIs), under a paced open-loop mix at about 80% of the
+ * fixture with what logins store living 2 minutes, the default log level, both mock APIs), under a
+ * paced open-loop mix at about 80% of the
  * capacity measured for client credentials, for `--minutes`; its RSS sampled every 10 s.
  *
  *   npm run soak                      # 10 minutes
@@ -13,9 +14,12 @@
  * uses per second at capacity; each operation of the mix is then timed in server CPU per operation,
  * and the rates are set so that the mix costs `--load` of that.
  *
- * The mix: logins (code flows, auto-login with login_hint=alice) and refreshes at fixed rates,
- * because what they store lives 14 days in the default fixture (sessions, grants, refresh tokens)
- * and would otherwise grow faster on a faster machine; the rest of the budget goes to client
+ * The mix: logins (code flows, auto-login with login_hint=alice) and refreshes at fixed rates, so
+ * that a faster machine does not store more; what they store (sessions, grants, interactions,
+ * refresh tokens) lives SOAK_STATE_TTL seconds (bench/lib/fixtures.ts), so the store reaches a
+ * steady size and memory that still grows is a leak (in the default fixture it lives 14 days and
+ * grows for as long as the soak runs); each refresh chain starts over with a new login before its
+ * grant expires. The rest of the budget goes to client
  * credentials (JWTs for both mock APIs), introspection (a fixed pool of tokens: introspecting a JWT
  * stores a record, so ever new ones would grow the store) and the mock APIs (the latest tokens:
  * first uses and repeats). /healthz's store entry count is sampled with RSS, so stored state and
@@ -32,7 +36,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pinningDescription, pinSelfToLoadCore } from './lib/cpu.ts';
-import { DIRECTORY_RESOURCE, PROFILE_RESOURCE } from './lib/fixtures.ts';
+import { DIRECTORY_RESOURCE, PROFILE_RESOURCE, SOAK_STATE_TTL, writeSoakFixture } from './lib/fixtures.ts';
 import { codeFlow, drive, refresh, type FlowTarget, type Tokens } from './lib/flows.ts';
 import { json, send, times } from './lib/http.ts';
 import { PacedLoad, summarizeLatencies, type LatencySummary, type PacedOperation } from './lib/paced.ts';
@@ -57,7 +61,7 @@ if (!(DURATION_S >= 30 && DURATION_S <= 50 * 60)) throw new Error('--minutes / -
 const LOAD = Number(values.load);
 if (!(LOAD > 0 && LOAD <= 1)) throw new Error('--load is a share of capacity, above 0 and at most 1');
 const GROWTH_LIMIT = 0.1;
-/** Operations at fixed rates (per second): what they store stays for 14 days. */
+/** Operations at fixed rates (per second). */
 const FIXED_RATES = { 'code flow': 2, refresh: 4 };
 /** At most this share of the budget goes to the fixed-rate operations (slower machines get fewer). */
 const FIXED_SHARE_LIMIT = 0.3;
@@ -80,7 +84,7 @@ subscribe('http.client.response.finish', (message) => {
 });
 
 pinSelfToLoadCore();
-const testbed = await startTestbedProcess('testbed', { logLevel: null });
+const testbed = await startTestbedProcess('testbed', { logLevel: null, fixture: writeSoakFixture() });
 const stopOnSignal = () => void testbed.stop().then(() => process.exit(130));
 process.once('SIGINT', stopOnSignal);
 process.once('SIGTERM', stopOnSignal);
@@ -116,6 +120,9 @@ try {
   const mint = (fields: Record<string, string>) => sendRequest(port, clientCredentialsRequest(fields)).then(accessTokenOf);
   const introspected = [...await times(16, 8, () => mint(CC_OPAQUE)), ...await times(16, 8, () => mint(CC_PROFILE))];
   const chains: Tokens[] = await times(8, 8, () => codeFlow(profileTarget));
+  // A chain's grant lives SOAK_STATE_TTL from its login: the chain starts over a while before.
+  const chainStarted = chains.map(() => Date.now());
+  const CHAIN_LIFE_MS = (SOAK_STATE_TTL - 30) * 1000;
   const idleChains = [...chains.keys()];
   const latest = { user: chains[0].access_token, directory: await mint(CC_DIRECTORY) };
   const sent = { clientCredentials: 0, introspection: 0 };
@@ -136,7 +143,9 @@ try {
       const chain = idleChains.pop();
       if (chain === undefined) throw new Error('no idle refresh chain'); // maxInFlight is the pool size: cannot happen
       try {
-        chains[chain] = await refresh(profileTarget, chains[chain].refresh_token!);
+        const renew = Date.now() - chainStarted[chain] > CHAIN_LIFE_MS;
+        chains[chain] = renew ? await codeFlow(profileTarget) : await refresh(profileTarget, chains[chain].refresh_token!);
+        if (renew) chainStarted[chain] = Date.now();
         latest.user = chains[chain].access_token;
       } finally {
         idleChains.push(chain);
@@ -256,7 +265,7 @@ try {
   ];
 
   const lines = [
-    `Soak: ${DURATION_S} s, oidc-testbed (CLI, default fixture, default log level: a JSON line per request), ${cpus().length} cores, ${pinningDescription()}; load average (1 min) ${fmt(loadAtStart[0], 2)} at the start, ${fmt(loadavg()[0], 2)} at the end (other processes share the cores)`,
+    `Soak: ${DURATION_S} s, oidc-testbed (CLI, default fixture with logins' state living ${SOAK_STATE_TTL} s, default log level: a JSON line per request), ${cpus().length} cores, ${pinningDescription()}; load average (1 min) ${fmt(loadAtStart[0], 2)} at the start, ${fmt(loadavg()[0], 2)} at the end (other processes share the cores)`,
     `Load: target ${fmt(budget / 1e4)}% of a core of server CPU (${LOAD * 100}% of the ${fmt((capacityPerSecond * ccCpuMicros) / 1e4)}% used at ${fmt(capacityPerSecond)} client credentials/s); achieved ${fmt(achievedCpu)}%, ${fmt((responses.count - baseline.responses) / elapsed)} responses/s; the load generator (this process) used ${fmt(mean(loaded.map((s) => s.generatorCpuPercent)))}% of a core`,
     '',
     '| operation | target /s | achieved /s | server CPU µs each (mixed) | p50 / p99 / max ms | failed | skipped (generator at its in-flight limit) |',
@@ -278,7 +287,7 @@ try {
   writeFileSync(out, `${JSON.stringify({
     date: new Date().toISOString(),
     machine: { cores: cpus().length, loadavgAtStart: loadAtStart, loadavgAtEnd: loadavg(), pinning: pinningDescription() },
-    settings: { seconds: DURATION_S, load: LOAD, sampleSeconds: SAMPLE_S, fixedRates: FIXED_RATES, shares: SHARES, testbed: 'bin/oidc-testbed.js start --port 0 --ephemeral-keys (default fixture, default log level)' },
+    settings: { seconds: DURATION_S, load: LOAD, sampleSeconds: SAMPLE_S, fixedRates: FIXED_RATES, shares: SHARES, testbed: `bin/oidc-testbed.js start --port 0 --ephemeral-keys (default fixture, logins' state living ${SOAK_STATE_TTL} s; default log level)` },
     capacity: { clientCredentialsPerSecond: capacityPerSecond, measured: measured !== undefined, serverCpuMicrosEach: ccCpuMicros, p99Ms: measured?.p99, coreShareAtCapacity: (capacityPerSecond * ccCpuMicros) / 1e6 },
     load: { targetServerCpuPercent: budget / 1e4, settling: { seconds: SETTLE_S, costRatioMixedToAlone: mixedRatio, failed: settleFailed }, achievedServerCpuPercent: achievedCpu, responsesPerSecond: (responses.count - baseline.responses) / elapsed, generatorCpuPercent: mean(loaded.map((s) => s.generatorCpuPercent)) },
     mix,

@@ -55,3 +55,19 @@ export function writeBenchFixtures(): BenchFixtures {
 
   return { main: write('main', main), opaqueApis: write('opaque-apis', opaqueApis), rs256Apis: write('rs256-apis', rs256Apis), shortTtl: write('short-ttl', shortTtl) };
 }
+
+/** How long what a login or a refresh stores lives in the soak's fixture (see writeSoakFixture). */
+export const SOAK_STATE_TTL = 120;
+
+/**
+ * The default fixture with what logins and refreshes store (sessions, grants, interactions, refresh
+ * tokens, consumed ones included) living SOAK_STATE_TTL seconds instead of 14 days: the soak's
+ * stored state then reaches a steady size, so growing memory means a leak, not retained state.
+ */
+export function writeSoakFixture(): string {
+  const doc = parse(readFileSync(DEFAULT_FIXTURE_PATH, 'utf8'), { merge: true }) as FixtureDoc;
+  doc.issuer = { ...doc.issuer, ttl: { ...doc.issuer?.ttl, session: SOAK_STATE_TTL, grant: SOAK_STATE_TTL, interaction: SOAK_STATE_TTL, refresh_token: SOAK_STATE_TTL } };
+  const file = join(mkdtempSync(join(tmpdir(), 'oidc-testbed-soak-fixture-')), 'soak.json');
+  writeFileSync(file, JSON.stringify(doc));
+  return file;
+}
