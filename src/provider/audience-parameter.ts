@@ -20,6 +20,7 @@
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Middleware } from 'koa';
 import { readFormParameters, replaceFormParameters } from '../server/form-body.ts';
+import { answerOAuthError } from '../server/middleware.ts';
 import { TOKEN_EXCHANGE } from './grants/token-exchange.ts';
 import type { ResourceCatalog } from './resources.ts';
 
@@ -79,9 +80,7 @@ export function audienceAsResource(resources: ResourceCatalog): Middleware {
     const named = audiences.map((audience) => resources.resolveAudience(audience)?.indicator ?? audience);
     const given = params.getAll('resource');
     if (given.length > 0 && [...named, ...given].some((indicator) => indicator !== given[0])) {
-      ctx.status = 400;
-      ctx.set('Cache-Control', 'no-store');
-      ctx.body = { error: 'invalid_target', error_description: `audience ${audiences.join(' ')} and resource ${given.join(' ')} name different resources: an access token has one audience` };
+      answerOAuthError(ctx, 400, 'invalid_target', `audience ${audiences.join(' ')} and resource ${given.join(' ')} name different resources: an access token has one audience`);
       return undefined;
     }
     params.delete('audience');

@@ -32,7 +32,8 @@ function answerUnhandledError(ctx: Context, logger: Logger, caught: unknown): vo
   }
 }
 
-function answerOAuthError(ctx: Context, status: number, error: string, description: string): void {
+/** An OAuth error answer (RFC 6749 §5.2): the status, `Cache-Control: no-store`, `{ error, error_description }`. */
+export function answerOAuthError(ctx: Context, status: number, error: string, description: string): void {
   ctx.status = status;
   ctx.set('Cache-Control', 'no-store');
   ctx.body = { error, error_description: description };

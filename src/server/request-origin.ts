@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import { answerOAuthError } from './middleware.ts';
 
 /**
  * oidc-provider builds the URLs it answers with (discovery, forms, redirects, error pages) on the
@@ -10,9 +11,7 @@ import type { Middleware } from 'koa';
 export function refuseUnusableOrigin(): Middleware {
   return function refuseUnusableOrigin(ctx, next) {
     if ((ctx.protocol === 'http' || ctx.protocol === 'https') && URL.canParse(ctx.href)) return next();
-    ctx.status = 400;
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = { error: 'invalid_request', error_description: 'the Host header (or X-Forwarded-Host and X-Forwarded-Proto) does not make a valid http(s) URL' };
+    answerOAuthError(ctx, 400, 'invalid_request', 'the Host header (or X-Forwarded-Host and X-Forwarded-Proto) does not make a valid http(s) URL');
     return undefined;
   };
 }
