@@ -31,14 +31,21 @@ export interface BenchFixtures {
   shortTtl: string;
 }
 
-export function writeBenchFixtures(): BenchFixtures {
-  const base = () => parse(readFileSync(DEFAULT_FIXTURE_PATH, 'utf8'), { merge: true }) as FixtureDoc;
-  const dir = mkdtempSync(join(tmpdir(), 'oidc-testbed-bench-fixtures-'));
-  const write = (name: string, doc: FixtureDoc) => {
+/** The default fixture as a document to change. */
+const base = () => parse(readFileSync(DEFAULT_FIXTURE_PATH, 'utf8'), { merge: true }) as FixtureDoc;
+
+/** Writes fixture documents as JSON files into a new scratch directory. */
+function fixtureWriter(label: string): (name: string, doc: FixtureDoc) => string {
+  const dir = mkdtempSync(join(tmpdir(), `oidc-testbed-${label}-`));
+  return (name, doc) => {
     const file = join(dir, `${name}.json`);
     writeFileSync(file, JSON.stringify(doc));
     return file;
   };
+}
+
+export function writeBenchFixtures(): BenchFixtures {
+  const write = fixtureWriter('bench-fixtures');
 
   const main = base();
   main.resources.push({ indicator: RS256_RESOURCE, name: 'bench-rs256', scopes: [RS256_SCOPE], token_format: 'jwt', signing_alg: 'RS256' });
@@ -65,9 +72,7 @@ export const SOAK_STATE_TTL = 120;
  * stored state then reaches a steady size, so growing memory means a leak, not retained state.
  */
 export function writeSoakFixture(): string {
-  const doc = parse(readFileSync(DEFAULT_FIXTURE_PATH, 'utf8'), { merge: true }) as FixtureDoc;
+  const doc = base();
   doc.issuer = { ...doc.issuer, ttl: { ...doc.issuer?.ttl, session: SOAK_STATE_TTL, grant: SOAK_STATE_TTL, interaction: SOAK_STATE_TTL, refresh_token: SOAK_STATE_TTL } };
-  const file = join(mkdtempSync(join(tmpdir(), 'oidc-testbed-soak-fixture-')), 'soak.json');
-  writeFileSync(file, JSON.stringify(doc));
-  return file;
+  return fixtureWriter('soak-fixture')('soak', doc);
 }
