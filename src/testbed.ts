@@ -3,25 +3,25 @@
  * URLs and a `stop()`. The configuration flows one way: fixture → validated fixture → servers.
  */
 import Koa from 'koa';
-import compose from 'koa-compose';
 import { pino } from 'pino';
 import { DEFAULT_FIXTURE_PATH, FixtureError, loadDefaultFixture, loadFixtureFile, validateFixture } from './fixtures/load.ts';
 import type { Fixture, FixtureInput } from './fixtures/schema.ts';
-import type { Problem } from './fixtures/semantics.ts';
 import { createLogger, type Logger, type LogLevel } from './log.ts';
-import { servedIssuers } from './fixtures/issuers.ts';
-import { clientMetadataProblems } from './provider/clients.ts';
-import { createIssuer, type Issuer, type IssuerUrls } from './provider/create-issuer.ts';
+import type { Issuer, IssuerUrls } from './issuers/create-issuer.ts';
 import { keyPoolAt } from './provider/key-pool.ts';
-import { resolveKeys, type IssuerKeys } from './provider/keys.ts';
+import { resolveKeys } from './provider/keys.ts';
 import { startMockApis, type MockApisOptions } from './resource-servers/start-apis.ts';
-import { listenHttp } from './server/http-server.ts';
-import { answerErrors, oauthErrorAnswers, requestLog } from './server/middleware.ts';
+import { listenHttp } from './http/http-server.ts';
+import { answerErrors, oauthErrorAnswers } from './http/error-answers.ts';
+import { requestLog } from './http/request-log.ts';
+import { RequestRecord, recordRequests } from './http/request-record.ts';
+import { routeIdpRequest } from './issuers/dispatch.ts';
+import { createIssuers, refusedClients } from './issuers/issuer-set.ts';
+import { errorPage } from './provider/ui/pages.ts';
 import { MemoryStore } from './store/memory-store.ts';
 import { openStore } from './store/open-store.ts';
 import type { RedisStoreOptions } from './store/redis-store.ts';
 import type { Store } from './store/store.ts';
-import { UserDirectory } from './store/user-directory.ts';
 
 export interface TestbedOptions {
   /** A fixture file path, an in-memory fixture, or nothing for the embedded default fixture. */
@@ -85,6 +85,8 @@ export interface Testbed {
   readonly main: Issuer;
   /** Every issuer served, by path: '' is the main one, then the fixture's `issuers` (e.g. '/fapi2'). */
   readonly issuers: Readonly<Record<string, Issuer>>;
+  /** What the IdP port answered: the last 1,000 requests (no query, body or token), and a listener per request. */
+  readonly requests: RequestRecord;
   /** Stops accepting connections, closes open ones and releases the store. */
   stop(): Promise<void>;
 }
@@ -125,8 +127,10 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
 
     const app = new Koa({ keys: keys.cookies, proxy: true });
     app.silent = true;
+    const requests = new RequestRecord();
+    app.use(recordRequests(requests));
     if (logger.isLevelEnabled('info')) app.use(requestLog(logger));
-    app.use(answerErrors(oauthErrorAnswers(logger, { error: 'not_found', description: 'no such endpoint' })));
+    app.use(answerErrors(oauthErrorAnswers(logger, { error: 'not_found', description: 'no such endpoint' }), { page: errorPage }));
     app.use(routeIdpRequest({
       health: async (ctx) => {
         const health = await rootStore.health();
@@ -157,6 +161,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       fixture,
       main,
       issuers,
+      requests,
       stop: closeAll,
     };
   } catch (error) {
@@ -186,40 +191,6 @@ export async function checkFixture(options: Pick<TestbedOptions, 'fixture' | 'is
   }
 }
 
-interface IssuerInputs {
-  issuerUrl: string;
-  rootStore: Store;
-  keys: IssuerKeys;
-  logger: Logger;
-  controlToken?: string;
-}
-
-/** The fixture's issuers, by path ('' is the main one), each in its own namespace of the store. */
-function createIssuers(fixture: Fixture, { issuerUrl, rootStore, keys, logger, controlToken }: IssuerInputs): { issuers: Record<string, Issuer>; mainUsers: UserDirectory } {
-  const mainStore = rootStore.namespace(issuerUrl);
-  const mainUsers = new UserDirectory(fixture.users, mainStore);
-  const issuers: Record<string, Issuer> = {};
-  for (const served of servedIssuers(fixture)) {
-    const url = `${issuerUrl}${served.path}`;
-    const store = served.path ? rootStore.namespace(url) : mainStore;
-    // Issuers that inherit the main fixture's users share its directory (and claim changes).
-    const users = served.fixture.users === fixture.users ? mainUsers : new UserDirectory(served.fixture.users, store);
-    issuers[served.path] = createIssuer({
-      issuer: url, mountPath: new URL(url).pathname.replace(/\/$/, ''), fixture: served.fixture, keys, store, users, logger, controlToken,
-    });
-  }
-  return { issuers, mainUsers };
-}
-
-/** The fixture clients oidc-provider refuses, on every issuer, by their path in the fixture. */
-async function refusedClients(fixture: Fixture, issuers: Readonly<Record<string, Issuer>>): Promise<Problem[]> {
-  const problems = await Promise.all(Object.entries(issuers).map(async ([path, issuer]) => {
-    const at = path ? ['issuers', fixture.issuers.findIndex((extra) => extra.path === path)] : [];
-    return (await clientMetadataProblems(issuer.provider, issuer.clients)).map((problem) => ({ ...problem, path: [...at, ...problem.path] }));
-  }));
-  return problems.flat();
-}
-
 function fixtureSource(options: Pick<TestbedOptions, 'fixture'>): string {
   if (options.fixture === undefined) return DEFAULT_FIXTURE_PATH;
   return typeof options.fixture === 'string' ? options.fixture : 'fixture';
@@ -247,57 +218,4 @@ function publicHost(host: string): string {
 
 function trimSlash(url: string): string {
   return url.replace(/\/+$/, '');
-}
-
-interface IdpRoutes {
-  health: (ctx: Koa.Context) => Promise<void>;
-  issuers: readonly Issuer[];
-}
-
-/**
- * The IdP port's one dispatching layer: `/healthz`, then each request to the issuer whose path it
- * is under (the longest first: the main issuer, at the root, would otherwise answer for the
- * others), as koa-mount would mount it.
- */
-function routeIdpRequest(routes: IdpRoutes): Koa.Middleware {
-  const mounted = [...routes.issuers]
-    .sort((a, b) => b.mountPath.length - a.mountPath.length)
-    .map((issuer) => ({ prefix: issuer.mountPath, run: compose(issuer.provider.middleware as Koa.Middleware[]) }));
-  const toMetadataOfPath = authorizationServerMetadataOfPaths(routes.issuers.map((issuer) => issuer.mountPath).filter(Boolean));
-  return async function routeIdpRequest(ctx, next) {
-    // A target like `//jwks?@#` parses to no path at all (Koa's ctx.path is null).
-    if (typeof ctx.path !== 'string') throw Object.assign(new Error('the request target is not a path'), { status: 400, expose: true });
-    if (ctx.path === '/healthz') return routes.health(ctx);
-    const requested = ctx.path;
-    const path = toMetadataOfPath(requested);
-    for (const { prefix, run } of mounted) {
-      if (prefix && path !== prefix && !path.startsWith(`${prefix}/`)) continue;
-      const inside = path.slice(prefix.length) || '/';
-      if (inside === requested) return run(ctx, next);
-      if (prefix) ctx.mountPath = prefix; // oidc-provider builds endpoint URLs with it
-      ctx.path = inside;
-      try {
-        return await run(ctx, next);
-      } finally {
-        ctx.path = requested;
-      }
-    }
-    return next();
-  };
-}
-
-/**
- * RFC 8414 §3: the metadata of an issuer with a path lives at
- * `/.well-known/oauth-authorization-server<path>`; oidc-provider, mounted at `<path>`, serves it at
- * `<path>/.well-known/oauth-authorization-server`.
- */
-function authorizationServerMetadataOfPaths(paths: readonly string[]): (path: string) => string {
-  const WELL_KNOWN = '/.well-known/oauth-authorization-server';
-  const served = new Set(paths);
-  return function metadataOfPath(path) {
-    if (path.startsWith(`${WELL_KNOWN}/`) && served.has(path.slice(WELL_KNOWN.length))) {
-      return `${path.slice(WELL_KNOWN.length)}${WELL_KNOWN}`;
-    }
-    return path;
-  };
 }

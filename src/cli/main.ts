@@ -54,6 +54,7 @@ async function check(args: string[]): Promise<number> {
 }
 
 async function start(args: string[]): Promise<number> {
+  // biome-ignore lint/suspicious/noImplicitAnyLet: typed by the parseArgs result assigned below
   let values;
   try {
     ({ values } = parseArgs({

@@ -3,8 +3,8 @@
  * Deny, standing in for the user's authentication device. Same look as the sign-in pages; every
  * value escaped; no scripts or external assets.
  */
-import type { PendingCibaRequest } from '../provider/ciba.ts';
-import { escapeHtml, layout } from '../provider/pages.ts';
+import type { PendingCibaRequest } from '../provider/extensions/ciba.ts';
+import { escapeHtml, layout } from '../provider/ui/pages.ts';
 
 export interface CibaPageParams {
   requests: readonly PendingCibaRequest[];

@@ -5,12 +5,12 @@
  *   POST /ciba/:auth_req_id/deny       → `{ status: "denied" }`; optional body `error_description`
  * Browser form posts (which prefer HTML) are redirected back to the page instead.
  */
+import { answerOAuthError } from '../http/error-answers.ts';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { CibaRequestNotFoundError, type CibaController, type CibaDecision, type PendingCibaRequest } from '../provider/ciba.ts';
-import { refuse } from './access.ts';
+import { CibaRequestNotFoundError, type CibaController, type CibaDecision, type PendingCibaRequest } from '../provider/extensions/ciba.ts';
 import { cibaControlPage } from './ciba-page.ts';
-import { FORM, JSON_TYPES, parseBody } from '../server/request-body.ts';
+import { FORM, JSON_TYPES, parseBody } from '../http/request-body.ts';
 
 export interface CibaControlOptions {
   ciba: CibaController;
@@ -39,7 +39,7 @@ export function addCibaControl(router: Router, options: CibaControlOptions): voi
       result = await decision(ctx, authReqId);
     } catch (error) {
       if (!(error instanceof CibaRequestNotFoundError)) throw error;
-      if (!fromBrowser(ctx)) return refuse(ctx, 404, 'not_found', error.message);
+      if (!fromBrowser(ctx)) return answerOAuthError(ctx, 404, 'not_found', error.message);
       ctx.status = 404;
       return showPage(ctx, error.message);
     }
@@ -62,7 +62,7 @@ export function addCibaControl(router: Router, options: CibaControlOptions): voi
   router.post('/ciba/:auth_req_id/deny', parseDecision, async (ctx, next) => {
     const { error_description: description } = (ctx.request.body ?? {}) as Record<string, unknown>;
     if (description !== undefined && (typeof description !== 'string' || !DESCRIPTION.test(description))) {
-      return refuse(ctx, 400, 'invalid_request', 'error_description must be 1 to 200 printable ASCII characters without " or \\ (RFC 6749 §5.2)');
+      return answerOAuthError(ctx, 400, 'invalid_request', 'error_description must be 1 to 200 printable ASCII characters without " or \\ (RFC 6749 §5.2)');
     }
     ctx.state.description = description;
     return next();

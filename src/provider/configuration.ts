@@ -8,31 +8,18 @@ import type { Fixture } from '../fixtures/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { UserDirectory } from '../store/user-directory.ts';
 import { accountFinder, scopeClaims } from './accounts.ts';
-import { checkAudienceParameter, recordNamedResource } from './audience-parameter.ts';
-import { cibaFeature } from './ciba.ts';
+import { checkAudienceParameter, recordNamedResource } from './extensions/audience-parameter.ts';
+import { cibaFeature } from './extensions/ciba.ts';
 import type { ClientRegistry } from './clients.ts';
-import { customizeJwtAccessToken, jwtStateKey, withGrantRevocationMarks } from './jwt-access-tokens.ts';
+import { withGrantRevocationMarks } from './extensions/grant-revocation-marks.ts';
+import { customizeJwtAccessToken, jwtStateKey } from './extensions/jwt-state.ts';
+import { INTERACTION_PATH, ROUTES } from '../endpoints.ts';
 import { derivedSecret, type IssuerKeys } from './keys.ts';
-import { fetchAllowingLocalTargets } from './local-relaxations.ts';
-import { deviceConfirmPage, deviceInputPage, deviceSuccessPage, errorPage, logoutPage, logoutSuccessPage } from './pages.ts';
+import { fetchAllowingLocalTargets } from './engine/index.ts';
+import { deviceConfirmPage, deviceInputPage, deviceSuccessPage, errorPage, logoutPage, logoutSuccessPage } from './ui/pages.ts';
 import type { ResourceCatalog } from './resources.ts';
-import { requestUrisMetadata } from './request-uri.ts';
+import { requestUrisMetadata } from './extensions/request-uri.ts';
 
-/** Paths of the endpoints; fixed so that pages, tests and docs can name them. */
-export const ROUTES = {
-  authorization: '/auth',
-  backchannel_authentication: '/backchannel',
-  code_verification: '/device',
-  device_authorization: '/device/auth',
-  end_session: '/session/end',
-  introspection: '/token/introspection',
-  jwks: '/jwks',
-  pushed_authorization_request: '/request',
-  registration: '/reg',
-  revocation: '/token/revocation',
-  token: '/token',
-  userinfo: '/me',
-} as const;
 
 const FAPI2_JWA = {
   clientAuthSigningAlgValues: [...FAPI2_SIGNING_ALGS],
@@ -75,6 +62,8 @@ export interface ConfigurationInputs {
   clients: ClientRegistry;
   resources: ResourceCatalog;
   mountPath: string;
+  /** How the engine sends requests (back-channel logout, CIBA pings, jwks_uri); default: to any address. */
+  fetch?: NonNullable<Configuration['fetch']>;
 }
 
 export function providerConfiguration(inputs: ConfigurationInputs): Configuration {
@@ -151,12 +140,12 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
       Grant: ttl.grant,
       BackchannelAuthenticationRequest: (ctx) => Math.min(600, Number(ctx?.oidc?.params?.requested_expiry) || 600),
     },
-    interactions: { url: (_ctx, interaction) => `${mountPath}/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `${mountPath}${INTERACTION_PATH}/${interaction.uid}` },
     renderError: async (ctx, out) => {
       ctx.type = 'html';
       ctx.body = errorPage({ error: String(out.error), description: out.error_description as string | undefined, status: ctx.status });
     },
-    fetch: fetchAllowingLocalTargets,
+    fetch: inputs.fetch ?? fetchAllowingLocalTargets,
     features: {
       devInteractions: { enabled: false },
       // OpenID Connect Core §5.5: claims asked for one by one, into the ID token or UserInfo.

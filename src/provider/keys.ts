@@ -13,14 +13,6 @@ export interface IssuerKeys {
   cookies: string[];
 }
 
-/** JWK members that only a private (or symmetric) key has (RFC 7518 §6.2.2, §6.3.2, §6.4.1). */
-export const PRIVATE_JWK_MEMBERS: ReadonlySet<string> = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']);
-
-/** The public part of a key. */
-export function publicJwk(jwk: JWK): JWK {
-  return Object.fromEntries(Object.entries(jwk).filter(([member]) => !PRIVATE_JWK_MEMBERS.has(member))) as JWK;
-}
-
 /** Where `oidc-testbed start` keeps generated keys unless told otherwise. */
 export function defaultKeysFile(): string {
   const stateHome = process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state');

@@ -1,6 +1,6 @@
 import { errors, type KoaContextWithOIDC, type ResourceServer, type Client } from 'oidc-provider';
 import type { FixtureResource, IssuerSettings } from '../fixtures/schema.ts';
-import { namedResourceOf } from './audience-parameter.ts';
+import { namedResourceOf } from './extensions/audience-parameter.ts';
 import type { ClientPolicy } from './clients.ts';
 
 /**

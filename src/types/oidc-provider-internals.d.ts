@@ -1,7 +1,7 @@
 /**
  * oidc-provider's own DPoP proof validation, which its built-in grants receive as bound helpers and
  * custom grants do not (registerGrantType passes none). The package has no exports map; the
- * version is pinned (~9.13) and test/idp/token-exchange.test.ts and password-grant.test.ts fail
+ * version is pinned (~9.13) and test/provider/token-exchange.test.ts and password-grant.test.ts fail
  * loudly should the module move.
  */
 declare module 'oidc-provider/lib/helpers/validate_dpop.js' {

@@ -4,7 +4,7 @@
  * before live ones and the oldest live ones first.
  */
 import { describe, expect, it } from '@jest/globals';
-import { ExpiringCache } from '../../src/resource-servers/expiring-cache.ts';
+import { ExpiringCache } from '../../src/resource-servers/token-guard/expiring-cache.ts';
 
 const NOW = 1_800_000_000_000;
 

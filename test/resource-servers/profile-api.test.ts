@@ -9,6 +9,7 @@ import { startTestbed } from '../../src/index.ts';
 import { authorize, client, discover, signIn } from '../support/openid.ts';
 import { bearer, callApi, PROFILE_API, serviceToken, userTokens, WEB_APP_REDIRECT, webApp } from '../support/resource-servers.ts';
 import { useTestbed } from '../support/testbed.ts';
+import { SUITE_FIXTURE } from '../support/store.ts';
 
 const PROFILE_CLAIMS = ['name', 'given_name', 'family_name', 'middle_name', 'nickname', 'preferred_username', 'profile', 'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at'];
 
@@ -158,7 +159,7 @@ describe('the API call log', () => {
   it('names the caller (jti, client_id, sub, scope) and never contains the token', async () => {
     const lines: string[] = [];
     const logger = pino({ level: 'info', base: undefined }, { write: (line: string) => { lines.push(line); } });
-    const testbed = await startTestbed({ port: 0, logger });
+    const testbed = await startTestbed({ port: 0, fixture: SUITE_FIXTURE, logger });
     try {
       const { tokens } = await userTokens(testbed, PROFILE_API, 'profile');
       expect((await callApi(new URL('userinfo', testbed.urls.profileApi), { headers: bearer(tokens.access_token) })).status).toBe(200);

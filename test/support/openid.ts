@@ -7,6 +7,15 @@ export async function discover(testbed: Testbed, clientId: string, secret?: stri
   return client.discovery(new URL(testbed.issuer), clientId, { client_secret: secret, ...metadata }, auth, { execute: [client.allowInsecureRequests] });
 }
 
+/**
+ * openid-client configuration from discovery at `url`, plain http allowed: an issuer outside this
+ * process (a container), or a `/.well-known/openid-configuration` URL at an origin other than the
+ * issuer's (a replica, an internal name).
+ */
+export function discoverAt(url: string | URL, clientId: string, secret?: string): Promise<client.Configuration> {
+  return client.discovery(new URL(url), clientId, secret, undefined, { execute: [client.allowInsecureRequests] });
+}
+
 export interface AuthorizationResult {
   callbackUrl: URL;
   codeVerifier: string;

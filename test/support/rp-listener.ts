@@ -31,7 +31,7 @@ export function useRpListener(answer: { status: number; headers?: Record<string,
     request.on('end', () => {
       received.push({ path: request.url!, headers: request.headers, body });
       response.writeHead(answer.status, answer.headers).end();
-      waiters.splice(0).forEach((wake) => wake());
+      for (const wake of waiters.splice(0)) wake();
     });
   });
   return {

@@ -6,8 +6,10 @@
  *
  * Suites call `testbedOptions()` where they start a testbed:
  *   startTestbed(testbedOptions({ fixture }))   →   { port: 0, fixture, redis?: {…} }
+ * (without `fixture`: test/fixtures/suite.yaml)
  */
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import type { TestbedOptions } from '../../src/index.ts';
 
@@ -29,8 +31,11 @@ export function uniquePrefix(label = 'test'): string {
 }
 
 /** Options for `startTestbed()`: port 0, the selected store, then `overrides`. */
+/** The suite's own fixture (a test that names none gets it, not the product's demo fixture). */
+export const SUITE_FIXTURE = fileURLToPath(new URL('../fixtures/suite.yaml', import.meta.url));
+
 export function testbedOptions(overrides: TestbedOptions = {}): TestbedOptions {
-  const base: TestbedOptions = { port: 0 };
+  const base: TestbedOptions = { port: 0, fixture: SUITE_FIXTURE };
   if (testStore() === 'redis' && overrides.redis === undefined && overrides.store === undefined) {
     base.redis = { url: testRedisUrl(), prefix: uniquePrefix(), purgeOnClose: true };
   }

@@ -1,12 +1,11 @@
 /**
  * One testbed per test file, started on port 0 in `beforeAll` and stopped in `afterAll`. Every
- * request the testbed answers is recorded from its request log, and `afterAll` fails the file if
- * any of them was a 5xx: a client mistake must never be a server error.
+ * request the testbed answers is collected from its request record (`testbed.requests`), and
+ * `afterAll` fails the file if any of them was a 5xx: a client mistake must never be a server error.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect } from '@jest/globals';
-import { pino } from 'pino';
 import { parse } from 'yaml';
 import { startTestbed, type FixtureInput, type Testbed, type TestbedOptions } from '../../src/index.ts';
 import { testbedOptions } from './store.ts';
@@ -23,17 +22,12 @@ export interface RecordedTestbed {
   stop(): Promise<void>;
 }
 
-/** Starts a testbed on port 0 (on the store `TESTBED_TEST_STORE` selects) whose request log is kept in memory. */
-export async function startRecordedTestbed(options: Omit<TestbedOptions, 'port' | 'logger' | 'logLevel'> = {}): Promise<RecordedTestbed> {
+/** Starts a testbed on port 0 (on the store `TESTBED_TEST_STORE` selects), keeping every request it answers. */
+export async function startRecordedTestbed(options: Omit<TestbedOptions, 'port'> = {}): Promise<RecordedTestbed> {
   const requests: LoggedRequest[] = [];
-  const logger = pino({ level: 'info', base: undefined }, {
-    write(line: string) {
-      const entry = JSON.parse(line) as { msg?: string } & Partial<LoggedRequest>;
-      if (entry.msg === 'request') requests.push({ method: entry.method!, path: entry.path!, status: entry.status! });
-    },
-  });
-  const testbed = await startTestbed(testbedOptions({ ...options, port: 0, logger }));
-  return { testbed, requests, stop: () => testbed.stop() };
+  const testbed = await startTestbed(testbedOptions({ logLevel: 'silent', ...options, port: 0 }));
+  const unsubscribe = testbed.requests.subscribe(({ method, path, status }) => requests.push({ method, path, status }));
+  return { testbed, requests, stop: async () => { unsubscribe(); await testbed.stop(); } };
 }
 
 export function serverErrors(requests: readonly LoggedRequest[]): LoggedRequest[] {

@@ -7,7 +7,7 @@ import type { Fixture } from '../../fixtures/schema.ts';
 import type { ClientPolicy } from '../clients.ts';
 import type { UserDirectory } from '../../store/user-directory.ts';
 import { oidcScopesOf } from '../configuration.ts';
-import type { JwtAccessTokens } from '../jwt-access-tokens.ts';
+import type { JwtAccessTokens } from '../extensions/jwt-access-tokens.ts';
 import type { IssuerKeys } from '../keys.ts';
 import type { ResourceCatalog } from '../resources.ts';
 import { registerPasswordGrant } from './password.ts';

@@ -4,7 +4,7 @@
  * client), tokens issued through oidc-provider's models, and DPoP binding.
  */
 import { errors, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
-import validateDpop, { checkDpopReplay, type DpopProof } from 'oidc-provider/lib/helpers/validate_dpop.js';
+import { checkDpopReplay, type DpopProof, validateDpop } from '../engine/index.ts';
 import type { IssuerSettings } from '../../fixtures/schema.ts';
 import { saveGrant } from '../consent-grant.ts';
 import type { ResourceCatalog } from '../resources.ts';

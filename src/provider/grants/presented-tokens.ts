@@ -10,10 +10,9 @@
  */
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import { errors, type Provider } from 'oidc-provider';
-import { ASYMMETRIC_ALGORITHMS } from '../../resource-servers/access-tokens.ts';
+import { ASYMMETRIC_ALGORITHMS, looksLikeJwt, publicJwk } from '../../jose/vocabulary.ts';
 import type { UserDirectory } from '../../store/user-directory.ts';
-import { looksLikeJwt, type JwtAccessTokens } from '../jwt-access-tokens.ts';
-import { publicJwk } from '../keys.ts';
+import type { JwtAccessTokens } from '../extensions/jwt-access-tokens.ts';
 
 /** RFC 8693 §3 token type identifiers. */
 export const TOKEN_TYPES = {

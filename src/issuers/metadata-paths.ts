@@ -1,0 +1,15 @@
+/**
+ * RFC 8414 §3: the metadata of an issuer with a path lives at
+ * `/.well-known/oauth-authorization-server<path>`; oidc-provider, mounted at `<path>`, serves it at
+ * `<path>/.well-known/oauth-authorization-server`.
+ */
+export function authorizationServerMetadataOfPaths(paths: readonly string[]): (path: string) => string {
+  const WELL_KNOWN = '/.well-known/oauth-authorization-server';
+  const served = new Set(paths);
+  return function metadataOfPath(path) {
+    if (path.startsWith(`${WELL_KNOWN}/`) && served.has(path.slice(WELL_KNOWN.length))) {
+      return `${path.slice(WELL_KNOWN.length)}${WELL_KNOWN}`;
+    }
+    return path;
+  };
+}

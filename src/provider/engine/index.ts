@@ -1,0 +1,24 @@
+/**
+ * Every place the testbed reaches into oidc-provider beyond its documented options: the reason the
+ * engine is pinned to `~9.13.3` (checked against 9.13.3). Each line names the adaptation, what in
+ * the engine it relies on, and the test that fails should the engine change under it.
+ *
+ * | adaptation | relies on | guarded by |
+ * |---|---|---|
+ * | token-error-corrections.ts: RFC error codes for the token endpoint | the `grant.error` event's `error_detail` / `error_description` texts | test/provider/bad-input.test.ts, dpop.test.ts |
+ * | local-relaxations.ts: http/localhost redirect URIs for implicit and hybrid clients, http CIBA ping endpoints | `Client.Schema.prototype.invalidate` and its rule messages | test/provider/implicit-form-post.test.ts, ciba.test.ts |
+ * | local-relaxations.ts: outgoing requests to loopback and private addresses | the `fetch` option replacing the SSRF-guarded one (9.7+) | test/provider/logout.test.ts (back-channel), jar.test.ts |
+ * | front-channel.ts + route-responses.ts: browser-facing URLs on the public issuer, rewrites by route | `ctx.oidc.route` names and the JSON bodies of discovery and device authorization | test/provider/issuer-host-split.test.ts, discovery.test.ts |
+ * | engine-form.ts: the device page's form re-rendered | the HTML `userCodeInputSource` receives (lib/helpers/user_code_form.js) | test/provider/ui/pages-in-browser.test.ts, device-flow.test.ts |
+ * | dpop-validation.ts: DPoP in the testbed's own grants | lib/helpers/validate_dpop.js | test/provider/token-exchange.test.ts, password-grant.test.ts |
+ * | ../extensions/jwt-records.ts: JWT access-token records | the claims lib/models/formats/jwt.js writes per model field | test/provider/introspection-revocation.test.ts |
+ * | issue-hook.ts: every JWT the engine signs passed through one re-sign hook (scenarios) | `provider.IdToken.prototype.issue({ use })`, per provider instance | test/scenarios/*.test.ts |
+ * | ../extensions/ciba.ts: a denial's description on poll | `BackchannelAuthenticationRequest.errorDescription` (backchannelResult stores another name) | test/provider/ciba.test.ts |
+ */
+export { correctTokenErrors } from './token-error-corrections.ts';
+export { fetchAllowingLocalTargets, relaxClientRulesForLocalRps, type ClientRuleRelaxations } from './local-relaxations.ts';
+export { pinFrontChannelToIssuer } from './front-channel.ts';
+export { rewriteRouteResponses, type BodyRewrite } from './route-responses.ts';
+export { readEngineForm, type EngineForm, type EngineFormInput } from './engine-form.ts';
+export { checkDpopReplay, type DpopProof, validateDpop } from './dpop-validation.ts';
+export { reissueSignedJwts, type IssuedJwt, type ReissueJwt, type SignedJwtUse } from './issue-hook.ts';
