@@ -116,6 +116,19 @@ export async function drive(seconds: number, concurrency: number, maxSteps: numb
   return { requests: latencies.length, perSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), errors };
 }
 
+/** Code flows back to back, `concurrency` in flight, for `seconds` (`maxFlows` at most): flows per second. */
+export function driveCodeFlows(target: FlowTarget, seconds: number, concurrency: number, maxFlows: number): Promise<LoadResult> {
+  return drive(seconds, concurrency, maxFlows, async () => { await codeFlow(target); });
+}
+
+/** Refreshes on `concurrency` rotating chains, each started by a code flow (untimed), for `seconds`. */
+export async function driveRefreshes(target: FlowTarget, seconds: number, concurrency: number): Promise<LoadResult> {
+  const chains = await times(concurrency, concurrency, () => codeFlow(target));
+  return drive(seconds, concurrency, 1_000_000, async (loop) => {
+    chains[loop] = await refresh(target, chains[loop].refresh_token!);
+  });
+}
+
 /** User access tokens for one resource: a few code flows, then refresh chains (rotation makes each chain sequential). */
 export async function userTokens(port: number, resource: string, count: number): Promise<string[]> {
   const target: FlowTarget = { port, dialect: 'testbed', resource };

@@ -1,6 +1,6 @@
 /** The default fixture's clients, and the requests the benchmarks send as them (for wrk or `send`). */
-import { DIRECTORY_RESOURCE, PROFILE_RESOURCE } from './fixtures.ts';
-import { basic, form, send, type Response } from './http.ts';
+import { DIRECTORY_RESOURCE, PROFILE_RESOURCE, RS256_RESOURCE, RS256_SCOPE } from './fixtures.ts';
+import { basic, form, json, send, times, type Response } from './http.ts';
 import type { HttpRequest } from './wrk.ts';
 
 export const SERVICE = basic('service-client', 'service-client-secret');
@@ -11,6 +11,8 @@ const FORM = 'application/x-www-form-urlencoded';
 export const CC_OPAQUE: Record<string, string> = {};
 export const CC_PROFILE = { resource: PROFILE_RESOURCE, scope: 'profile' };
 export const CC_DIRECTORY = { resource: DIRECTORY_RESOURCE, scope: 'fr:idm:*' };
+/** The bench fixture's resource whose JWT access tokens are RS256 (fixtures.ts). */
+export const CC_RS256 = { resource: RS256_RESOURCE, scope: RS256_SCOPE };
 
 export const clientCredentialsRequest = (fields: Record<string, string>, authorization = SERVICE): HttpRequest => ({
   method: 'POST', path: '/token', headers: { authorization, 'content-type': FORM }, body: form({ grant_type: 'client_credentials', ...fields }),
@@ -18,6 +20,10 @@ export const clientCredentialsRequest = (fields: Record<string, string>, authori
 
 export const introspectionRequest = (token: string, authorization = INTROSPECTOR): HttpRequest => ({
   method: 'POST', path: '/token/introspection', headers: { authorization, 'content-type': FORM }, body: form({ token }),
+});
+
+export const revocationRequest = (token: string): HttpRequest => ({
+  method: 'POST', path: '/token/revocation', headers: { authorization: SERVICE, 'content-type': FORM }, body: form({ token, token_type_hint: 'access_token' }),
 });
 
 export const bearerRequest = (path: string, token: string): HttpRequest => ({ path, headers: { authorization: `Bearer ${token}` } });
@@ -31,4 +37,17 @@ export function sendRequest(port: number, request: HttpRequest): Promise<Respons
 export function accessTokenOf(response: Response): string {
   if (response.status !== 200) throw new Error(`token: ${response.status} ${response.body.slice(0, 200)}`);
   return (JSON.parse(response.body) as { access_token: string }).access_token;
+}
+
+/** `count` client-credentials access tokens, 32 requests at a time; `headers` adds to request i's (a DPoP proof). */
+export function issueTokens(port: number, fields: Record<string, string>, count: number, headers: (i: number) => Record<string, string> = () => ({})): Promise<string[]> {
+  return times(count, 32, (i) => {
+    const request = clientCredentialsRequest(fields);
+    return sendRequest(port, { ...request, headers: { ...request.headers, ...headers(i) } }).then(accessTokenOf);
+  });
+}
+
+/** How many entries the testbed's store holds (its /healthz), when the store can count them. */
+export async function storeEntries(port: number): Promise<number | undefined> {
+  return (await json<{ store: { entries?: number } }>(send(port, 'GET', '/healthz'), 'healthz')).store.entries;
 }
