@@ -18,7 +18,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { RedisServer, requireRedisBinaries } from '../test/redis/redis-servers.ts';
+import { RedisServer, requireRedisBinaries } from '../test/store/redis-servers.ts';
 import { pinningDescription, pinSelfToLoadCore } from './lib/cpu.ts';
 import { codeFlow } from './lib/flows.ts';
 import type { Response } from './lib/http.ts';

@@ -16,11 +16,11 @@ import { Provider } from 'oidc-provider';
 import { loadDefaultFixture, loadFixtureFile } from '../../src/fixtures/load.ts';
 import { buildClientRegistry } from '../../src/provider/clients.ts';
 import { oidcScopesOf, providerConfiguration } from '../../src/provider/configuration.ts';
-import { interactionRoutes } from '../../src/provider/interactions.ts';
+import { interactionRoutes } from '../../src/provider/ui/interactions.ts';
 import { resolveKeys } from '../../src/provider/keys.ts';
-import { relaxClientRulesForLocalRps } from '../../src/provider/local-relaxations.ts';
+import { relaxClientRulesForLocalRps } from '../../src/provider/engine/local-relaxations.ts';
 import { ResourceCatalog } from '../../src/provider/resources.ts';
-import { listenHttp } from '../../src/server/http-server.ts';
+import { listenHttp } from '../../src/http/http-server.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';
 import { UserDirectory } from '../../src/store/user-directory.ts';
 

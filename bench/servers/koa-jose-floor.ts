@@ -12,7 +12,7 @@
 import Router from '@koa/router';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import Koa from 'koa';
-import { listenHttp } from '../../src/server/http-server.ts';
+import { listenHttp } from '../../src/http/http-server.ts';
 
 const jwks = createLocalJWKSet(JSON.parse(process.env.BENCH_FLOOR_JWKS ?? '{"keys":[]}') as JSONWebKeySet);
 const issuer = JSON.parse(process.env.BENCH_FLOOR_ISSUERS ?? '[]') as string[];
