@@ -25,10 +25,12 @@ export const INTERACTION_PATH = '/interaction';
 export const CONTROL_PATH = '/_testbed';
 /** Discovery (OpenID Connect Discovery 1.0 §4, RFC 8414 §3). */
 export const WELL_KNOWN_PATH = '/.well-known';
+/** Conformance scenario issuers, under the main issuer (src/scenarios). */
+export const SCENARIOS_PATH = '/scenarios';
 /** The IdP port's health check, beside the issuers. */
 export const HEALTH_PATH = '/healthz';
 
 /** First path segments taken by the main issuer's endpoints. */
 export const RESERVED_FIRST_SEGMENTS: ReadonlySet<string> = new Set(
-  [...Object.values(ROUTES), INTERACTION_PATH, CONTROL_PATH, WELL_KNOWN_PATH, HEALTH_PATH].map((path) => `/${path.split('/')[1]}`),
+  [...Object.values(ROUTES), INTERACTION_PATH, CONTROL_PATH, WELL_KNOWN_PATH, HEALTH_PATH, SCENARIOS_PATH].map((path) => `/${path.split('/')[1]}`),
 );

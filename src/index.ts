@@ -12,6 +12,10 @@ export type { JwtAccessTokens } from './provider/extensions/jwt-access-tokens.ts
 export type { LogLevel } from './log.ts';
 export type { RecordedRequest, RequestListener, RequestRecord } from './http/request-record.ts';
 export { ROUTES } from './endpoints.ts';
+export type { ScenarioHandle } from './scenarios/handle.ts';
+export type { CatalogEntry, Verdict } from './scenarios/runs.ts';
+export type { Judge, ScenarioInfo, ScenarioPlan } from './scenarios/scenario.ts';
+export type { VerdictStatus } from './scenarios/verdict.ts';
 export type { MockApiOptions, MockApisOptions } from './resource-servers/start-apis.ts';
 export { MemoryStore } from './store/memory-store.ts';
 export { RedisStore, DEFAULT_REDIS_PREFIX } from './store/redis-store.ts';

@@ -18,6 +18,10 @@ import { RequestRecord, recordRequests } from './http/request-record.ts';
 import { routeIdpRequest } from './issuers/dispatch.ts';
 import { createIssuers, refusedClients } from './issuers/issuer-set.ts';
 import { errorPage } from './provider/ui/pages.ts';
+import { controlAccess } from './control/access.ts';
+import { scenarioCatalogRoute } from './scenarios/catalog-page.ts';
+import { type ScenarioHandle, scenarioHandle } from './scenarios/handle.ts';
+import { type CatalogEntry, ScenarioRuns } from './scenarios/runs.ts';
 import { MemoryStore } from './store/memory-store.ts';
 import { openStore } from './store/open-store.ts';
 import type { RedisStoreOptions } from './store/redis-store.ts';
@@ -64,6 +68,8 @@ export interface TestbedOptions {
    * others must send `Authorization: Bearer <controlToken>`, and without one are refused.
    */
   controlToken?: string;
+  /** Scenario runs unused this long are dropped (default 30 minutes). */
+  scenarioIdleMs?: number;
 }
 
 /** Where a client finds the testbed: the main issuer's endpoints, its health check, and the mock APIs. */
@@ -87,6 +93,10 @@ export interface Testbed {
   readonly issuers: Readonly<Record<string, Issuer>>;
   /** What the IdP port answered: the last 1,000 requests (no query, body or token), and a listener per request. */
   readonly requests: RequestRecord;
+  /** The conformance scenarios, each with its standing issuer (`<issuer>/scenarios/<name>`). */
+  readonly scenarios: readonly CatalogEntry[];
+  /** A scenario's run (`run`: an isolated one, e.g. a random id per test), created if needed. */
+  scenario(name: string, options?: { run?: string }): Promise<ScenarioHandle>;
   /** Stops accepting connections, closes open ones and releases the store. */
   stop(): Promise<void>;
 }
@@ -115,13 +125,19 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
 
     // Each issuer works in its own namespace of the store; with Redis, keys live there too (shared by replicas).
     const sharedStore = rootStore.kind !== 'memory';
+    const pool = options.keyPool === false ? undefined : keyPoolAt(options.keyPool);
     const keys = await resolveKeys(fixture.keys, {
       file: sharedStore ? false : options.keysFile ?? false,
       shared: sharedStore ? rootStore.namespace(issuerUrl) : undefined,
-      pool: options.keyPool === false ? undefined : keyPoolAt(options.keyPool),
+      pool,
     });
     const { issuers, mainUsers } = createIssuers(fixture, { issuerUrl, rootStore, keys, logger, controlToken: options.controlToken });
     const main = issuers[''];
+    const scenarioRuns = new ScenarioRuns({
+      issuer: issuerUrl, mountPath: main.mountPath, fixture: { ...fixture, issuers: [] }, users: mainUsers, logger, pool, cookieKeys: keys.cookies, controlToken: options.controlToken,
+      ...(options.scenarioIdleMs ? { idleMs: options.scenarioIdleMs } : {}),
+    });
+    opened.push(() => scenarioRuns.close());
     // Runs while the mock APIs start; a client the engine refuses still stops the start.
     const clientCheck = refusedClients(fixture, issuers);
 
@@ -131,7 +147,9 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     app.use(recordRequests(requests));
     if (logger.isLevelEnabled('info')) app.use(requestLog(logger));
     app.use(answerErrors(oauthErrorAnswers(logger, { error: 'not_found', description: 'no such endpoint' }), { page: errorPage }));
+    app.use(scenarioCatalogRoute({ mountPath: main.mountPath, runs: scenarioRuns, guard: controlAccess({ issuer: issuerUrl, controlToken: options.controlToken }) }));
     app.use(routeIdpRequest({
+      dynamic: scenarioRuns,
       health: async (ctx) => {
         const health = await rootStore.health();
         ctx.status = health.ok ? 200 : 503;
@@ -162,6 +180,8 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       main,
       issuers,
       requests,
+      scenarios: scenarioRuns.catalog(),
+      scenario: (name, scenarioOptions = {}) => scenarioHandle(scenarioRuns, name, scenarioOptions),
       stop: closeAll,
     };
   } catch (error) {

@@ -21,12 +21,15 @@ export interface ControlOptions {
   controlToken?: string;
   /** The CIBA controller, when the issuer has CIBA on. */
   ciba?: CibaController;
+  /** More routes behind the same guard (a scenario run's verdict, reset and logout trigger). */
+  more?: (router: Router) => void;
 }
 
 export function controlRoutes(options: ControlOptions): Router {
   const router = new Router({ prefix: CONTROL_PATH });
   router.use(noStore, controlAccess(options), sameOriginPosts(options));
   if (options.ciba) addCibaControl(router, { ciba: options.ciba, basePath: `${options.mountPath}${CONTROL_PATH}` });
+  options.more?.(router);
   router.all('/{*rest}', async (ctx) => answerOAuthError(ctx, 404, 'not_found', `no control endpoint at ${ctx.path}${options.ciba ? '' : ' (CIBA control needs issuer.features.ciba.enabled)'}`));
   return router;
 }

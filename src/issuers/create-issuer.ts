@@ -3,6 +3,7 @@
  * own middleware composed in front of it. All per-issuer state hangs off the returned object, so
  * several issuers (the main one, profiles, conformance scenarios) live side by side in a process.
  */
+import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { type KoaContextWithOIDC, Provider } from 'oidc-provider';
 import type { Fixture } from '../fixtures/schema.ts';
@@ -66,8 +67,8 @@ export interface Misbehaviour {
   respond?: ReadonlyMap<string, RouteRewrite>;
   reissue?: ReissueJwt;
   outgoing?: OutgoingHook;
-  /** Routes under `<issuer>/_testbed`, tried before the standard ones. */
-  control?: Middleware;
+  /** More routes under `<issuer>/_testbed`, behind its guard. */
+  control?: (router: Router) => void;
 }
 
 /** The endpoints of one issuer. */
@@ -155,7 +156,7 @@ export function createIssuer(options: IssuerOptions): Issuer {
     ],
     prefixes: [
       [INTERACTION_PATH, [interactionRoutes({ provider, users, resources, policyOf: clients.policyOf, mountPath }).routes()]],
-      [CONTROL_PATH, [...(misbehaviour.control ? [misbehaviour.control] : []), controlRoutes({ issuer, mountPath, controlToken: options.controlToken, ciba: cibaFeature.enabled ? ciba : undefined }).routes()]],
+      [CONTROL_PATH, [controlRoutes({ issuer, mountPath, controlToken: options.controlToken, ciba: cibaFeature.enabled ? ciba : undefined, more: misbehaviour.control }).routes()]],
     ],
   }));
   logProviderEvents(provider, logger.child({ issuer }));

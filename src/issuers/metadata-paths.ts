@@ -3,11 +3,10 @@
  * `/.well-known/oauth-authorization-server<path>`; oidc-provider, mounted at `<path>`, serves it at
  * `<path>/.well-known/oauth-authorization-server`.
  */
-export function authorizationServerMetadataOfPaths(paths: readonly string[]): (path: string) => string {
+export function authorizationServerMetadataOfPaths(isIssuerPath: (path: string) => boolean): (path: string) => string {
   const WELL_KNOWN = '/.well-known/oauth-authorization-server';
-  const served = new Set(paths);
   return function metadataOfPath(path) {
-    if (path.startsWith(`${WELL_KNOWN}/`) && served.has(path.slice(WELL_KNOWN.length))) {
+    if (path.startsWith(`${WELL_KNOWN}/`) && isIssuerPath(path.slice(WELL_KNOWN.length))) {
       return `${path.slice(WELL_KNOWN.length)}${WELL_KNOWN}`;
     }
     return path;

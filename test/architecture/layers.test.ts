@@ -18,6 +18,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['provider'], // the engine configured, its extensions, grants, pages and adaptations
   ['control'],
   ['issuers'], // one issuer assembled, the set, path dispatch
+  ['scenarios'], // issuers that break one rule on purpose, and their verdicts
   ['resource-servers'],
   ['testbed.ts'],
   ['cli', 'index.ts'],
