@@ -23,13 +23,25 @@ import { installProbe, runProbe } from './lib/startup.ts';
 
 const DEFAULT_FROM = ['dist/index.js', 'dist/testbed.js'];
 const { values } = parseArgs({
-  options: { top: { type: 'string', default: '15' }, runs: { type: 'string', default: '3' }, from: { type: 'string', multiple: true, default: DEFAULT_FROM } },
+  options: {
+    top: { type: 'string', default: '15' },
+    runs: { type: 'string', default: '3' },
+    from: { type: 'string', multiple: true, default: DEFAULT_FROM },
+  },
 });
 const TOP = Number(values.top);
 const RUNS = Number(values.runs);
 
-interface ProfileNode { id: number; children?: number[]; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number } }
-interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
+interface ProfileNode {
+  id: number;
+  children?: number[];
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
 
 const PROBE_URL = /\/bench-startup-probe\.mjs$/;
 
@@ -44,7 +56,8 @@ function originOf(url: string, functionName: string, packageDir: string): string
   if (url.startsWith('node:internal/modules/cjs/')) return 'node: CommonJS loader (resolve, compile)';
   if (url === 'node:internal/modules/package_json_reader') return 'node: package.json lookups (resolution)';
   if (url.startsWith('node:internal/modules/')) return `node: ${url.slice('node:internal/modules/'.length)} (module loading)`;
-  if (url.startsWith('node:internal/deps/')) return `node: ${url.slice('node:internal/deps/'.length).split('/')[0]} (a dependency of Node's)`;
+  if (url.startsWith('node:internal/deps/'))
+    return `node: ${url.slice('node:internal/deps/'.length).split('/')[0]} (a dependency of Node's)`;
   return url.startsWith('node:internal/') ? `node: ${url.slice('node:internal/'.length).split('/')[0]}` : url;
 }
 
@@ -52,12 +65,15 @@ function summarizeProfile(profile: Profile, importMs: number, packageDir: string
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
   const parents = new Map(profile.nodes.flatMap((node) => (node.children ?? []).map((child) => [child, node.id] as const)));
   // The probe's own top level is where import() is called from: most of the loading runs under it.
-  const isModuleTop = ({ functionName, url, lineNumber, columnNumber }: ProfileNode['callFrame']) => functionName === '' && lineNumber === 0 && columnNumber === 0 && url.startsWith('file://') && !PROBE_URL.test(url);
+  const isModuleTop = ({ functionName, url, lineNumber, columnNumber }: ProfileNode['callFrame']) =>
+    functionName === '' && lineNumber === 0 && columnNumber === 0 && url.startsWith('file://') && !PROBE_URL.test(url);
   // WebAssembly (Node's CommonJS export lexer, for instance) is told by the code that calls it.
   const originOfNode = (id: number): string => {
     const { url, functionName } = nodes.get(id)!.callFrame;
     const parent = parents.get(id);
-    return url.startsWith('wasm://') && parent !== undefined ? `${originOfNode(parent).replace(/ \(wasm\)$/, '')} (wasm)` : originOf(url, functionName, packageDir);
+    return url.startsWith('wasm://') && parent !== undefined
+      ? `${originOfNode(parent).replace(/ \(wasm\)$/, '')} (wasm)`
+      : originOf(url, functionName, packageDir);
   };
   const shortFile = (url: string) => url.replace(/^file:\/\/.*?\/node_modules\//, '').replace(`file://${packageDir}/`, 'oidc-testbed ');
   const self = new Map<string, number>();
@@ -80,18 +96,28 @@ function summarizeProfile(profile: Profile, importMs: number, packageDir: string
     for (const name of packages) underPackage.set(name, (underPackage.get(name) ?? 0) + delta);
     for (const name of files) underFile.set(name, (underFile.get(name) ?? 0) + delta);
   });
-  const top = (map: Map<string, number>) => [...map].sort((a, b) => b[1] - a[1]).slice(0, TOP)
-    .map(([name, us]) => `${(us / 1000).toFixed(1).padStart(7)} ms ${((100 * us) / total).toFixed(1).padStart(5)}%  ${name}`).join('\n');
-  console.log(`import('oidc-testbed') under --cpu-prof: ${importMs.toFixed(0)} ms (the profiler slows it); ${(total / 1000).toFixed(0)} ms of samples in the process`);
+  const top = (map: Map<string, number>) =>
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, TOP)
+      .map(([name, us]) => `${(us / 1000).toFixed(1).padStart(7)} ms ${((100 * us) / total).toFixed(1).padStart(5)}%  ${name}`)
+      .join('\n');
+  console.log(
+    `import('oidc-testbed') under --cpu-prof: ${importMs.toFixed(0)} ms (the profiler slows it); ${(total / 1000).toFixed(0)} ms of samples in the process`,
+  );
   console.log(`\nself time, by package, dist/ file or part of Node:\n${top(self)}`);
-  console.log(`\ntime under module top-level code (evaluation, with the CommonJS modules each requires), by package:\n${top(underPackage)}`);
+  console.log(
+    `\ntime under module top-level code (evaluation, with the CommonJS modules each requires), by package:\n${top(underPackage)}`,
+  );
   console.log(`\nthe same, by module:\n${top(underFile)}`);
 }
 
 /** Bare specifiers (not node:) and relative ones that a compiled module imports statically. */
 function staticImports(file: string): { bare: string[]; relative: string[] } {
   const source = readFileSync(file, 'utf8');
-  const specifiers = [...source.matchAll(/^\s*(?:import|export)\b[^'"]*?\bfrom\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm)].map((match) => match[1] ?? match[2]);
+  const specifiers = [...source.matchAll(/^\s*(?:import|export)\b[^'"]*?\bfrom\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm)].map(
+    (match) => match[1] ?? match[2],
+  );
   return {
     bare: specifiers.filter((specifier) => !specifier.startsWith('.') && !specifier.startsWith('node:')),
     relative: specifiers.filter((specifier) => specifier.startsWith('.')),
@@ -110,11 +136,19 @@ async function marginalCosts(packageDir: string): Promise<void> {
   const firstLevel = values.from.join() === DEFAULT_FROM.join();
   const from = values.from.map((module) => join(packageDir, module));
   const imported = from.map((module) => staticImports(module));
-  const modules = imported.flatMap(({ relative: specifiers }, i) => specifiers.map((specifier) => `./${relative(packageDir, join(dirname(from[i]), specifier))}`));
+  const modules = imported.flatMap(({ relative: specifiers }, i) =>
+    specifiers.map((specifier) => `./${relative(packageDir, join(dirname(from[i]), specifier))}`),
+  );
   // The first level lists every package dist/ imports; below it, the packages of the modules named.
-  const packages = firstLevel ? distFiles(join(packageDir, 'dist')).flatMap((file) => staticImports(file).bare).sort() : imported.flatMap(({ bare }) => bare);
+  const packages = firstLevel
+    ? distFiles(join(packageDir, 'dist'))
+        .flatMap((file) => staticImports(file).bare)
+        .sort()
+    : imported.flatMap(({ bare }) => bare);
   const named = values.from.map((module) => `./${module}`);
-  const specifiers = [...new Set([...(firstLevel ? ['oidc-testbed'] : named), ...packages, ...modules])].filter((specifier) => !firstLevel || !named.includes(specifier));
+  const specifiers = [...new Set([...(firstLevel ? ['oidc-testbed'] : named), ...packages, ...modules])].filter(
+    (specifier) => !firstLevel || !named.includes(specifier),
+  );
   const median = (numbers: number[]) => [...numbers].sort((a, b) => a - b)[numbers.length >> 1];
   const rows: Array<{ name: string; alone: number; afterFloor: number }> = [];
   for (const specifier of specifiers) {
@@ -128,7 +162,9 @@ async function marginalCosts(packageDir: string): Promise<void> {
     console.error(`  ${specifier}: ${median(alone).toFixed(0)} ms alone, ${median(afterFloor).toFixed(0)} ms after oidc-provider`);
   }
   rows.sort((a, b) => b.afterFloor - a.afterFloor);
-  console.log(`\nimport() in a fresh process, median of ${RUNS}, alone and after import('oidc-provider'): ${firstLevel ? 'the package, each package dist/ imports statically, and ' : `${values.from.join(', ')}, their packages and `}the modules ${values.from.join(', ')} import`);
+  console.log(
+    `\nimport() in a fresh process, median of ${RUNS}, alone and after import('oidc-provider'): ${firstLevel ? 'the package, each package dist/ imports statically, and ' : `${values.from.join(', ')}, their packages and `}the modules ${values.from.join(', ')} import`,
+  );
   console.log(`${'alone ms'.padStart(9)} ${'after oidc-provider ms'.padStart(23)}  module`);
   for (const row of rows) console.log(`${row.alone.toFixed(0).padStart(9)} ${row.afterFloor.toFixed(0).padStart(23)}  ${row.name}`);
 }
@@ -138,7 +174,9 @@ const published = publishedPackage();
 const profiles = mkdtempSync(join(tmpdir(), 'oidc-testbed-import-profile-'));
 try {
   installProbe(published.dir);
-  const { ms } = await runProbe(published.dir, ['import', 'oidc-testbed'], { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profiles}`, '--cpu-prof-interval=100'] });
+  const { ms } = await runProbe(published.dir, ['import', 'oidc-testbed'], {
+    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profiles}`, '--cpu-prof-interval=100'],
+  });
   const file = readdirSync(profiles).find((name) => name.endsWith('.cpuprofile'));
   if (!file) throw new Error('no profile was written');
   summarizeProfile(JSON.parse(readFileSync(join(profiles, file), 'utf8')) as Profile, ms as number, published.dir);

@@ -23,11 +23,15 @@ import { DIRECTORY_RESOURCE, PROFILE_RESOURCE, writeBenchFixtures } from './lib/
 import { userTokens } from './lib/flows.ts';
 import { basic, form, json, send, times } from './lib/http.ts';
 import { cpuMicrosByThread, startBareProvider, startFloor, startTestbedProcess } from './lib/processes.ts';
-import { removeScratch, wrk, type HttpRequest } from './lib/wrk.ts';
+import { type HttpRequest, removeScratch, wrk } from './lib/wrk.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { system: { type: 'string', default: 'testbed' }, seconds: { type: 'string', default: '6' }, top: { type: 'string', default: '30' } },
+  options: {
+    system: { type: 'string', default: 'testbed' },
+    seconds: { type: 'string', default: '6' },
+    top: { type: 'string', default: '30' },
+  },
 });
 const scenario = positionals[0];
 const SCENARIOS = ['discovery', 'jwks', 'cc-opaque', 'cc-jwt', 'introspect', 'api-repeat', 'api-first', 'api-first-rs256', 'profile-first'];
@@ -45,14 +49,20 @@ const dir = mkdtempSync(join(tmpdir(), 'oidc-testbed-profile-'));
 const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 const fixtures = writeBenchFixtures();
 const fixture = scenario === 'api-first-rs256' ? fixtures.rs256Apis : fixtures.main;
-const server = bare ? await startBareProvider(fixture, nodeArgs) : await startTestbedProcess('testbed', { fixture, nodeArgs: floor ? [] : nodeArgs });
+const server = bare
+  ? await startBareProvider(fixture, nodeArgs)
+  : await startTestbedProcess('testbed', { fixture, nodeArgs: floor ? [] : nodeArgs });
 // The floor (bench/servers/koa-jose-floor.ts) gets the same tokens: on its route that verifies nothing
 // for api-repeat, on the one that verifies them for the first-use scenarios.
 const floorServer = floor ? await startFloor([server], nodeArgs) : undefined;
 
 const SERVICE = basic('service-client', 'service-client-secret');
 const FORM = 'application/x-www-form-urlencoded';
-const token = (fields: Record<string, string>) => json<{ access_token: string }>(send(server.port, 'POST', '/token', { authorization: SERVICE }, form({ grant_type: 'client_credentials', ...fields })), 'token').then((body) => body.access_token);
+const token = (fields: Record<string, string>) =>
+  json<{ access_token: string }>(
+    send(server.port, 'POST', '/token', { authorization: SERVICE }, form({ grant_type: 'client_credentials', ...fields })),
+    'token',
+  ).then((body) => body.access_token);
 const directory = { resource: DIRECTORY_RESOURCE, scope: 'fr:idm:*' };
 
 let window: [number, number];
@@ -63,25 +73,65 @@ try {
   let load: { request: HttpRequest } | { requests: HttpRequest[] };
   let port = server.port;
   switch (scenario) {
-    case 'discovery': load = { request: { path: '/.well-known/openid-configuration' } }; break;
-    case 'jwks': load = { request: { path: '/jwks' } }; break;
-    case 'cc-opaque': load = { request: { method: 'POST', path: '/token', headers: { authorization: SERVICE, 'content-type': FORM }, body: form({ grant_type: 'client_credentials' }) } }; break;
-    case 'cc-jwt': load = { request: { method: 'POST', path: '/token', headers: { authorization: SERVICE, 'content-type': FORM }, body: form({ grant_type: 'client_credentials', resource: PROFILE_RESOURCE, scope: 'profile' }) } }; break;
-    case 'introspect': load = { request: { method: 'POST', path: '/token/introspection', headers: { authorization: basic('profile-api', 'profile-api-secret'), 'content-type': FORM }, body: form({ token: await token({}) }) } }; break;
+    case 'discovery':
+      load = { request: { path: '/.well-known/openid-configuration' } };
+      break;
+    case 'jwks':
+      load = { request: { path: '/jwks' } };
+      break;
+    case 'cc-opaque':
+      load = {
+        request: {
+          method: 'POST',
+          path: '/token',
+          headers: { authorization: SERVICE, 'content-type': FORM },
+          body: form({ grant_type: 'client_credentials' }),
+        },
+      };
+      break;
+    case 'cc-jwt':
+      load = {
+        request: {
+          method: 'POST',
+          path: '/token',
+          headers: { authorization: SERVICE, 'content-type': FORM },
+          body: form({ grant_type: 'client_credentials', resource: PROFILE_RESOURCE, scope: 'profile' }),
+        },
+      };
+      break;
+    case 'introspect':
+      load = {
+        request: {
+          method: 'POST',
+          path: '/token/introspection',
+          headers: { authorization: basic('profile-api', 'profile-api-secret'), 'content-type': FORM },
+          body: form({ token: await token({}) }),
+        },
+      };
+      break;
     case 'api-repeat':
       port = floorServer?.port ?? server.ports.directoryApi;
-      load = { request: { path: floorServer ? '/plain' : '/openidm/info/login', headers: { authorization: `Bearer ${await token(directory)}` } } };
+      load = {
+        request: { path: floorServer ? '/plain' : '/openidm/info/login', headers: { authorization: `Bearer ${await token(directory)}` } },
+      };
       break;
     case 'profile-first': {
       port = floorServer?.port ?? server.ports.profileApi;
       const tokens = await userTokens(server.port, PROFILE_RESOURCE, Number(values.seconds) * 2000);
-      load = { requests: tokens.map((value) => ({ path: floorServer ? '/verify' : '/userinfo', headers: { authorization: `Bearer ${value}` } })) };
+      load = {
+        requests: tokens.map((value) => ({ path: floorServer ? '/verify' : '/userinfo', headers: { authorization: `Bearer ${value}` } })),
+      };
       break;
     }
     default: {
       port = floorServer?.port ?? server.ports.directoryApi;
       const tokens = await times(Number(values.seconds) * 3000, 32, () => token(directory));
-      load = { requests: tokens.map((value) => ({ path: floorServer ? '/verify' : '/openidm/info/login', headers: { authorization: `Bearer ${value}` } })) };
+      load = {
+        requests: tokens.map((value) => ({
+          path: floorServer ? '/verify' : '/openidm/info/login',
+          headers: { authorization: `Bearer ${value}` },
+        })),
+      };
     }
   }
   const profiled = (floorServer ?? server).pid;
@@ -91,25 +141,40 @@ try {
   window = [started, now()];
   responses = result.requests + result.errors;
   // The profile samples the main thread only; the others (V8's workers, libuv's pool: WebCrypto) are counted here.
-  const byThread = [...cpuMicrosByThread(profiled)].map(([name, us]) => [name, (us - (threadsBefore.get(name) ?? 0)) / responses] as const)
-    .filter(([, us]) => us > 0).map(([name, us]) => `${name} ${us.toFixed(1)}`);
+  const byThread = [...cpuMicrosByThread(profiled)]
+    .map(([name, us]) => [name, (us - (threadsBefore.get(name) ?? 0)) / responses] as const)
+    .filter(([, us]) => us > 0)
+    .map(([name, us]) => `${name} ${us.toFixed(1)}`);
   console.log(`CPU µs per response by thread: ${byThread.join(', ')}`);
-  console.log(`${scenario} on ${(floorServer ?? server).name}: ${result.perSecond.toFixed(0)}/s, p50 ${result.p50.toFixed(1)} ms, ${result.errors} errors`);
+  console.log(
+    `${scenario} on ${(floorServer ?? server).name}: ${result.perSecond.toFixed(0)}/s, p50 ${result.p50.toFixed(1)} ms, ${result.errors} errors`,
+  );
 } finally {
   await floorServer?.stop();
   await server.stop();
   removeScratch();
 }
 
-interface ProfileNode { id: number; children?: number[]; callFrame: { functionName: string; url: string; lineNumber: number } }
+interface ProfileNode {
+  id: number;
+  children?: number[];
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
 const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
 if (!file) throw new Error('no profile was written');
-const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: ProfileNode[]; startTime: number; samples: number[]; timeDeltas: number[] };
+const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+  nodes: ProfileNode[];
+  startTime: number;
+  samples: number[];
+  timeDeltas: number[];
+};
 rmSync(dir, { recursive: true, force: true });
 const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
 const parents = new Map(profile.nodes.flatMap((node) => (node.children ?? []).map((child) => [child, node.id] as const)));
-const shortPath = (url: string) => url.replace(/^file:\/\/.*?\/node_modules\//, 'node_modules/').replace(/^file:\/\/.*?\/(src|bench)\//, '$1/');
-const nameOf = ({ functionName, url, lineNumber }: ProfileNode['callFrame']) => `${functionName || '(anonymous)'} ${shortPath(url)}${url ? `:${lineNumber + 1}` : ''}`;
+const shortPath = (url: string) =>
+  url.replace(/^file:\/\/.*?\/node_modules\//, 'node_modules/').replace(/^file:\/\/.*?\/(src|bench)\//, '$1/');
+const nameOf = ({ functionName, url, lineNumber }: ProfileNode['callFrame']) =>
+  `${functionName || '(anonymous)'} ${shortPath(url)}${url ? `:${lineNumber + 1}` : ''}`;
 const byFunction = new Map<string, number>();
 const byOrigin = new Map<string, number>();
 const inclusiveOurs = new Map<string, number>(); // time under each function of src/ (its callees included)
@@ -121,7 +186,12 @@ profile.samples.forEach((id, i) => {
   const delta = profile.timeDeltas[i] ?? 0;
   const { callFrame } = nodes.get(id)!;
   const path = shortPath(callFrame.url);
-  const origin = path.startsWith('node_modules/') ? path.split('/').slice(0, path.startsWith('node_modules/@') ? 3 : 2).join('/') : path || callFrame.functionName;
+  const origin = path.startsWith('node_modules/')
+    ? path
+        .split('/')
+        .slice(0, path.startsWith('node_modules/@') ? 3 : 2)
+        .join('/')
+    : path || callFrame.functionName;
   byOrigin.set(origin, (byOrigin.get(origin) ?? 0) + delta);
   byFunction.set(nameOf(callFrame), (byFunction.get(nameOf(callFrame)) ?? 0) + delta);
   const onStack = new Set<string>();
@@ -133,9 +203,15 @@ profile.samples.forEach((id, i) => {
   total += delta;
 });
 // Per request as well as in per cent: two systems' profiles of the same load compare by the first.
-const top = (map: Map<string, number>) => [...map].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))
-  .map(([name, us]) => `${((100 * us) / total).toFixed(1).padStart(5)}% ${(us / responses).toFixed(1).padStart(7)} µs  ${name}`).join('\n');
+const top = (map: Map<string, number>) =>
+  [...map]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, Number(values.top))
+    .map(([name, us]) => `${((100 * us) / total).toFixed(1).padStart(5)}% ${(us / responses).toFixed(1).padStart(7)} µs  ${name}`)
+    .join('\n');
 const busy = total - (byFunction.get('(idle) ') ?? 0);
-console.log(`\n${responses} responses; ${(total / 1000).toFixed(0)} ms of samples while loaded, ${(busy / responses).toFixed(1)} µs per response not idle`);
+console.log(
+  `\n${responses} responses; ${(total / 1000).toFixed(0)} ms of samples while loaded, ${(busy / responses).toFixed(1)} µs per response not idle`,
+);
 console.log(`\nself time while loaded, by package or file:\n${top(byOrigin)}\n\nby function:\n${top(byFunction)}`);
 console.log(`\ntotal time (callees included) of the testbed's own functions (src/):\n${top(inclusiveOurs)}`);

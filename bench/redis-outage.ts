@@ -22,7 +22,7 @@ import { RedisServer, requireRedisBinaries } from '../test/store/redis-servers.t
 import { pinningDescription, pinSelfToLoadCore } from './lib/cpu.ts';
 import { codeFlow } from './lib/flows.ts';
 import type { Response } from './lib/http.ts';
-import { PacedLoad, summarizeLatencies, type LatencySummary } from './lib/paced.ts';
+import { type LatencySummary, PacedLoad, summarizeLatencies } from './lib/paced.ts';
 import { REPO, startTestbedProcess } from './lib/processes.ts';
 import { accessTokenOf, bearerRequest, CC_OPAQUE, clientCredentialsRequest, introspectionRequest, sendRequest } from './lib/requests.ts';
 
@@ -37,7 +37,8 @@ const { values } = parseArgs({
 const OUTAGE_S = Number(values.outage);
 const RUNS = Number(values.runs);
 const RATE = Number(values.rate);
-if (!(OUTAGE_S > 0 && Number.isInteger(RUNS) && RUNS > 0 && RATE > 0)) throw new Error('--outage and --rate must be positive numbers, --runs a positive integer');
+if (!(OUTAGE_S > 0 && Number.isInteger(RUNS) && RUNS > 0 && RATE > 0))
+  throw new Error('--outage and --rate must be positive numbers, --runs a positive integer');
 const STEADY_MS = 2000; // before each crash and after each restart
 const TARGET_503_MS = 100;
 const TARGET_RECOVERY_MS = 1000;
@@ -68,10 +69,12 @@ interface RunFigures {
 if (!requireRedisBinaries()) throw new Error('redis-server and redis-cli are needed (apt-get install redis-server)');
 pinSelfToLoadCore();
 const redis = await RedisServer.start({ args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
-const testbed = await startTestbedProcess('testbed (Redis)', { env: { REDIS_URL: redis.url }, logLevel: null }).catch(async (error: unknown) => {
-  await redis.destroy();
-  throw error;
-});
+const testbed = await startTestbedProcess('testbed (Redis)', { env: { REDIS_URL: redis.url }, logLevel: null }).catch(
+  async (error: unknown) => {
+    await redis.destroy();
+    throw error;
+  },
+);
 const answers: Answer[] = [];
 const figures: RunFigures[] = [];
 try {
@@ -91,20 +94,35 @@ try {
       // not JSON: counted as unexpected below
     }
     const retryAfter = response.headers['retry-after'];
-    answers.push({ endpoint, sent, done: performance.now(), status: response.status, error, retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined });
+    answers.push({
+      endpoint,
+      sent,
+      done: performance.now(),
+      status: response.status,
+      error,
+      retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
+    });
   };
-  const load = new PacedLoad(Object.entries(endpoints).map(([endpoint, request]) => ({
-    name: endpoint, rate: RATE, maxInFlight: 64,
-    run: async () => {
-      const sent = performance.now();
-      try {
-        record(endpoint, sent, await sendRequest(testbed.port, request));
-      } catch (error) {
-        answers.push({ endpoint, sent, done: performance.now(), status: 0, failure: (error as Error).message });
-      }
-    },
-  })));
-  console.error(`${RUNS} outages of ${OUTAGE_S} s, ${RATE} requests/s to each of ${Object.keys(endpoints).join(', ')}; ${pinningDescription()}; load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
+  const load = new PacedLoad(
+    Object.entries(endpoints).map(([endpoint, request]) => ({
+      name: endpoint,
+      rate: RATE,
+      maxInFlight: 64,
+      run: async () => {
+        const sent = performance.now();
+        try {
+          record(endpoint, sent, await sendRequest(testbed.port, request));
+        } catch (error) {
+          answers.push({ endpoint, sent, done: performance.now(), status: 0, failure: (error as Error).message });
+        }
+      },
+    })),
+  );
+  console.error(
+    `${RUNS} outages of ${OUTAGE_S} s, ${RATE} requests/s to each of ${Object.keys(endpoints).join(', ')}; ${pinningDescription()}; load average ${loadavg()
+      .map((n) => n.toFixed(2))
+      .join(' ')}`,
+  );
   load.start();
   const timelines: Timeline[] = [];
   let from = performance.now();
@@ -123,7 +141,13 @@ try {
   }
   await load.stop();
   for (const [index, at] of timelines.entries()) {
-    figures.push(figuresOf(answers.filter((answer) => answer.sent >= at.from && answer.sent < at.to), Object.keys(endpoints), at));
+    figures.push(
+      figuresOf(
+        answers.filter((answer) => answer.sent >= at.from && answer.sent < at.to),
+        Object.keys(endpoints),
+        at,
+      ),
+    );
     console.error(`  outage ${index + 1}: ${line(figures[index])}`);
   }
 } finally {
@@ -142,14 +166,21 @@ interface Timeline {
 }
 
 function figuresOf(window: Answer[], endpoints: string[], at: Timeline): RunFigures {
-  const isUnavailable = (answer: Answer) => answer.status === 503 && answer.error === 'temporarily_unavailable' && answer.retryAfter !== undefined;
+  const isUnavailable = (answer: Answer) =>
+    answer.status === 503 && answer.error === 'temporarily_unavailable' && answer.retryAfter !== undefined;
   const during = window.filter((answer) => answer.sent >= at.downAt && answer.sent < at.restartAt);
   const inFlight = window.filter((answer) => answer.sent < at.downAt && answer.done > at.crashAt && answer.status === 503);
-  const unexpected = window.filter((answer) => !(answer.status === 200 || isUnavailable(answer)) || (during.includes(answer) && answer.status !== 503));
+  const unexpected = window.filter(
+    (answer) => !(answer.status === 200 || isUnavailable(answer)) || (during.includes(answer) && answer.status !== 503),
+  );
   const firstSuccess: RunFigures['firstSuccess'] = {};
   for (const endpoint of endpoints) {
-    const first = window.filter((answer) => answer.endpoint === endpoint && answer.status === 200 && answer.sent >= at.restartAt).sort((a, b) => a.done - b.done)[0];
-    firstSuccess[endpoint] = first ? { fromRestartMs: first.done - at.restartAt, fromPingMs: first.done - at.upAt } : { fromRestartMs: Number.NaN, fromPingMs: Number.NaN };
+    const first = window
+      .filter((answer) => answer.endpoint === endpoint && answer.status === 200 && answer.sent >= at.restartAt)
+      .sort((a, b) => a.done - b.done)[0];
+    firstSuccess[endpoint] = first
+      ? { fromRestartMs: first.done - at.restartAt, fromPingMs: first.done - at.upAt }
+      : { fromRestartMs: Number.NaN, fromPingMs: Number.NaN };
   }
   return {
     during: summarizeLatencies(during.map((answer) => answer.done - answer.sent)),
@@ -178,25 +209,48 @@ function worst503Of(run: RunFigures): number {
 }
 
 function line(run: RunFigures): string {
-  const firsts = Object.entries(run.firstSuccess).map(([endpoint, first]) => `${endpoint} ${fmt(first.fromRestartMs, 0)}`).join(', ');
-  return `${run.during.count} answers during the outage, p50 ${fmt(run.during.p50)} / p99 ${fmt(run.during.p99)} / max ${fmt(run.during.max)} ms; `
-    + `${run.inFlightAtCrash.count} in flight at the crash answered 503 within ${fmt(run.inFlightAtCrash.max)} ms of it; `
-    + `first 200 after the restart (ms): ${firsts}; ${run.unexpected.length} unexpected`;
+  const firsts = Object.entries(run.firstSuccess)
+    .map(([endpoint, first]) => `${endpoint} ${fmt(first.fromRestartMs, 0)}`)
+    .join(', ');
+  return (
+    `${run.during.count} answers during the outage, p50 ${fmt(run.during.p50)} / p99 ${fmt(run.during.p99)} / max ${fmt(run.during.max)} ms; ` +
+    `${run.inFlightAtCrash.count} in flight at the crash answered 503 within ${fmt(run.inFlightAtCrash.max)} ms of it; ` +
+    `first 200 after the restart (ms): ${firsts}; ${run.unexpected.length} unexpected`
+  );
 }
 
 const worst503 = Math.max(...figures.map(worst503Of));
 const worstRecovery = Math.max(...figures.map(recoveryOf));
 const unexpected = figures.flatMap((run) => run.unexpected);
 const checks = [
-  { target: `every 503 during the outage within ${TARGET_503_MS} ms (of sending, or of the crash for requests in flight then)`, value: `${fmt(worst503)} ms (worst run)`, met: worst503 <= TARGET_503_MS },
-  { target: `first success within ${TARGET_RECOVERY_MS} ms of the restart (every endpoint)`, value: `${fmt(worstRecovery, 0)} ms (worst run)`, met: worstRecovery <= TARGET_RECOVERY_MS },
-  { target: 'every answer 200 or 503 temporarily_unavailable with Retry-After; none during the outage a 200', value: `${unexpected.length} otherwise`, met: unexpected.length === 0 },
+  {
+    target: `every 503 during the outage within ${TARGET_503_MS} ms (of sending, or of the crash for requests in flight then)`,
+    value: `${fmt(worst503)} ms (worst run)`,
+    met: worst503 <= TARGET_503_MS,
+  },
+  {
+    target: `first success within ${TARGET_RECOVERY_MS} ms of the restart (every endpoint)`,
+    value: `${fmt(worstRecovery, 0)} ms (worst run)`,
+    met: worstRecovery <= TARGET_RECOVERY_MS,
+  },
+  {
+    target: 'every answer 200 or 503 temporarily_unavailable with Retry-After; none during the outage a 200',
+    value: `${unexpected.length} otherwise`,
+    met: unexpected.length === 0,
+  },
 ];
 
 const rows = [
   '| outage | answers during it | p50 / p99 / max ms | in flight at the crash: 503s, max ms after it | first 200 after restart (ms from spawn): token / introspection / userinfo | redis-server start to PING (ms) |',
   '|---:|---:|---:|---:|---:|---:|',
-  ...figures.map((run, index) => `| ${index + 1} | ${run.during.count} | ${fmt(run.during.p50)} / ${fmt(run.during.p99)} / ${fmt(run.during.max)} | ${run.inFlightAtCrash.count}, ${fmt(run.inFlightAtCrash.max)} | ${Object.values(run.firstSuccess).map((first) => fmt(first.fromRestartMs, 0)).join(' / ')} | ${fmt(run.redisStartMs, 0)} |`),
+  ...figures.map(
+    (run, index) =>
+      `| ${index + 1} | ${run.during.count} | ${fmt(run.during.p50)} / ${fmt(run.during.p99)} / ${fmt(run.during.max)} | ${run.inFlightAtCrash.count}, ${fmt(run.inFlightAtCrash.max)} | ${Object.values(
+        run.firstSuccess,
+      )
+        .map((first) => fmt(first.fromRestartMs, 0))
+        .join(' / ')} | ${fmt(run.redisStartMs, 0)} |`,
+  ),
   '',
   '| target | value | met |',
   '|---|---|---|',
@@ -207,13 +261,26 @@ if (unexpected.length > 0) console.error(`unexpected answers (first 5): ${JSON.s
 
 const out = resolve(REPO, values.out);
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, `${JSON.stringify({
-  date: new Date().toISOString(),
-  machine: { cores: cpus().length, loadavg: loadavg(), pinning: pinningDescription() },
-  settings: { outageSeconds: OUTAGE_S, runs: RUNS, ratePerEndpoint: RATE, redis: 'private redis-server, appendonly yes, appendfsync always; stopped by SIGKILL; restarted on the same port', testbed: 'bin/oidc-testbed.js start with REDIS_URL set, default fixture and log level' },
-  runs: figures.map((run) => ({ ...run, unexpected: run.unexpected.slice(0, 20), unexpectedCount: run.unexpected.length })),
-  worst: { answer503Ms: worst503, firstSuccessMs: worstRecovery },
-  checks,
-}, null, 2)}\n`);
+writeFileSync(
+  out,
+  `${JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      machine: { cores: cpus().length, loadavg: loadavg(), pinning: pinningDescription() },
+      settings: {
+        outageSeconds: OUTAGE_S,
+        runs: RUNS,
+        ratePerEndpoint: RATE,
+        redis: 'private redis-server, appendonly yes, appendfsync always; stopped by SIGKILL; restarted on the same port',
+        testbed: 'bin/oidc-testbed.js start with REDIS_URL set, default fixture and log level',
+      },
+      runs: figures.map((run) => ({ ...run, unexpected: run.unexpected.slice(0, 20), unexpectedCount: run.unexpected.length })),
+      worst: { answer503Ms: worst503, firstSuccessMs: worstRecovery },
+      checks,
+    },
+    null,
+    2,
+  )}\n`,
+);
 console.error(`results: ${out}`);
 if (checks.some((check) => !check.met)) process.exitCode = 1;

@@ -26,13 +26,13 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { codeFlow, codeFlowTargets } from './figures/code-flow.ts';
-import { coldStart, coldStartTable, coldStartTargets, type ColdStart } from './figures/cold-start.ts';
+import { type ColdStart, coldStart, coldStartTable, coldStartTargets } from './figures/cold-start.ts';
 import { figureContext, type Settings } from './figures/context.ts';
 import { discoveryAndJwks } from './figures/discovery-jwks.ts';
 import { introspectionAndRevocation, jwtIntrospectionAndRevocation } from './figures/introspection-revocation.ts';
 import { emptyStartup, libraryStartup, startupTable, startupTargets } from './figures/library-startup.ts';
 import { mockApis } from './figures/mock-apis.ts';
-import { sampleMemoryAfterLoad, startPeers, type Memory } from './figures/peers.ts';
+import { type Memory, sampleMemoryAfterLoad, startPeers } from './figures/peers.ts';
 import { redisStore } from './figures/redis-store.ts';
 import { emptyGrowth, growthTable, growthTargets, storeGrowth } from './figures/store-growth.ts';
 import { tokenIssuance } from './figures/token-issuance.ts';
@@ -73,17 +73,22 @@ const wants = (figure: number) => !ONLY || ONLY.has(figure);
 pinSelfToLoadCore();
 const startedAt = new Date();
 const loadBefore = loadavg();
-console.error(`oidc-testbed bench (${QUICK ? 'quick' : 'full'}): ${RUNS} run(s) of ${SECONDS} s per scenario and system, ${CONNECTIONS} connections; ${pinningDescription()}; load average ${loadBefore.map((n) => n.toFixed(2)).join(' ')}`);
+console.error(
+  `oidc-testbed bench (${QUICK ? 'quick' : 'full'}): ${RUNS} run(s) of ${SECONDS} s per scenario and system, ${CONNECTIONS} connections; ${pinningDescription()}; load average ${loadBefore.map((n) => n.toFixed(2)).join(' ')}`,
+);
 const ctx = figureContext(settings, writeBenchFixtures());
 const { groups } = ctx.bench;
 const memory: Memory = {};
 const coldStarts: ColdStart[] = [];
 const growth = emptyGrowth(settings.growthTokens);
 const startup = emptyStartup();
-const deadline = setTimeout(() => {
-  console.error('bench: time limit reached, stopping');
-  process.exit(3);
-}, (QUICK ? 5 : 30) * 60_000);
+const deadline = setTimeout(
+  () => {
+    console.error('bench: time limit reached, stopping');
+    process.exit(3);
+  },
+  (QUICK ? 5 : 30) * 60_000,
+);
 deadline.unref();
 // Built before anything is measured: figures 6 and 9 run the package as published.
 const published = [6, 9].some(wants) ? publishedPackage() : undefined;
@@ -112,22 +117,48 @@ try {
   removeScratch();
 }
 const checks = [
-  ...comparisonTargets(groups), ...codeFlowTargets(groups), ...coldStartTargets(coldStarts, memory), ...startupTargets(startup), ...growthTargets(growth),
+  ...comparisonTargets(groups),
+  ...codeFlowTargets(groups),
+  ...coldStartTargets(coldStarts, memory),
+  ...startupTargets(startup),
+  ...growthTargets(growth),
 ];
 const header = [
   `oidc-testbed bench, ${startedAt.toISOString()}: ${QUICK ? 'quick' : 'full'} run, ${RUNS} run(s) × ${SECONDS} s per scenario and system, wrk 1 thread × ${CONNECTIONS} connections`,
-  `${pinningDescription()}; ${cpus().length} cores (${cpus()[0]?.model ?? '?'}); Node ${process.version}; load average before ${loadBefore.map((n) => n.toFixed(2)).join(' ')}, after ${loadavg().map((n) => n.toFixed(2)).join(' ')}`,
+  `${pinningDescription()}; ${cpus().length} cores (${cpus()[0]?.model ?? '?'}); Node ${process.version}; load average before ${loadBefore.map((n) => n.toFixed(2)).join(' ')}, after ${loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ')}`,
 ];
 const table = [...groupTables(groups), ...coldStartTable(coldStarts, memory), ...growthTable(growth), ...startupTable(startup)].join('\n');
 const report = `${header.join('\n')}\n${table}\n\n### Targets\n\n| target | measured | |\n|---|---:|---|\n${checks.map((c) => `| ${c.target} | ${c.value} | ${verdict(c.met)} |`).join('\n')}\n`;
 console.log(report);
 const out = resolve(REPO, values.out);
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, `${JSON.stringify({
-  startedAt: startedAt.toISOString(), quick: QUICK, runs: RUNS, seconds: SECONDS, connections: CONNECTIONS, pinned: PINNING, pinning: pinningDescription(),
-  node: process.version, cpus: cpus().length, loadAverage: { before: loadBefore, after: loadavg() },
-  groups, coldStarts, memory, growth, startup, targets: checks,
-}, null, 2)}\n`);
+writeFileSync(
+  out,
+  `${JSON.stringify(
+    {
+      startedAt: startedAt.toISOString(),
+      quick: QUICK,
+      runs: RUNS,
+      seconds: SECONDS,
+      connections: CONNECTIONS,
+      pinned: PINNING,
+      pinning: pinningDescription(),
+      node: process.version,
+      cpus: cpus().length,
+      loadAverage: { before: loadBefore, after: loadavg() },
+      groups,
+      coldStarts,
+      memory,
+      growth,
+      startup,
+      targets: checks,
+    },
+    null,
+    2,
+  )}\n`,
+);
 console.error(`[${elapsed()}] results: ${out}`);
 const errors = groups.flatMap((g) => g.entries).reduce((sum, e) => sum + e.errors, 0);
 if (errors > 0) {

@@ -36,12 +36,21 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pinningDescription, pinSelfToLoadCore } from './lib/cpu.ts';
-import { DIRECTORY_RESOURCE, PROFILE_RESOURCE, SOAK_STATE_TTL, writeSoakFixture } from './lib/fixtures.ts';
-import { codeFlow, drive, refresh, type FlowTarget, type Tokens } from './lib/flows.ts';
+import { PROFILE_RESOURCE, SOAK_STATE_TTL, writeSoakFixture } from './lib/fixtures.ts';
+import { codeFlow, drive, type FlowTarget, refresh, type Tokens } from './lib/flows.ts';
 import { json, send, times } from './lib/http.ts';
-import { PacedLoad, summarizeLatencies, type LatencySummary, type PacedOperation } from './lib/paced.ts';
+import { type LatencySummary, PacedLoad, type PacedOperation, summarizeLatencies } from './lib/paced.ts';
 import { cpuMicros, REPO, startTestbedProcess } from './lib/processes.ts';
-import { accessTokenOf, bearerRequest, CC_DIRECTORY, CC_OPAQUE, CC_PROFILE, clientCredentialsRequest, introspectionRequest, sendRequest } from './lib/requests.ts';
+import {
+  accessTokenOf,
+  bearerRequest,
+  CC_DIRECTORY,
+  CC_OPAQUE,
+  CC_PROFILE,
+  clientCredentialsRequest,
+  introspectionRequest,
+  sendRequest,
+} from './lib/requests.ts';
 import { wrk } from './lib/wrk.ts';
 
 const { values } = parseArgs({
@@ -108,17 +117,21 @@ const loadAtStart = loadavg();
 try {
   const { port } = testbed;
   const profileTarget: FlowTarget = { port, dialect: 'testbed', resource: PROFILE_RESOURCE };
-  console.error(`soak: ${DURATION_S} s at ${LOAD * 100}% of client-credentials capacity; ${pinningDescription()}; load average ${loadAtStart.map((n) => n.toFixed(2)).join(' ')}`);
+  console.error(
+    `soak: ${DURATION_S} s at ${LOAD * 100}% of client-credentials capacity; ${pinningDescription()}; load average ${loadAtStart.map((n) => n.toFixed(2)).join(' ')}`,
+  );
 
   // Capacity: client credentials (JWT for the profile API, ES256) as fast as the server answers.
   const ccRequest = clientCredentialsRequest(CC_PROFILE);
   await wrk({ port, seconds: 1, connections: CONNECTIONS }, { request: ccRequest });
-  const measured = values.capacity === undefined ? await wrk({ port, seconds: 5, connections: CONNECTIONS }, { request: ccRequest }) : undefined;
-  if (measured && (measured.errors > 0 || measured.serverCpuMicros === undefined)) throw new Error(`capacity run: ${measured.errors} errors`);
+  const measured =
+    values.capacity === undefined ? await wrk({ port, seconds: 5, connections: CONNECTIONS }, { request: ccRequest }) : undefined;
+  if (measured && (measured.errors > 0 || measured.serverCpuMicros === undefined))
+    throw new Error(`capacity run: ${measured.errors} errors`);
 
   // Tokens the mix starts from: a pool to introspect, refresh chains, the mock APIs' first tokens.
   const mint = (fields: Record<string, string>) => sendRequest(port, clientCredentialsRequest(fields)).then(accessTokenOf);
-  const introspected = [...await times(16, 8, () => mint(CC_OPAQUE)), ...await times(16, 8, () => mint(CC_PROFILE))];
+  const introspected = [...(await times(16, 8, () => mint(CC_OPAQUE))), ...(await times(16, 8, () => mint(CC_PROFILE)))];
   const chains: Tokens[] = await times(8, 8, () => codeFlow(profileTarget));
   // A chain's grant lives SOAK_STATE_TTL from its login: the chain starts over a while before.
   const chainStarted = chains.map(() => Date.now());
@@ -138,7 +151,9 @@ try {
       const token = accessTokenOf(await sendRequest(port, clientCredentialsRequest(directory ? CC_DIRECTORY : CC_PROFILE)));
       if (directory) latest.directory = token;
     },
-    'code flow': async () => { latest.user = (await codeFlow(profileTarget)).access_token; },
+    'code flow': async () => {
+      latest.user = (await codeFlow(profileTarget)).access_token;
+    },
     refresh: async () => {
       const chain = idleChains.pop();
       if (chain === undefined) throw new Error('no idle refresh chain'); // maxInFlight is the pool size: cannot happen
@@ -152,11 +167,18 @@ try {
       }
     },
     introspection: async () => {
-      const body = await expect200('introspection', sendRequest(port, introspectionRequest(introspected[(sent.introspection += 1) % introspected.length])));
+      const body = await expect200(
+        'introspection',
+        sendRequest(port, introspectionRequest(introspected[(sent.introspection += 1) % introspected.length])),
+      );
       if ((JSON.parse(body) as { active?: boolean }).active !== true) throw new Error(`introspection: not active: ${body.slice(0, 200)}`);
     },
-    'profile API': async () => { await expect200('profile API', sendRequest(testbed.ports.profileApi, bearerRequest('/userinfo', latest.user))); },
-    'directory API': async () => { await expect200('directory API', sendRequest(testbed.ports.directoryApi, bearerRequest('/openidm/info/login', latest.directory))); },
+    'profile API': async () => {
+      await expect200('profile API', sendRequest(testbed.ports.profileApi, bearerRequest('/userinfo', latest.user)));
+    },
+    'directory API': async () => {
+      await expect200('directory API', sendRequest(testbed.ports.directoryApi, bearerRequest('/openidm/info/login', latest.directory)));
+    },
   };
 
   // Server CPU per operation, each run back to back by 4 loops for 1.5 s (this also warms the paths up).
@@ -164,7 +186,8 @@ try {
   for (const [name, operation] of Object.entries(operations)) {
     const before = cpuMicros(testbed.pid)!;
     const result = await drive(1.5, name === 'refresh' ? 1 : 4, 100_000, operation);
-    if (result.errors > 0 || result.requests === 0) throw new Error(`timing ${name}: ${result.errors} failed of ${result.requests + result.errors}`);
+    if (result.errors > 0 || result.requests === 0)
+      throw new Error(`timing ${name}: ${result.errors} failed of ${result.requests + result.errors}`);
     costs[name] = (cpuMicros(testbed.pid)! - before) / result.requests;
   }
 
@@ -183,10 +206,21 @@ try {
     return planned;
   };
   let rates = plan(costs);
-  console.error(`capacity: ${fmt(capacityPerSecond)} client credentials/s${measured ? ` (measured, p99 ${fmt(measured.p99, 1)} ms)` : ' (--capacity)'}, ${fmt(ccCpuMicros)} µs of server CPU each: ${fmt((capacityPerSecond * ccCpuMicros) / 1e4)}% of a core at capacity; target ${fmt(budget / 1e4)}%`);
-  const mixLoad = () => new PacedLoad(Object.entries(operations).map(([name, run]) => ({
-    name, rate: rates[name], run, maxInFlight: name === 'refresh' ? chains.length : MAX_IN_FLIGHT,
-  } satisfies PacedOperation)));
+  console.error(
+    `capacity: ${fmt(capacityPerSecond)} client credentials/s${measured ? ` (measured, p99 ${fmt(measured.p99, 1)} ms)` : ' (--capacity)'}, ${fmt(ccCpuMicros)} µs of server CPU each: ${fmt((capacityPerSecond * ccCpuMicros) / 1e4)}% of a core at capacity; target ${fmt(budget / 1e4)}%`,
+  );
+  const mixLoad = () =>
+    new PacedLoad(
+      Object.entries(operations).map(
+        ([name, run]) =>
+          ({
+            name,
+            rate: rates[name],
+            run,
+            maxInFlight: name === 'refresh' ? chains.length : MAX_IN_FLIGHT,
+          }) satisfies PacedOperation,
+      ),
+    );
 
   // Settling: the planned mix for a while. Operations mixed, many at a time, cost another amount of
   // CPU each than timed alone, 4 at a time: the ratio of the CPU the server used to what the
@@ -203,20 +237,29 @@ try {
   rates = plan(mixedCosts);
   const settleFailed = [...settling.counts.values()].reduce((sum, counts) => sum + counts.failed, 0);
   const settleFirstError = [...settling.counts.values()].find((counts) => counts.firstError)?.firstError;
-  console.error(`settling: ${SETTLE_S} s of the planned mix: operations cost ×${fmt(mixedRatio, 2)} their CPU timed alone; ${settleFailed} failed`);
-  console.error(`mix (per second, server CPU µs each): ${Object.keys(operations).map((name) => `${name} ${fmt(rates[name], 1)} (${fmt(mixedCosts[name])})`).join(', ')}`);
+  console.error(
+    `settling: ${SETTLE_S} s of the planned mix: operations cost ×${fmt(mixedRatio, 2)} their CPU timed alone; ${settleFailed} failed`,
+  );
+  console.error(
+    `mix (per second, server CPU µs each): ${Object.keys(operations)
+      .map((name) => `${name} ${fmt(rates[name], 1)} (${fmt(mixedCosts[name])})`)
+      .join(', ')}`,
+  );
 
   const load = mixLoad();
   const samples: Sample[] = [];
   let previous = { at: performance.now(), serverCpu: cpuMicros(testbed.pid)!, ownCpu: process.cpuUsage(), responses: responses.count };
   const failed = () => [...load.counts.values()].reduce((sum, counts) => sum + counts.failed, 0);
   const takeSample = async (t: number) => {
-    const storeEntries = (await json<{ store: { entries?: number } }>(send(port, 'GET', '/healthz'), 'healthz')).store.entries ?? Number.NaN;
+    const storeEntries =
+      (await json<{ store: { entries?: number } }>(send(port, 'GET', '/healthz'), 'healthz')).store.entries ?? Number.NaN;
     const now = { at: performance.now(), serverCpu: cpuMicros(testbed.pid)!, ownCpu: process.cpuUsage(), responses: responses.count };
     const wallMicros = (now.at - previous.at) * 1000;
     const own = process.cpuUsage(previous.ownCpu);
     samples.push({
-      t, rssMiB: testbed.rssMiB(), storeEntries,
+      t,
+      rssMiB: testbed.rssMiB(),
+      storeEntries,
       serverCpuPercent: t === 0 ? Number.NaN : (100 * (now.serverCpu - previous.serverCpu)) / wallMicros,
       generatorCpuPercent: t === 0 ? Number.NaN : (100 * (own.user + own.system)) / wallMicros,
       responsesPerSecond: t === 0 ? Number.NaN : ((now.responses - previous.responses) * 1e6) / wallMicros,
@@ -233,7 +276,9 @@ try {
     await sleep(started + t * 1000 - performance.now());
     await takeSample(t);
     const s = samples.at(-1)!;
-    console.error(`  ${t} s: RSS ${fmt(s.rssMiB, 1)} MiB, ${s.storeEntries} store entries, server CPU ${fmt(s.serverCpuPercent)}%, ${fmt(s.responsesPerSecond)} responses/s, ${s.failedSoFar} failed`);
+    console.error(
+      `  ${t} s: RSS ${fmt(s.rssMiB, 1)} MiB, ${s.storeEntries} store entries, server CPU ${fmt(s.serverCpuPercent)}%, ${fmt(s.responsesPerSecond)} responses/s, ${s.failedSoFar} failed`,
+    );
   }
   await load.stop();
   const elapsed = (performance.now() - started) / 1000;
@@ -243,14 +288,26 @@ try {
   const early = samples.filter((s) => s.t > window && s.t <= 2 * window);
   const last = samples.filter((s) => s.t > DURATION_S - window);
   const growth = mean(last.map((s) => s.rssMiB)) / mean(early.map((s) => s.rssMiB)) - 1;
-  const windows = DURATION_S >= 180
-    ? 'the last minute against the second minute (means of their 10 s samples)'
-    : `a run under 3 minutes: the last ${window} s against ${window}–${2 * window} s, after ${window} s of warm-up (means of their 10 s samples)`;
+  const windows =
+    DURATION_S >= 180
+      ? 'the last minute against the second minute (means of their 10 s samples)'
+      : `a run under 3 minutes: the last ${window} s against ${window}–${2 * window} s, after ${window} s of warm-up (means of their 10 s samples)`;
 
   const mix = Object.keys(operations).map((name) => {
     const counts = load.counts.get(name)!;
     const latency: LatencySummary = summarizeLatencies(counts.latenciesMs);
-    return { name, targetPerSecond: rates[name], achievedPerSecond: counts.succeeded / elapsed, serverCpuMicrosEach: mixedCosts[name], serverCpuMicrosEachAlone: costs[name], latencyMs: latency, succeeded: counts.succeeded, failed: counts.failed, skipped: counts.skipped, firstError: counts.firstError };
+    return {
+      name,
+      targetPerSecond: rates[name],
+      achievedPerSecond: counts.succeeded / elapsed,
+      serverCpuMicrosEach: mixedCosts[name],
+      serverCpuMicrosEachAlone: costs[name],
+      latencyMs: latency,
+      succeeded: counts.succeeded,
+      failed: counts.failed,
+      skipped: counts.skipped,
+      firstError: counts.firstError,
+    };
   });
   const errors = settleFailed + mix.reduce((sum, row) => sum + row.failed, 0);
   const firstError = settleFirstError ?? mix.find((row) => row.firstError)?.firstError;
@@ -259,9 +316,21 @@ try {
   const loaded = samples.filter((s) => s.t > 0);
   const achievedCpu = mean(loaded.map((s) => s.serverCpuPercent));
   const checks = [
-    { target: 'no failed operation (settling and soak)', value: `${errors} failed${firstError ? ` (first: ${firstError})` : ''}`, met: errors === 0 },
-    { target: 'no 5xx', value: `${serverErrors}${responses.firstServerError ? ` (first: ${responses.firstServerError})` : ''}`, met: serverErrors === 0 },
-    { target: `RSS growth ≤ ${GROWTH_LIMIT * 100}%: ${windows}`, value: `${fmt(mean(early.map((s) => s.rssMiB)), 1)} → ${fmt(mean(last.map((s) => s.rssMiB)), 1)} MiB (${growth >= 0 ? '+' : ''}${fmt(growth * 100, 1)}%)`, met: growth <= GROWTH_LIMIT },
+    {
+      target: 'no failed operation (settling and soak)',
+      value: `${errors} failed${firstError ? ` (first: ${firstError})` : ''}`,
+      met: errors === 0,
+    },
+    {
+      target: 'no 5xx',
+      value: `${serverErrors}${responses.firstServerError ? ` (first: ${responses.firstServerError})` : ''}`,
+      met: serverErrors === 0,
+    },
+    {
+      target: `RSS growth ≤ ${GROWTH_LIMIT * 100}%: ${windows}`,
+      value: `${fmt(mean(early.map((s) => s.rssMiB)), 1)} → ${fmt(mean(last.map((s) => s.rssMiB)), 1)} MiB (${growth >= 0 ? '+' : ''}${fmt(growth * 100, 1)}%)`,
+      met: growth <= GROWTH_LIMIT,
+    },
   ];
 
   const lines = [
@@ -270,11 +339,17 @@ try {
     '',
     '| operation | target /s | achieved /s | server CPU µs each (mixed) | p50 / p99 / max ms | failed | skipped (generator at its in-flight limit) |',
     '|---|---:|---:|---:|---:|---:|---:|',
-    ...mix.map((row) => `| ${row.name} | ${fmt(row.targetPerSecond, 1)} | ${fmt(row.achievedPerSecond, 1)} | ${fmt(row.serverCpuMicrosEach)} | ${fmt(row.latencyMs.p50, 1)} / ${fmt(row.latencyMs.p99, 1)} / ${fmt(row.latencyMs.max, 1)} | ${row.failed} | ${row.skipped} |`),
+    ...mix.map(
+      (row) =>
+        `| ${row.name} | ${fmt(row.targetPerSecond, 1)} | ${fmt(row.achievedPerSecond, 1)} | ${fmt(row.serverCpuMicrosEach)} | ${fmt(row.latencyMs.p50, 1)} / ${fmt(row.latencyMs.p99, 1)} / ${fmt(row.latencyMs.max, 1)} | ${row.failed} | ${row.skipped} |`,
+    ),
     '',
     '| t (s) | RSS MiB | store entries | server CPU % | responses/s | generator CPU % | failed so far |',
     '|---:|---:|---:|---:|---:|---:|---:|',
-    ...samples.map((s) => `| ${s.t} | ${fmt(s.rssMiB, 1)} | ${s.storeEntries} | ${fmt(s.serverCpuPercent)} | ${fmt(s.responsesPerSecond)} | ${fmt(s.generatorCpuPercent)} | ${s.failedSoFar} |`),
+    ...samples.map(
+      (s) =>
+        `| ${s.t} | ${fmt(s.rssMiB, 1)} | ${s.storeEntries} | ${fmt(s.serverCpuPercent)} | ${fmt(s.responsesPerSecond)} | ${fmt(s.generatorCpuPercent)} | ${s.failedSoFar} |`,
+    ),
     '',
     '| check | value | met |',
     '|---|---|---|',
@@ -284,19 +359,45 @@ try {
 
   const out = resolve(REPO, values.out);
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify({
-    date: new Date().toISOString(),
-    machine: { cores: cpus().length, loadavgAtStart: loadAtStart, loadavgAtEnd: loadavg(), pinning: pinningDescription() },
-    settings: { seconds: DURATION_S, load: LOAD, sampleSeconds: SAMPLE_S, fixedRates: FIXED_RATES, shares: SHARES, testbed: `bin/oidc-testbed.js start --port 0 --ephemeral-keys (default fixture, logins' state living ${SOAK_STATE_TTL} s; default log level)` },
-    capacity: { clientCredentialsPerSecond: capacityPerSecond, measured: measured !== undefined, serverCpuMicrosEach: ccCpuMicros, p99Ms: measured?.p99, coreShareAtCapacity: (capacityPerSecond * ccCpuMicros) / 1e6 },
-    load: { targetServerCpuPercent: budget / 1e4, settling: { seconds: SETTLE_S, costRatioMixedToAlone: mixedRatio, failed: settleFailed }, achievedServerCpuPercent: achievedCpu, responsesPerSecond: (responses.count - baseline.responses) / elapsed, generatorCpuPercent: mean(loaded.map((s) => s.generatorCpuPercent)) },
-    mix,
-    errors,
-    serverErrors,
-    rss: { windows, earlyMiB: mean(early.map((s) => s.rssMiB)), lastMiB: mean(last.map((s) => s.rssMiB)), growth },
-    samples,
-    checks,
-  }, null, 2)}\n`);
+  writeFileSync(
+    out,
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        machine: { cores: cpus().length, loadavgAtStart: loadAtStart, loadavgAtEnd: loadavg(), pinning: pinningDescription() },
+        settings: {
+          seconds: DURATION_S,
+          load: LOAD,
+          sampleSeconds: SAMPLE_S,
+          fixedRates: FIXED_RATES,
+          shares: SHARES,
+          testbed: `bin/oidc-testbed.js start --port 0 --ephemeral-keys (default fixture, logins' state living ${SOAK_STATE_TTL} s; default log level)`,
+        },
+        capacity: {
+          clientCredentialsPerSecond: capacityPerSecond,
+          measured: measured !== undefined,
+          serverCpuMicrosEach: ccCpuMicros,
+          p99Ms: measured?.p99,
+          coreShareAtCapacity: (capacityPerSecond * ccCpuMicros) / 1e6,
+        },
+        load: {
+          targetServerCpuPercent: budget / 1e4,
+          settling: { seconds: SETTLE_S, costRatioMixedToAlone: mixedRatio, failed: settleFailed },
+          achievedServerCpuPercent: achievedCpu,
+          responsesPerSecond: (responses.count - baseline.responses) / elapsed,
+          generatorCpuPercent: mean(loaded.map((s) => s.generatorCpuPercent)),
+        },
+        mix,
+        errors,
+        serverErrors,
+        rss: { windows, earlyMiB: mean(early.map((s) => s.rssMiB)), lastMiB: mean(last.map((s) => s.rssMiB)), growth },
+        samples,
+        checks,
+      },
+      null,
+      2,
+    )}\n`,
+  );
   console.error(`results: ${out}`);
   if (checks.some((check) => !check.met)) process.exitCode = 1;
 } finally {

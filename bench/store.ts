@@ -35,18 +35,25 @@ interface Server {
 
 async function startServer(extraArgs: string[]): Promise<Server> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('OIDC_TESTBED_') && name !== 'REDIS_URL'));
-  const child = spawn(process.execPath, ['bin/oidc-testbed.js', 'start', '--port', '0', '--no-apis', '--ephemeral-keys', '--log-level', 'error', ...extraArgs], { cwd: REPO, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['bin/oidc-testbed.js', 'start', '--port', '0', '--no-apis', '--ephemeral-keys', '--log-level', 'error', ...extraArgs],
+    { cwd: REPO, env, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let output = '';
-  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
   for (let waited = 0; waited < 20000; waited += 50) {
     const match = /health\s+http:\/\/[^:]+:(\d+)\/healthz/.exec(output);
     if (match) {
       return {
         port: Number(match[1]),
-        stop: () => new Promise((resolve) => {
-          child.once('exit', () => resolve());
-          child.kill('SIGTERM');
-        }),
+        stop: () =>
+          new Promise((resolve) => {
+            child.once('exit', () => resolve());
+            child.kill('SIGTERM');
+          }),
       };
     }
     if (child.exitCode !== null) throw new Error(`the testbed exited: ${output}`);
@@ -65,15 +72,28 @@ interface Call {
 function post(agent: Agent, port: number, call: Call): Promise<{ status: number; body: string }> {
   const body = call.body();
   return new Promise((resolve, reject) => {
-    const req = request({
-      agent, host: '127.0.0.1', port, method: 'POST', path: call.path,
-      headers: { authorization: call.authorization, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => { text += chunk; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = request(
+      {
+        agent,
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: call.path,
+        headers: {
+          authorization: call.authorization,
+          'content-type': 'application/x-www-form-urlencoded',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -126,7 +146,11 @@ const JWT = `grant_type=client_credentials&resource=${encodeURIComponent('http:/
 async function scenarios(port: number): Promise<Record<string, Result>> {
   const opaque = await tokenOf(port, OPAQUE);
   const jwt = await tokenOf(port, JWT);
-  const introspect = (token: string): Call => ({ path: '/token/introspection', authorization: INTROSPECTOR, body: () => `token=${encodeURIComponent(token)}` });
+  const introspect = (token: string): Call => ({
+    path: '/token/introspection',
+    authorization: INTROSPECTOR,
+    body: () => `token=${encodeURIComponent(token)}`,
+  });
   return {
     'issue opaque (client_credentials)': await load(port, { path: '/token', authorization: SERVICE, body: () => OPAQUE }),
     'issue JWT (client_credentials)': await load(port, { path: '/token', authorization: SERVICE, body: () => JWT }),
@@ -145,8 +169,13 @@ async function purge(url: string, prefix: string): Promise<void> {
 
 const prefix = `oidc-testbed-bench:${randomBytes(4).toString('hex')}:`;
 const results: Record<string, Record<string, Result>> = {};
-console.error(`${SECONDS} s per scenario after 1 s of warm-up, ${CONNECTIONS} requests in flight; Redis ${values.redis.replace(/\/\/[^@]*@/, '//***@')}`);
-for (const [store, args] of [['memory', []], ['redis', ['--redis', values.redis, '--redis-prefix', prefix]]] as const) {
+console.error(
+  `${SECONDS} s per scenario after 1 s of warm-up, ${CONNECTIONS} requests in flight; Redis ${values.redis.replace(/\/\/[^@]*@/, '//***@')}`,
+);
+for (const [store, args] of [
+  ['memory', []],
+  ['redis', ['--redis', values.redis, '--redis-prefix', prefix]],
+] as const) {
   const server = await startServer([...args]);
   try {
     results[store] = await scenarios(server.port);
@@ -167,7 +196,9 @@ const rows = [
   }),
 ];
 console.log(rows.join('\n'));
-const failed = Object.values(results).flatMap((byScenario) => Object.values(byScenario)).reduce((sum, result) => sum + result.errors, 0);
+const failed = Object.values(results)
+  .flatMap((byScenario) => Object.values(byScenario))
+  .reduce((sum, result) => sum + result.errors, 0);
 if (failed > 0) {
   console.error(`${failed} requests did not answer 200`);
   process.exitCode = 1;

@@ -5,7 +5,9 @@
 const MINIMUM_NODE = [22, 18];
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < MINIMUM_NODE[0] || (major === MINIMUM_NODE[0] && minor < MINIMUM_NODE[1])) {
-  console.error(`oidc-testbed needs Node.js ${MINIMUM_NODE.join('.')} or later (this is ${process.versions.node}); see README "Quick start"`);
+  console.error(
+    `oidc-testbed needs Node.js ${MINIMUM_NODE.join('.')} or later (this is ${process.versions.node}); see README "Quick start"`,
+  );
   process.exit(1);
 }
 

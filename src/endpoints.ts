@@ -32,5 +32,7 @@ export const HEALTH_PATH = '/healthz';
 
 /** First path segments taken by the main issuer's endpoints. */
 export const RESERVED_FIRST_SEGMENTS: ReadonlySet<string> = new Set(
-  [...Object.values(ROUTES), INTERACTION_PATH, CONTROL_PATH, WELL_KNOWN_PATH, HEALTH_PATH, SCENARIOS_PATH].map((path) => `/${path.split('/')[1]}`),
+  [...Object.values(ROUTES), INTERACTION_PATH, CONTROL_PATH, WELL_KNOWN_PATH, HEALTH_PATH, SCENARIOS_PATH].map(
+    (path) => `/${path.split('/')[1]}`,
+  ),
 );

@@ -1,25 +1,25 @@
 // First: an older Node gets one sentence, before any module it cannot run is evaluated.
 import './node-version.ts';
 
-export { startTestbed } from './testbed.ts';
-export type { Testbed, TestbedOptions, TestbedUrls } from './testbed.ts';
-export { loadFixtureFile, parseFixture, validateFixture, FixtureError, DEFAULT_FIXTURE_PATH } from './fixtures/load.ts';
-export type { ExtraIssuer, Fixture, FixtureInput, FixtureClient, FixtureResource, FixtureUser, IssuerSettings } from './fixtures/schema.ts';
+export { ROUTES } from './endpoints.ts';
+export { DEFAULT_FIXTURE_PATH, FixtureError, loadFixtureFile, parseFixture, validateFixture } from './fixtures/load.ts';
+export type { ExtraIssuer, Fixture, FixtureClient, FixtureInput, FixtureResource, FixtureUser, IssuerSettings } from './fixtures/schema.ts';
+export type { RecordedRequest, RequestListener, RequestRecord } from './http/request-record.ts';
+export type { Issuer, IssuerUrls } from './issuers/create-issuer.ts';
+export type { LogLevel } from './log.ts';
 export type { CibaApproval, CibaController, CibaDecision, PendingCibaRequest } from './provider/extensions/ciba.ts';
 export { CibaRequestNotFoundError } from './provider/extensions/ciba.ts';
-export type { Issuer, IssuerUrls } from './issuers/create-issuer.ts';
 export type { JwtAccessTokens } from './provider/extensions/jwt-access-tokens.ts';
-export type { LogLevel } from './log.ts';
-export type { RecordedRequest, RequestListener, RequestRecord } from './http/request-record.ts';
-export { ROUTES } from './endpoints.ts';
+export type { MockApiOptions, MockApisOptions } from './resource-servers/start-apis.ts';
 export type { ScenarioHandle } from './scenarios/handle.ts';
 export type { CatalogEntry, Verdict } from './scenarios/runs.ts';
 export type { Judge, ScenarioInfo, ScenarioPlan } from './scenarios/scenario.ts';
 export type { VerdictStatus } from './scenarios/verdict.ts';
-export type { MockApiOptions, MockApisOptions } from './resource-servers/start-apis.ts';
 export { MemoryStore } from './store/memory-store.ts';
-export { RedisStore, DEFAULT_REDIS_PREFIX } from './store/redis-store.ts';
 export type { RedisStoreOptions } from './store/redis-store.ts';
+export { DEFAULT_REDIS_PREFIX, RedisStore } from './store/redis-store.ts';
 export type { RedisTopology } from './store/redis-url.ts';
 export type { Store, StoreHealth } from './store/store.ts';
 export { StoreStartupError, StoreUnavailableError } from './store/store-unavailable.ts';
+export type { Testbed, TestbedOptions, TestbedUrls } from './testbed.ts';
+export { startTestbed } from './testbed.ts';

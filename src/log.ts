@@ -1,4 +1,4 @@
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { type LevelWithSilent, type Logger, pino } from 'pino';
 
 export type { Logger };
 export type LogLevel = LevelWithSilent;
@@ -23,11 +23,17 @@ export interface OwnedLogger {
 export function createLogger(level: LogLevel = 'info'): OwnedLogger {
   const perRequest = pino.levels.values[level] !== undefined && pino.levels.values[level] <= pino.levels.values.info;
   const destination = pino.destination({ dest: 1, sync: false, minLength: perRequest ? 4096 : 0 });
-  const logger = pino({
-    level,
-    base: undefined,
-    redact: { paths: ['*.password', '*.client_secret', '*.access_token', '*.refresh_token', '*.id_token', '*.authorization'], censor: '[redacted]' },
-  }, destination);
+  const logger = pino(
+    {
+      level,
+      base: undefined,
+      redact: {
+        paths: ['*.password', '*.client_secret', '*.access_token', '*.refresh_token', '*.id_token', '*.authorization'],
+        censor: '[redacted]',
+      },
+    },
+    destination,
+  );
   const timer = perRequest ? setInterval(() => destination.flush(), FLUSH_EVERY_MS).unref() : undefined;
   return {
     logger,

@@ -4,21 +4,21 @@
  */
 import Koa from 'koa';
 import { pino } from 'pino';
+import { controlAccess } from './control/access.ts';
 import { DEFAULT_FIXTURE_PATH, FixtureError, loadDefaultFixture, loadFixtureFile, validateFixture } from './fixtures/load.ts';
 import type { Fixture, FixtureInput } from './fixtures/schema.ts';
-import { createLogger, type Logger, type LogLevel } from './log.ts';
-import type { Issuer, IssuerUrls } from './issuers/create-issuer.ts';
-import { keyPoolAt } from './provider/key-pool.ts';
-import { resolveKeys } from './provider/keys.ts';
-import { startMockApis, type MockApisOptions } from './resource-servers/start-apis.ts';
-import { listenHttp } from './http/http-server.ts';
 import { answerErrors, oauthErrorAnswers } from './http/error-answers.ts';
+import { listenHttp } from './http/http-server.ts';
 import { requestLog } from './http/request-log.ts';
 import { RequestRecord, recordRequests } from './http/request-record.ts';
+import type { Issuer, IssuerUrls } from './issuers/create-issuer.ts';
 import { routeIdpRequest } from './issuers/dispatch.ts';
 import { createIssuers, refusedClients } from './issuers/issuer-set.ts';
+import { createLogger, type Logger, type LogLevel } from './log.ts';
+import { keyPoolAt } from './provider/key-pool.ts';
+import { resolveKeys } from './provider/keys.ts';
 import { errorPage } from './provider/ui/pages.ts';
-import { controlAccess } from './control/access.ts';
+import { type MockApisOptions, startMockApis } from './resource-servers/start-apis.ts';
 import { scenarioCatalogRoute } from './scenarios/catalog-page.ts';
 import { type ScenarioHandle, scenarioHandle } from './scenarios/handle.ts';
 import { type CatalogEntry, ScenarioRuns } from './scenarios/runs.ts';
@@ -127,14 +127,21 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     const sharedStore = rootStore.kind !== 'memory';
     const pool = options.keyPool === false ? undefined : keyPoolAt(options.keyPool);
     const keys = await resolveKeys(fixture.keys, {
-      file: sharedStore ? false : options.keysFile ?? false,
+      file: sharedStore ? false : (options.keysFile ?? false),
       shared: sharedStore ? rootStore.namespace(issuerUrl) : undefined,
       pool,
     });
     const { issuers, mainUsers } = createIssuers(fixture, { issuerUrl, rootStore, keys, logger, controlToken: options.controlToken });
     const main = issuers[''];
     const scenarioRuns = new ScenarioRuns({
-      issuer: issuerUrl, mountPath: main.mountPath, fixture: { ...fixture, issuers: [] }, users: mainUsers, logger, pool, cookieKeys: keys.cookies, controlToken: options.controlToken,
+      issuer: issuerUrl,
+      mountPath: main.mountPath,
+      fixture: { ...fixture, issuers: [] },
+      users: mainUsers,
+      logger,
+      pool,
+      cookieKeys: keys.cookies,
+      controlToken: options.controlToken,
       ...(options.scenarioIdleMs ? { idleMs: options.scenarioIdleMs } : {}),
     });
     opened.push(() => scenarioRuns.close());
@@ -147,22 +154,37 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     app.use(recordRequests(requests));
     if (logger.isLevelEnabled('info')) app.use(requestLog(logger));
     app.use(answerErrors(oauthErrorAnswers(logger, { error: 'not_found', description: 'no such endpoint' }), { page: errorPage }));
-    app.use(scenarioCatalogRoute({ mountPath: main.mountPath, runs: scenarioRuns, guard: controlAccess({ issuer: issuerUrl, controlToken: options.controlToken }) }));
-    app.use(routeIdpRequest({
-      dynamic: scenarioRuns,
-      health: async (ctx) => {
-        const health = await rootStore.health();
-        ctx.status = health.ok ? 200 : 503;
-        ctx.body = { status: health.ok ? 'ok' : 'unavailable', issuer: issuerUrl, store: health };
-      },
-      issuers: Object.values(issuers),
-    }));
+    app.use(
+      scenarioCatalogRoute({
+        mountPath: main.mountPath,
+        runs: scenarioRuns,
+        guard: controlAccess({ issuer: issuerUrl, controlToken: options.controlToken }),
+      }),
+    );
+    app.use(
+      routeIdpRequest({
+        dynamic: scenarioRuns,
+        health: async (ctx) => {
+          const health = await rootStore.health();
+          ctx.status = health.ok ? 200 : 503;
+          ctx.body = { status: health.ok ? 'ok' : 'unavailable', issuer: issuerUrl, store: health };
+        },
+        issuers: Object.values(issuers),
+      }),
+    );
     idp.serve(app.callback());
 
     // The mock resource servers, each on its own port, trusting this issuer (src/resource-servers).
     const [apisStarted, checked] = await Promise.allSettled([
       startMockApis(options.apis, {
-        main, others: Object.values(issuers).filter((issuer) => issuer !== main), users: mainUsers, logger, host, publicHost: publicHost(host), idpPort: idp.port, idpPortRequested: options.port ?? 9400,
+        main,
+        others: Object.values(issuers).filter((issuer) => issuer !== main),
+        users: mainUsers,
+        logger,
+        host,
+        publicHost: publicHost(host),
+        idpPort: idp.port,
+        idpPortRequested: options.port ?? 9400,
       }),
       clientCheck,
     ]);
@@ -217,9 +239,12 @@ function fixtureSource(options: Pick<TestbedOptions, 'fixture'>): string {
 }
 
 function resolveFixture(options: Pick<TestbedOptions, 'fixture' | 'autoLogin'>): Fixture {
-  const fixture = options.fixture === undefined
-    ? loadDefaultFixture()
-    : typeof options.fixture === 'string' ? loadFixtureFile(options.fixture) : validateFixture(options.fixture);
+  const fixture =
+    options.fixture === undefined
+      ? loadDefaultFixture()
+      : typeof options.fixture === 'string'
+        ? loadFixtureFile(options.fixture)
+        : validateFixture(options.fixture);
   const autoLogin = options.autoLogin;
   if (autoLogin === undefined) return fixture;
   return {
@@ -228,7 +253,6 @@ function resolveFixture(options: Pick<TestbedOptions, 'fixture' | 'autoLogin'>):
     issuers: fixture.issuers.map((extra) => ({ ...extra, issuer: { ...extra.issuer, auto_login: autoLogin } })),
   };
 }
-
 
 /** Browsers and RPs on this machine reach a loopback or wildcard bind as `localhost`. */
 function publicHost(host: string): string {

@@ -1,8 +1,8 @@
 /** What every figure of bench/run.ts is given: the run's settings, its fixtures and measurer, and the bench's own home. */
-import { scratchHome, type ScratchHome } from '../lib/background.ts';
+import { type ScratchHome, scratchHome } from '../lib/background.ts';
 import type { BenchFixtures } from '../lib/fixtures.ts';
 import { Measurer, type RunSettings } from '../lib/measure.ts';
-import { startTestbedProcess, type ServerProcess, type TestbedStart } from '../lib/processes.ts';
+import { type ServerProcess, startTestbedProcess, type TestbedStart } from '../lib/processes.ts';
 
 export interface Settings extends RunSettings {
   /** First-use and revocation runs: each token used once. */
@@ -30,7 +30,10 @@ export interface FigureContext {
 export function figureContext(settings: Settings, fixtures: BenchFixtures): FigureContext {
   const home = scratchHome();
   return {
-    settings, fixtures, bench: new Measurer(settings), home,
+    settings,
+    fixtures,
+    bench: new Measurer(settings),
+    home,
     testbedProcess: (name, options = {}) => startTestbedProcess(name, { ...options, env: { ...home.env, ...options.env } }),
   };
 }

@@ -9,7 +9,7 @@ import type { Entry } from '../lib/measure.ts';
 import { startFloor } from '../lib/processes.ts';
 import { bearerRequest, CC_DIRECTORY, issueTokens } from '../lib/requests.ts';
 import type { FigureContext } from './context.ts';
-import { TESTBED as T, type Peers } from './peers.ts';
+import { type Peers, TESTBED as T } from './peers.ts';
 
 // DPoP (RFC 9449): one ES256 key, one proof per request.
 const dpopKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -57,52 +57,113 @@ export async function mockApis(ctx: FigureContext, peers: Peers): Promise<void> 
   const F = 'Koa + jose floor';
   const [dirToken] = await issueTokens(apis.port, CC_DIRECTORY, 1);
   const [profToken] = await userTokens(apis.port, PROFILE_RESOURCE, 1);
-  const [dpopToken] = await issueTokens(apis.port, CC_DIRECTORY, 1, () => ({ dpop: dpopProof('POST', `http://127.0.0.1:${apis.port}/token`) }));
+  const [dpopToken] = await issueTokens(apis.port, CC_DIRECTORY, 1, () => ({
+    dpop: dpopProof('POST', `http://127.0.0.1:${apis.port}/token`),
+  }));
   const dpopUrl = `http://127.0.0.1:${apis.ports.directoryApi}/openidm/info/login`;
   const firstUse = (key: string, scenario: string, system: string, port: number, path: string, tokens: () => Promise<string[]>): Entry => ({
-    key, scenario, system, run: async () => bench.loadList(port, (await tokens()).map((token) => bearerRequest(path, token))),
+    key,
+    scenario,
+    system,
+    run: async () =>
+      bench.loadList(
+        port,
+        (await tokens()).map((token) => bearerRequest(path, token)),
+      ),
   });
   const cc = (port: number) => sharedByTwo(() => issueTokens(port, CC_DIRECTORY, settings.tokensPerRun));
   const dirTokens = cc(apis.port);
   const profTokens = sharedByTwo(() => userTokens(apis.port, PROFILE_RESOURCE, settings.userTokensPerRun));
   const rs256Tokens = cc(rs256.port);
-  await bench.measure(5, 'mock APIs (JWT access tokens)', [
-    firstUse('dir-first', 'directory GET /openidm/info/login, JWT (ES256) first use', T, apis.ports.directoryApi, '/openidm/info/login', dirTokens),
-    firstUse('floor-dir-first', 'floor: verify the same JWTs, each once', F, floor.port, '/verify', dirTokens),
-    firstUse('prof-first', 'profile GET /userinfo, user JWT (ES256) first use', T, apis.ports.profileApi, '/userinfo', profTokens),
-    firstUse('floor-prof-first', 'floor: verify the same user JWTs, each once', F, floor.port, '/verify', profTokens),
-    firstUse('rs-first', 'directory GET /openidm/info/login, JWT (RS256) first use', T, rs256.ports.directoryApi, '/openidm/info/login', rs256Tokens),
-    firstUse('floor-rs-first', 'floor: verify the same RS256 JWTs, each once', F, floor.port, '/verify', rs256Tokens),
-    bench.fixed('dir-repeat', 'directory GET /openidm/info/login, same JWT again', T, apis.ports.directoryApi, bearerRequest('/openidm/info/login', dirToken)),
-    bench.fixed('prof-repeat', 'profile GET /userinfo, same JWT again', T, apis.ports.profileApi, bearerRequest('/userinfo', profToken)),
-    bench.fixed('floor-plain', 'floor: no verification', F, floor.port, bearerRequest('/plain', dirToken)),
-    {
-      key: 'dir-dpop', scenario: 'directory info/login, DPoP-bound JWT, fresh proof each request', system: T,
-      run: () => bench.loadList(apis.ports.directoryApi, Array.from({ length: settings.tokensPerRun }, () => ({
-        path: '/openidm/info/login', headers: { authorization: `DPoP ${dpopToken}`, dpop: dpopProof('GET', dpopUrl, dpopToken) },
-      }))),
-    },
-  ], [
-    { label: 'directory first use vs floor (ES256, the default)', testbed: 'dir-first', peer: 'floor-dir-first', target: 0.9 },
-    { label: 'profile first use vs floor (ES256 user JWTs)', testbed: 'prof-first', peer: 'floor-prof-first', target: 0.9 },
-    { label: 'directory first use vs floor (RS256)', testbed: 'rs-first', peer: 'floor-rs-first', target: 0.9 },
-    { label: 'directory repeated vs no-verification floor', testbed: 'dir-repeat', peer: 'floor-plain', target: 0.6 },
-    { label: 'profile repeated vs no-verification floor', testbed: 'prof-repeat', peer: 'floor-plain', target: 0.6 },
-  ], [
-    `first use: ${settings.tokensPerRun} client-credentials JWTs (directory) or ${settings.userTokensPerRun} user JWTs minted by refresh (profile) per run, each sent once to the API and once to the floor; every testbed API request also checks revocation in the IdP's store (and a user JWT's grant and session)`,
-    'the floor is a Koa route that verifies a JWT with jose against a local JWKS (no revocation check) and answers a small JSON body, given the testbeds\' keys so that it verifies the same tokens; the APIs run in testbed processes that serve only this figure (ES256, the default, and one whose API resources sign with RS256), as the floor does',
-  ]);
+  await bench.measure(
+    5,
+    'mock APIs (JWT access tokens)',
+    [
+      firstUse(
+        'dir-first',
+        'directory GET /openidm/info/login, JWT (ES256) first use',
+        T,
+        apis.ports.directoryApi,
+        '/openidm/info/login',
+        dirTokens,
+      ),
+      firstUse('floor-dir-first', 'floor: verify the same JWTs, each once', F, floor.port, '/verify', dirTokens),
+      firstUse('prof-first', 'profile GET /userinfo, user JWT (ES256) first use', T, apis.ports.profileApi, '/userinfo', profTokens),
+      firstUse('floor-prof-first', 'floor: verify the same user JWTs, each once', F, floor.port, '/verify', profTokens),
+      firstUse(
+        'rs-first',
+        'directory GET /openidm/info/login, JWT (RS256) first use',
+        T,
+        rs256.ports.directoryApi,
+        '/openidm/info/login',
+        rs256Tokens,
+      ),
+      firstUse('floor-rs-first', 'floor: verify the same RS256 JWTs, each once', F, floor.port, '/verify', rs256Tokens),
+      bench.fixed(
+        'dir-repeat',
+        'directory GET /openidm/info/login, same JWT again',
+        T,
+        apis.ports.directoryApi,
+        bearerRequest('/openidm/info/login', dirToken),
+      ),
+      bench.fixed('prof-repeat', 'profile GET /userinfo, same JWT again', T, apis.ports.profileApi, bearerRequest('/userinfo', profToken)),
+      bench.fixed('floor-plain', 'floor: no verification', F, floor.port, bearerRequest('/plain', dirToken)),
+      {
+        key: 'dir-dpop',
+        scenario: 'directory info/login, DPoP-bound JWT, fresh proof each request',
+        system: T,
+        run: () =>
+          bench.loadList(
+            apis.ports.directoryApi,
+            Array.from({ length: settings.tokensPerRun }, () => ({
+              path: '/openidm/info/login',
+              headers: { authorization: `DPoP ${dpopToken}`, dpop: dpopProof('GET', dpopUrl, dpopToken) },
+            })),
+          ),
+      },
+    ],
+    [
+      { label: 'directory first use vs floor (ES256, the default)', testbed: 'dir-first', peer: 'floor-dir-first', target: 0.9 },
+      { label: 'profile first use vs floor (ES256 user JWTs)', testbed: 'prof-first', peer: 'floor-prof-first', target: 0.9 },
+      { label: 'directory first use vs floor (RS256)', testbed: 'rs-first', peer: 'floor-rs-first', target: 0.9 },
+      { label: 'directory repeated vs no-verification floor', testbed: 'dir-repeat', peer: 'floor-plain', target: 0.6 },
+      { label: 'profile repeated vs no-verification floor', testbed: 'prof-repeat', peer: 'floor-plain', target: 0.6 },
+    ],
+    [
+      `first use: ${settings.tokensPerRun} client-credentials JWTs (directory) or ${settings.userTokensPerRun} user JWTs minted by refresh (profile) per run, each sent once to the API and once to the floor; every testbed API request also checks revocation in the IdP's store (and a user JWT's grant and session)`,
+      "the floor is a Koa route that verifies a JWT with jose against a local JWKS (no revocation check) and answers a small JSON body, given the testbeds' keys so that it verifies the same tokens; the APIs run in testbed processes that serve only this figure (ES256, the default, and one whose API resources sign with RS256), as the floor does",
+    ],
+  );
   memory[apis.name].afterApis = apis.rssMiB();
 
   const opaque = await testbedProcess('testbed (opaque API tokens)', { fixture: fixtures.opaqueApis });
   all.push(opaque);
   await peers.settled();
   const [opaqueToken] = await issueTokens(opaque.port, CC_DIRECTORY, 1);
-  await bench.measure(5, 'mock APIs, opaque access tokens (introspection)', [
-    firstUse('op-first', 'directory info/login, opaque first use (introspection)', T, opaque.ports.directoryApi, '/openidm/info/login', () => issueTokens(opaque.port, CC_DIRECTORY, settings.opaqueTokensPerRun)),
-    bench.fixed('op-repeat', 'directory info/login, same opaque token again (cached)', T, opaque.ports.directoryApi, bearerRequest('/openidm/info/login', opaqueToken)),
-    bench.fixed('floor-plain-2', 'floor: no verification', F, floor.port, bearerRequest('/plain', opaqueToken)),
-  ], [
-    { label: 'opaque repeated vs no-verification floor', testbed: 'op-repeat', peer: 'floor-plain-2' },
-  ], ['a separate testbed whose mock-API resources issue opaque tokens; first use = one RFC 7662 introspection call over HTTP to the IdP (same process)']);
+  await bench.measure(
+    5,
+    'mock APIs, opaque access tokens (introspection)',
+    [
+      firstUse(
+        'op-first',
+        'directory info/login, opaque first use (introspection)',
+        T,
+        opaque.ports.directoryApi,
+        '/openidm/info/login',
+        () => issueTokens(opaque.port, CC_DIRECTORY, settings.opaqueTokensPerRun),
+      ),
+      bench.fixed(
+        'op-repeat',
+        'directory info/login, same opaque token again (cached)',
+        T,
+        opaque.ports.directoryApi,
+        bearerRequest('/openidm/info/login', opaqueToken),
+      ),
+      bench.fixed('floor-plain-2', 'floor: no verification', F, floor.port, bearerRequest('/plain', opaqueToken)),
+    ],
+    [{ label: 'opaque repeated vs no-verification floor', testbed: 'op-repeat', peer: 'floor-plain-2' }],
+    [
+      'a separate testbed whose mock-API resources issue opaque tokens; first use = one RFC 7662 introspection call over HTTP to the IdP (same process)',
+    ],
+  );
 }

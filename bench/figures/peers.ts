@@ -3,7 +3,7 @@
  * oauth2-mock-server (and, for figure 1, the testbed with the CLI's default log), started once,
  * with their RSS sampled for figure 6's memory table.
  */
-import { startBareProvider, startMockServer, type ServerProcess } from '../lib/processes.ts';
+import { type ServerProcess, startBareProvider, startMockServer } from '../lib/processes.ts';
 import type { FigureContext } from './context.ts';
 
 /** The systems' names in the figures' rows. */
@@ -36,7 +36,12 @@ export async function startPeers(ctx: FigureContext, memory: Memory, { defaultLo
   const mock = await startMockServer();
   const all: ServerProcess[] = [tb, bare, mock, ...(tbLog ? [tbLog] : [])];
   const peers: Peers = {
-    tb, tbLog, bare, mock, all, memory,
+    tb,
+    tbLog,
+    bare,
+    mock,
+    all,
+    memory,
     settled: () => home.settle(all.map((server) => server.pid)),
     stop: async () => {
       for (const server of all) await server.stop();

@@ -5,8 +5,20 @@ import { CC_OPAQUE, clientCredentialsRequest, storeEntries } from '../lib/reques
 import { wrk } from '../lib/wrk.ts';
 import type { FigureContext } from './context.ts';
 
-interface GrowthPoint { when: string; rssMiB: number; storeEntries?: number; issuePerSecond: number; p50ms: number; p99ms: number }
-export interface Growth { tokens: number; ttlSeconds: number; points: GrowthPoint[]; notes: string[] }
+interface GrowthPoint {
+  when: string;
+  rssMiB: number;
+  storeEntries?: number;
+  issuePerSecond: number;
+  p50ms: number;
+  p99ms: number;
+}
+export interface Growth {
+  tokens: number;
+  ttlSeconds: number;
+  points: GrowthPoint[];
+  notes: string[];
+}
 
 export const emptyGrowth = (tokens: number): Growth => ({ tokens, ttlSeconds: SHORT_TTL, points: [], notes: [] });
 
@@ -20,13 +32,27 @@ export async function storeGrowth({ bench, fixtures, home, settings, testbedProc
     const point = async (when: string) => {
       const entries = await storeEntries(server.port); // before the probe adds its own tokens
       const probe = await bench.load(server.port, request, 1);
-      const p: GrowthPoint = { when, rssMiB: server.rssMiB(), storeEntries: entries, issuePerSecond: probe.perSecond, p50ms: probe.p50, p99ms: probe.p99 };
+      const p: GrowthPoint = {
+        when,
+        rssMiB: server.rssMiB(),
+        storeEntries: entries,
+        issuePerSecond: probe.perSecond,
+        p50ms: probe.p50,
+        p99ms: probe.p99,
+      };
       growth.points.push(p);
-      console.error(`  ${when}: RSS ${p.rssMiB.toFixed(1)} MiB, ${entries} store entries, ${p.issuePerSecond.toFixed(0)}/s p50 ${p.p50ms.toFixed(1)} ms`);
+      console.error(
+        `  ${when}: RSS ${p.rssMiB.toFixed(1)} MiB, ${entries} store entries, ${p.issuePerSecond.toFixed(0)}/s p50 ${p.p50ms.toFixed(1)} ms`,
+      );
     };
     await point('start (after a 1 s probe)');
-    const bulk = await wrk({ port: server.port, seconds: 300, connections: settings.connections }, { requests: Array.from({ length: growth.tokens }, () => request) });
-    growth.notes.push(`${bulk.requests} opaque access tokens (each a stored record) issued at ${bulk.perSecond.toFixed(0)}/s, ${bulk.errors} errors; each probe (after the entries are counted) issues ~1 s more`);
+    const bulk = await wrk(
+      { port: server.port, seconds: 300, connections: settings.connections },
+      { requests: Array.from({ length: growth.tokens }, () => request) },
+    );
+    growth.notes.push(
+      `${bulk.requests} opaque access tokens (each a stored record) issued at ${bulk.perSecond.toFixed(0)}/s, ${bulk.errors} errors; each probe (after the entries are counted) issues ~1 s more`,
+    );
     await point(`after ${growth.tokens} tokens`);
     if (settings.quick) {
       growth.notes.push('quick run: the sweep (every 30 s) is not awaited');
@@ -48,8 +74,17 @@ export async function storeGrowth({ bench, fixtures, home, settings, testbedProc
 
 export function growthTable(growth: Growth): string[] {
   if (growth.points.length === 0) return [];
-  const lines = ['', `### 8. Growth: ${growth.tokens} tokens, ${growth.ttlSeconds} s access-token TTL`, '', '| when | RSS MiB | store entries | issue/s | p50 / p99 ms |', '|---|---:|---:|---:|---:|'];
-  for (const p of growth.points) lines.push(`| ${p.when} | ${fmt(p.rssMiB, 1)} | ${p.storeEntries ?? '-'} | ${fmt(p.issuePerSecond)} | ${fmt(p.p50ms, 1)} / ${fmt(p.p99ms, 1)} |`);
+  const lines = [
+    '',
+    `### 8. Growth: ${growth.tokens} tokens, ${growth.ttlSeconds} s access-token TTL`,
+    '',
+    '| when | RSS MiB | store entries | issue/s | p50 / p99 ms |',
+    '|---|---:|---:|---:|---:|',
+  ];
+  for (const p of growth.points)
+    lines.push(
+      `| ${p.when} | ${fmt(p.rssMiB, 1)} | ${p.storeEntries ?? '-'} | ${fmt(p.issuePerSecond)} | ${fmt(p.p50ms, 1)} / ${fmt(p.p99ms, 1)} |`,
+    );
   for (const note of growth.notes) lines.push('', `_${note}_`);
   return lines;
 }
@@ -57,5 +92,11 @@ export function growthTable(growth: Growth): string[] {
 export function growthTargets({ points }: Growth): TargetCheck[] {
   if (points.length < 3) return [];
   const [start, peak, end] = [points[0], points[1], points.at(-1)!];
-  return [{ target: '8. expired entries swept (entries back near the start)', value: `${start.storeEntries} → ${peak.storeEntries} → ${end.storeEntries}`, met: (end.storeEntries ?? Infinity) < Math.max(1000, (peak.storeEntries ?? 0) * 0.05) }];
+  return [
+    {
+      target: '8. expired entries swept (entries back near the start)',
+      value: `${start.storeEntries} → ${peak.storeEntries} → ${end.storeEntries}`,
+      met: (end.storeEntries ?? Infinity) < Math.max(1000, (peak.storeEntries ?? 0) * 0.05),
+    },
+  ];
 }

@@ -26,15 +26,19 @@ export function scratchHome(): ScratchHome {
   const dir = mkdtempSync(join(tmpdir(), 'oidc-testbed-bench-home-'));
   const env = { XDG_CACHE_HOME: join(dir, 'cache'), XDG_STATE_HOME: join(dir, 'state') };
   const marker = `XDG_CACHE_HOME=${env.XDG_CACHE_HOME}`;
-  const leftovers = (except: readonly number[] = []) => readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number)
-    .filter((pid) => pid !== process.pid && !except.includes(pid) && carries(pid, marker));
+  const leftovers = (except: readonly number[] = []) =>
+    readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number)
+      .filter((pid) => pid !== process.pid && !except.includes(pid) && carries(pid, marker));
   return {
     env,
     leftovers,
     async settle(except = []) {
       const started = performance.now();
       for (let running = leftovers(except); running.length > 0; running = leftovers(except)) {
-        if (performance.now() - started > SETTLE_LIMIT_MS) throw new Error(`processes ${running.join(', ')} still run after ${SETTLE_LIMIT_MS / 1000} s`);
+        if (performance.now() - started > SETTLE_LIMIT_MS)
+          throw new Error(`processes ${running.join(', ')} still run after ${SETTLE_LIMIT_MS / 1000} s`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       return performance.now() - started;

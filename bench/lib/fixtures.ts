@@ -60,7 +60,12 @@ export function writeBenchFixtures(): BenchFixtures {
   shortTtl.issuer = { ...shortTtl.issuer, ttl: { ...shortTtl.issuer?.ttl, access_token: SHORT_TTL } };
   for (const resource of shortTtl.resources) resource.access_token_ttl = SHORT_TTL;
 
-  return { main: write('main', main), opaqueApis: write('opaque-apis', opaqueApis), rs256Apis: write('rs256-apis', rs256Apis), shortTtl: write('short-ttl', shortTtl) };
+  return {
+    main: write('main', main),
+    opaqueApis: write('opaque-apis', opaqueApis),
+    rs256Apis: write('rs256-apis', rs256Apis),
+    shortTtl: write('short-ttl', shortTtl),
+  };
 }
 
 /** How long what a login or a refresh stores lives in the soak's fixture (see writeSoakFixture). */
@@ -73,6 +78,9 @@ export const SOAK_STATE_TTL = 120;
  */
 export function writeSoakFixture(): string {
   const doc = base();
-  doc.issuer = { ...doc.issuer, ttl: { ...doc.issuer?.ttl, session: SOAK_STATE_TTL, grant: SOAK_STATE_TTL, interaction: SOAK_STATE_TTL, refresh_token: SOAK_STATE_TTL } };
+  doc.issuer = {
+    ...doc.issuer,
+    ttl: { ...doc.issuer?.ttl, session: SOAK_STATE_TTL, grant: SOAK_STATE_TTL, interaction: SOAK_STATE_TTL, refresh_token: SOAK_STATE_TTL },
+  };
   return fixtureWriter('soak-fixture')('soak', doc);
 }

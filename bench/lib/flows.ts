@@ -44,8 +44,15 @@ export async function codeFlow(target: FlowTarget): Promise<Tokens> {
   const state = randomBytes(8).toString('base64url');
   const { port } = target;
   const params: Record<string, string> = {
-    client_id: CLIENT.id, response_type: 'code', redirect_uri: CLIENT.redirect, scope: 'openid profile offline_access',
-    state, nonce: state, code_challenge: challenge, code_challenge_method: 'S256', login_hint: 'alice',
+    client_id: CLIENT.id,
+    response_type: 'code',
+    redirect_uri: CLIENT.redirect,
+    scope: 'openid profile offline_access',
+    state,
+    nonce: state,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    login_hint: 'alice',
   };
   if (target.resource) params.resource = target.resource;
   const jar = new Jar();
@@ -56,7 +63,14 @@ export async function codeFlow(target: FlowTarget): Promise<Tokens> {
     jar.take(response.headers['set-cookie']);
     const next = response.headers.location;
     if (response.status < 300 || response.status >= 400 || typeof next !== 'string') {
-      throw new Error(`authorize hop ${hop}: ${response.status} ${response.body.replace(/[\s\S]*<\/style>/, "").replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").replace(/.*<\/style>/s, "").slice(0, 400)}`);
+      throw new Error(
+        `authorize hop ${hop}: ${response.status} ${response.body
+          .replace(/[\s\S]*<\/style>/, '')
+          .replace(/<[^>]+>/g, ' ')
+          .replace(/\s+/g, ' ')
+          .replace(/.*<\/style>/s, '')
+          .slice(0, 400)}`,
+      );
     }
     const url = new URL(next, `http://127.0.0.1:${port}`);
     if (next.startsWith(CLIENT.redirect)) {
@@ -68,8 +82,12 @@ export async function codeFlow(target: FlowTarget): Promise<Tokens> {
   }
   if (!code) throw new Error('the flow did not reach the redirect URI');
   const fields: Record<string, string> = {
-    grant_type: 'authorization_code', code, redirect_uri: CLIENT.redirect, code_verifier: verifier,
-    client_id: CLIENT.id, client_secret: CLIENT.secret,
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: CLIENT.redirect,
+    code_verifier: verifier,
+    client_id: CLIENT.id,
+    client_secret: CLIENT.secret,
   };
   // With openid in scope and no resource here, the access token would be an opaque UserInfo token.
   if (target.resource) fields.resource = target.resource;
@@ -79,10 +97,23 @@ export async function codeFlow(target: FlowTarget): Promise<Tokens> {
 }
 
 export async function refresh(target: FlowTarget, refreshToken: string): Promise<Tokens> {
-  const fields: Record<string, string> = { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: CLIENT.id, client_secret: CLIENT.secret };
+  const fields: Record<string, string> = {
+    grant_type: 'refresh_token',
+    refresh_token: refreshToken,
+    client_id: CLIENT.id,
+    client_secret: CLIENT.secret,
+  };
   if (target.resource) fields.resource = target.resource;
   const response = await send(target.port, 'POST', '/token', {}, form(fields));
-  if (response.status !== 200) throw new Error(`refresh: ${response.status} ${response.body.replace(/[\s\S]*<\/style>/, "").replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").replace(/.*<\/style>/s, "").slice(0, 400)}`);
+  if (response.status !== 200)
+    throw new Error(
+      `refresh: ${response.status} ${response.body
+        .replace(/[\s\S]*<\/style>/, '')
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .replace(/.*<\/style>/s, '')
+        .slice(0, 400)}`,
+    );
   return JSON.parse(response.body) as Tokens;
 }
 
@@ -90,25 +121,32 @@ export async function refresh(target: FlowTarget, refreshToken: string): Promise
  * `concurrency` loops each running `step` back to back for `seconds` (a bounded number of
  * iterations as well); throughput is completed steps per second.
  */
-export async function drive(seconds: number, concurrency: number, maxSteps: number, step: (loop: number) => Promise<void>): Promise<LoadResult> {
+export async function drive(
+  seconds: number,
+  concurrency: number,
+  maxSteps: number,
+  step: (loop: number) => Promise<void>,
+): Promise<LoadResult> {
   const latencies: number[] = [];
   let errors = 0;
   let firstError: unknown;
   const started = performance.now();
   const end = started + seconds * 1000;
-  await Promise.all(Array.from({ length: concurrency }, async (_, loop) => {
-    while (performance.now() < end && latencies.length + errors < maxSteps) {
-      const t0 = performance.now();
-      try {
-        await step(loop);
-        latencies.push(performance.now() - t0);
-      } catch (error) {
-        errors += 1;
-        firstError ??= error;
-        if (errors > 50) break;
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, loop) => {
+      while (performance.now() < end && latencies.length + errors < maxSteps) {
+        const t0 = performance.now();
+        try {
+          await step(loop);
+          latencies.push(performance.now() - t0);
+        } catch (error) {
+          errors += 1;
+          firstError ??= error;
+          if (errors > 50) break;
+        }
       }
-    }
-  }));
+    }),
+  );
   const elapsed = (performance.now() - started) / 1000;
   if (errors > 0) console.error(`  ${errors} failed steps; first: ${String((firstError as Error)?.message ?? firstError)}`);
   latencies.sort((a, b) => a - b);
@@ -118,7 +156,9 @@ export async function drive(seconds: number, concurrency: number, maxSteps: numb
 
 /** Code flows back to back, `concurrency` in flight, for `seconds` (`maxFlows` at most): flows per second. */
 export function driveCodeFlows(target: FlowTarget, seconds: number, concurrency: number, maxFlows: number): Promise<LoadResult> {
-  return drive(seconds, concurrency, maxFlows, async () => { await codeFlow(target); });
+  return drive(seconds, concurrency, maxFlows, async () => {
+    await codeFlow(target);
+  });
 }
 
 /** Refreshes on `concurrency` rotating chains, each started by a code flow (untimed), for `seconds`. */

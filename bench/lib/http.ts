@@ -14,7 +14,13 @@ export interface Response {
  * the same moment (its keep-alive timeout) fails with ECONNRESET before any response; as Node's
  * documentation advises (`request.reusedSocket`), it is sent once more, on a new socket.
  */
-export async function send(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Response> {
+export async function send(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<Response> {
   try {
     return await sendOnce(port, method, path, headers, body);
   } catch (error) {
@@ -26,17 +32,29 @@ export async function send(port: number, method: string, path: string, headers: 
 function sendOnce(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Response> {
   return new Promise((resolve, reject) => {
     let responded = false;
-    const req = request({
-      agent, host: '127.0.0.1', port, method, path,
-      headers: body === undefined ? headers : { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(Buffer.byteLength(body)), ...headers },
-      timeout: 10000,
-    }, (res) => {
-      responded = true;
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => { text += chunk; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
+    const req = request(
+      {
+        agent,
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        headers:
+          body === undefined
+            ? headers
+            : { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(Buffer.byteLength(body)), ...headers },
+        timeout: 10000,
+      },
+      (res) => {
+        responded = true;
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timed out`)));
     req.on('error', (error) => reject(Object.assign(error, { staleSocket: req.reusedSocket && !responded })));
     req.end(body);
@@ -61,11 +79,13 @@ export async function json<T>(response: Promise<Response>, what: string): Promis
 export async function times<T>(count: number, concurrency: number, task: (index: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array(count);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
-    while (next < count) {
-      const index = next++;
-      out[index] = await task(index);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) {
+        const index = next++;
+        out[index] = await task(index);
+      }
+    }),
+  );
   return out;
 }

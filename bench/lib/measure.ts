@@ -3,7 +3,7 @@
  * before run i + 1 of any) and compared pair by pair, each summarized as the median and min–max of
  * its runs; and the markdown tables and target checks made of them.
  */
-import { wrk, type HttpRequest, type LoadResult } from './wrk.ts';
+import { type HttpRequest, type LoadResult, wrk } from './wrk.ts';
 
 export interface RunSettings {
   quick: boolean;
@@ -70,7 +70,11 @@ export interface Group {
 }
 
 /** A row of the report's Targets table. */
-export interface TargetCheck { target: string; value: string; met: boolean | undefined }
+export interface TargetCheck {
+  target: string;
+  value: string;
+  met: boolean | undefined;
+}
 
 export function summarize(numbers: number[]): Summary {
   const sorted = [...numbers].sort((a, b) => a - b);
@@ -111,7 +115,14 @@ export class Measurer {
     return { key, scenario, system, run: () => this.load(port, request), warm: () => this.load(port, request, 1) };
   }
 
-  async measure(figure: number, title: string, entries: Entry[], comparisons: Comparison[] = [], notes: string[] = [], runCount = this.#settings.runs): Promise<Group> {
+  async measure(
+    figure: number,
+    title: string,
+    entries: Entry[],
+    comparisons: Comparison[] = [],
+    notes: string[] = [],
+    runCount = this.#settings.runs,
+  ): Promise<Group> {
     console.error(`[${elapsed()}] figure ${figure}: ${title}`);
     if (!this.#settings.quick) for (const entry of entries) await entry.warm?.();
     const runs = new Map(entries.map((entry) => [entry.key, [] as LoadResult[]]));
@@ -120,7 +131,9 @@ export class Measurer {
       for (const entry of i % 2 ? [...entries].reverse() : entries) {
         const result = await entry.run();
         runs.get(entry.key)!.push(result);
-        console.error(`  ${entry.scenario} · ${entry.system}: ${result.perSecond.toFixed(0)}/s${result.serverCpuMicros ? `, ${result.serverCpuMicros.toFixed(0)} µs CPU/request` : ''}${result.errors ? ` (${result.errors} errors)` : ''}`);
+        console.error(
+          `  ${entry.scenario} · ${entry.system}: ${result.perSecond.toFixed(0)}/s${result.serverCpuMicros ? `, ${result.serverCpuMicros.toFixed(0)} µs CPU/request` : ''}${result.errors ? ` (${result.errors} errors)` : ''}`,
+        );
       }
     }
     const results: EntryResult[] = entries.map((entry) => {
@@ -129,18 +142,32 @@ export class Measurer {
       const middle = [...list].sort((a, b) => a.perSecond - b.perSecond)[list.length >> 1];
       const cpu = list.map((r) => r.serverCpuMicros);
       return {
-        key: entry.key, scenario: entry.scenario, system: entry.system, unit: entry.unit ?? 'req/s', perSecond,
+        key: entry.key,
+        scenario: entry.scenario,
+        system: entry.system,
+        unit: entry.unit ?? 'req/s',
+        perSecond,
         ...(cpu.every((us) => us !== undefined) ? { cpuMicros: summarize(cpu as number[]) } : {}),
-        p50ms: middle.p50, p99ms: middle.p99, errors: list.reduce((sum, r) => sum + r.errors, 0), runs: list,
+        p50ms: middle.p50,
+        p99ms: middle.p99,
+        errors: list.reduce((sum, r) => sum + r.errors, 0),
+        runs: list,
       };
     });
     const compared: ComparisonResult[] = comparisons.map((comparison) => {
       const a = runs.get(comparison.testbed)!;
       const b = runs.get(comparison.peer)!;
       const ratio = summarize(a.map((run, i) => run.perSecond / b[i].perSecond));
-      const costs = a.map((run, i) => (run.serverCpuMicros && b[i].serverCpuMicros ? b[i].serverCpuMicros! / run.serverCpuMicros : undefined));
+      const costs = a.map((run, i) =>
+        run.serverCpuMicros && b[i].serverCpuMicros ? b[i].serverCpuMicros! / run.serverCpuMicros : undefined,
+      );
       const cpuRatio = costs.every((r) => r !== undefined) ? summarize(costs as number[]) : undefined;
-      return { ...comparison, ratio, ...(cpuRatio ? { cpuRatio } : {}), ...(comparison.target === undefined ? {} : { met: ratio.median >= comparison.target }) };
+      return {
+        ...comparison,
+        ratio,
+        ...(cpuRatio ? { cpuRatio } : {}),
+        ...(comparison.target === undefined ? {} : { met: ratio.median >= comparison.target }),
+      };
     });
     const group = { figure, title, entries: results, comparisons: compared, notes };
     this.groups.push(group);
@@ -154,12 +181,25 @@ export function groupTables(groups: Group[]): string[] {
   for (const group of groups) {
     lines.push('', `### ${group.figure}. ${group.title}`, '');
     if (group.entries.length > 0) {
-      lines.push('| scenario | system | per second, median (min–max) | server CPU µs per request | p50 / p99 ms | errors |', '|---|---|---:|---:|---:|---:|');
-      for (const e of group.entries) lines.push(`| ${e.scenario} | ${e.system} | ${range(e.perSecond)} ${e.unit === 'req/s' ? '' : e.unit} | ${e.cpuMicros ? range(e.cpuMicros) : '—'} | ${fmt(e.p50ms, 1)} / ${fmt(e.p99ms, 1)} | ${e.errors} |`);
+      lines.push(
+        '| scenario | system | per second, median (min–max) | server CPU µs per request | p50 / p99 ms | errors |',
+        '|---|---|---:|---:|---:|---:|',
+      );
+      for (const e of group.entries)
+        lines.push(
+          `| ${e.scenario} | ${e.system} | ${range(e.perSecond)} ${e.unit === 'req/s' ? '' : e.unit} | ${e.cpuMicros ? range(e.cpuMicros) : '—'} | ${fmt(e.p50ms, 1)} / ${fmt(e.p99ms, 1)} | ${e.errors} |`,
+        );
     }
     if (group.comparisons.length > 0) {
-      lines.push('', '| ratio (pair by pair) | median (min–max) | same, by server CPU per request | target | |', '|---|---:|---:|---:|---|');
-      for (const c of group.comparisons) lines.push(`| ${c.label} | ${range(c.ratio, 2)} | ${c.cpuRatio ? range(c.cpuRatio, 2) : '—'} | ${c.target === undefined ? '' : `≥ ${c.target}`} | ${verdict(c.met)} |`);
+      lines.push(
+        '',
+        '| ratio (pair by pair) | median (min–max) | same, by server CPU per request | target | |',
+        '|---|---:|---:|---:|---|',
+      );
+      for (const c of group.comparisons)
+        lines.push(
+          `| ${c.label} | ${range(c.ratio, 2)} | ${c.cpuRatio ? range(c.cpuRatio, 2) : '—'} | ${c.target === undefined ? '' : `≥ ${c.target}`} | ${verdict(c.met)} |`,
+        );
     }
     for (const note of group.notes) lines.push('', `_${note}_`);
   }
@@ -168,9 +208,13 @@ export function groupTables(groups: Group[]): string[] {
 
 /** A check for every ratio that has a target. */
 export function comparisonTargets(groups: Group[]): TargetCheck[] {
-  return groups.flatMap((group) => group.comparisons.filter((c) => c.target !== undefined).map((c) => ({
-    target: `${group.figure}. ${c.label} ≥ ${c.target}×`,
-    value: `${fmt(c.ratio.median, 2)}×${c.cpuRatio ? ` (by CPU per request ${fmt(c.cpuRatio.median, 2)}×)` : ''}`,
-    met: c.met,
-  })));
+  return groups.flatMap((group) =>
+    group.comparisons
+      .filter((c) => c.target !== undefined)
+      .map((c) => ({
+        target: `${group.figure}. ${c.label} ≥ ${c.target}×`,
+        value: `${fmt(c.ratio.median, 2)}×${c.cpuRatio ? ` (by CPU per request ${fmt(c.cpuRatio.median, 2)}×)` : ''}`,
+        met: c.met,
+      })),
+  );
 }

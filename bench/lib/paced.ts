@@ -69,17 +69,22 @@ export class PacedLoad {
     this.#inFlight.set(operation.name, inFlight + 1);
     counts.started += 1;
     const started = performance.now();
-    const settled = operation.run().then(
-      () => { counts.succeeded += 1; },
-      (error: unknown) => {
-        counts.failed += 1;
-        counts.firstError ??= (error as Error)?.message ?? String(error);
-      },
-    ).finally(() => {
-      counts.latenciesMs.push(performance.now() - started);
-      this.#inFlight.set(operation.name, this.#inFlight.get(operation.name)! - 1);
-      this.#running.delete(settled);
-    });
+    const settled = operation
+      .run()
+      .then(
+        () => {
+          counts.succeeded += 1;
+        },
+        (error: unknown) => {
+          counts.failed += 1;
+          counts.firstError ??= (error as Error)?.message ?? String(error);
+        },
+      )
+      .finally(() => {
+        counts.latenciesMs.push(performance.now() - started);
+        this.#inFlight.set(operation.name, this.#inFlight.get(operation.name)! - 1);
+        this.#running.delete(settled);
+      });
     this.#running.add(settled);
   }
 }

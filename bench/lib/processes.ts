@@ -1,5 +1,5 @@
 /** The systems under test, each its own process on the server core, started and stopped here. */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { pinned } from './cpu.ts';
@@ -24,7 +24,9 @@ export interface ServerProcess {
 }
 
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('OIDC_TESTBED_') && name !== 'REDIS_URL' && name !== 'NODE_OPTIONS'));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('OIDC_TESTBED_') && name !== 'REDIS_URL' && name !== 'NODE_OPTIONS'),
+  );
   return { ...env, ...extra };
 }
 
@@ -89,12 +91,20 @@ export function rssMiB(pid: number): number {
  * Spawns `node <args>` on the server core and waits (20 s at most) until `ready` matches its
  * output; the match's groups are the ports.
  */
-export async function startNode(name: string, args: string[], ready: (output: string) => Record<string, number> | undefined, env?: Record<string, string>, cwd = REPO): Promise<ServerProcess> {
+export async function startNode(
+  name: string,
+  args: string[],
+  ready: (output: string) => Record<string, number> | undefined,
+  env?: Record<string, string>,
+  cwd = REPO,
+): Promise<ServerProcess> {
   const started = performance.now();
   const [command, commandArgs] = pinned('server', process.execPath, args);
   const child: ChildProcess = spawn(command, commandArgs, { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  const collect = (chunk: Buffer) => { if (output.length < 20000) output += chunk.toString(); };
+  const collect = (chunk: Buffer) => {
+    if (output.length < 20000) output += chunk.toString();
+  };
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
   const written = { bytes: 0, lines: 0 };
@@ -102,19 +112,32 @@ export async function startNode(name: string, args: string[], ready: (output: st
     written.bytes += chunk.length;
     for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) written.lines += 1;
   });
-  const stop = () => new Promise<void>((resolve) => {
-    for (const [port, pid] of serverByPort) if (pid === child.pid) serverByPort.delete(port);
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => { clearTimeout(killer); resolve(); });
-    child.kill('SIGTERM');
-  });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      for (const [port, pid] of serverByPort) if (pid === child.pid) serverByPort.delete(port);
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      child.once('exit', () => {
+        clearTimeout(killer);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
   while (performance.now() - started < 20000) {
     const ports = ready(output);
     if (ports) {
       const pid = child.pid!;
       for (const port of Object.values(ports)) serverByPort.set(port, pid);
-      return { name, pid, port: ports.main, ports, readyMs: performance.now() - started, stdoutWritten: () => ({ ...written }), rssMiB: () => rssMiB(pid), stop };
+      return {
+        name,
+        pid,
+        port: ports.main,
+        ports,
+        readyMs: performance.now() - started,
+        stdoutWritten: () => ({ ...written }),
+        rssMiB: () => rssMiB(pid),
+        stop,
+      };
     }
     if (child.exitCode !== null) throw new Error(`${name} exited: ${output.slice(-2000)}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -146,24 +169,45 @@ export interface TestbedStart {
 }
 
 export function startTestbedProcess(name: string, options: TestbedStart = {}): Promise<ServerProcess> {
-  const args = [...options.nodeArgs ?? [], 'bin/oidc-testbed.js', 'start', '--port', '0', ...(options.keysFile ? ['--keys', options.keysFile] : ['--ephemeral-keys'])];
+  const args = [
+    ...(options.nodeArgs ?? []),
+    'bin/oidc-testbed.js',
+    'start',
+    '--port',
+    '0',
+    ...(options.keysFile ? ['--keys', options.keysFile] : ['--ephemeral-keys']),
+  ];
   const logLevel = options.logLevel === undefined ? 'error' : options.logLevel;
   if (logLevel !== null) args.push('--log-level', logLevel);
   if (options.fixture) args.push('--config', options.fixture);
   if (options.apis === false) args.push('--no-apis');
   if (options.redis) args.push('--redis', options.redis, '--redis-prefix', options.redisPrefix ?? 'oidc-testbed-bench:');
-  return startNode(name, args, (output) => {
-    const health = /health\s+http:\/\/[^:]+:(\d+)\/healthz/.exec(output);
-    if (!health) return undefined;
-    const profile = /profile API\s+http:\/\/[^:]+:(\d+)\//.exec(output);
-    const directory = /directory API\s+http:\/\/[^:]+:(\d+)\//.exec(output);
-    if (options.apis !== false && (!profile || !directory)) return undefined;
-    return { main: Number(health[1]), ...(profile ? { profileApi: Number(profile[1]) } : {}), ...(directory ? { directoryApi: Number(directory[1]) } : {}) };
-  }, options.env, options.packageDir);
+  return startNode(
+    name,
+    args,
+    (output) => {
+      const health = /health\s+http:\/\/[^:]+:(\d+)\/healthz/.exec(output);
+      if (!health) return undefined;
+      const profile = /profile API\s+http:\/\/[^:]+:(\d+)\//.exec(output);
+      const directory = /directory API\s+http:\/\/[^:]+:(\d+)\//.exec(output);
+      if (options.apis !== false && (!profile || !directory)) return undefined;
+      return {
+        main: Number(health[1]),
+        ...(profile ? { profileApi: Number(profile[1]) } : {}),
+        ...(directory ? { directoryApi: Number(directory[1]) } : {}),
+      };
+    },
+    options.env,
+    options.packageDir,
+  );
 }
 
 export function startBareProvider(fixture?: string, nodeArgs: string[] = []): Promise<ServerProcess> {
-  return startNode('bare oidc-provider', [...nodeArgs, 'bench/servers/bare-provider.ts', ...(fixture ? ['--fixture', fixture] : [])], listening);
+  return startNode(
+    'bare oidc-provider',
+    [...nodeArgs, 'bench/servers/bare-provider.ts', ...(fixture ? ['--fixture', fixture] : [])],
+    listening,
+  );
 }
 
 export function startMockServer(): Promise<ServerProcess> {

@@ -22,7 +22,8 @@ export function publishedPackage(): PublishedPackage {
     const tsc = createRequire(join(REPO, 'package.json')).resolve('typescript/bin/tsc');
     execFileSync(process.execPath, [tsc, '-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(dir, 'dist')], { stdio: 'inherit' });
     const { files } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { files: string[] };
-    for (const entry of [...files.filter((file) => file !== 'dist'), 'package.json']) cpSync(join(REPO, entry), join(dir, entry), { recursive: true });
+    for (const entry of [...files.filter((file) => file !== 'dist'), 'package.json'])
+      cpSync(join(REPO, entry), join(dir, entry), { recursive: true });
     symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });

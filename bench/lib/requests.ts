@@ -1,6 +1,6 @@
 /** The default fixture's clients, and the requests the benchmarks send as them (for wrk or `send`). */
 import { DIRECTORY_RESOURCE, PROFILE_RESOURCE, RS256_RESOURCE, RS256_SCOPE } from './fixtures.ts';
-import { basic, form, json, send, times, type Response } from './http.ts';
+import { basic, form, json, type Response, send, times } from './http.ts';
 import type { HttpRequest } from './wrk.ts';
 
 export const SERVICE = basic('service-client', 'service-client-secret');
@@ -15,15 +15,24 @@ export const CC_DIRECTORY = { resource: DIRECTORY_RESOURCE, scope: 'fr:idm:*' };
 export const CC_RS256 = { resource: RS256_RESOURCE, scope: RS256_SCOPE };
 
 export const clientCredentialsRequest = (fields: Record<string, string>, authorization = SERVICE): HttpRequest => ({
-  method: 'POST', path: '/token', headers: { authorization, 'content-type': FORM }, body: form({ grant_type: 'client_credentials', ...fields }),
+  method: 'POST',
+  path: '/token',
+  headers: { authorization, 'content-type': FORM },
+  body: form({ grant_type: 'client_credentials', ...fields }),
 });
 
 export const introspectionRequest = (token: string, authorization = INTROSPECTOR): HttpRequest => ({
-  method: 'POST', path: '/token/introspection', headers: { authorization, 'content-type': FORM }, body: form({ token }),
+  method: 'POST',
+  path: '/token/introspection',
+  headers: { authorization, 'content-type': FORM },
+  body: form({ token }),
 });
 
 export const revocationRequest = (token: string): HttpRequest => ({
-  method: 'POST', path: '/token/revocation', headers: { authorization: SERVICE, 'content-type': FORM }, body: form({ token, token_type_hint: 'access_token' }),
+  method: 'POST',
+  path: '/token/revocation',
+  headers: { authorization: SERVICE, 'content-type': FORM },
+  body: form({ token, token_type_hint: 'access_token' }),
 });
 
 export const bearerRequest = (path: string, token: string): HttpRequest => ({ path, headers: { authorization: `Bearer ${token}` } });
@@ -40,7 +49,12 @@ export function accessTokenOf(response: Response): string {
 }
 
 /** `count` client-credentials access tokens, 32 requests at a time; `headers` adds to request i's (a DPoP proof). */
-export function issueTokens(port: number, fields: Record<string, string>, count: number, headers: (i: number) => Record<string, string> = () => ({})): Promise<string[]> {
+export function issueTokens(
+  port: number,
+  fields: Record<string, string>,
+  count: number,
+  headers: (i: number) => Record<string, string> = () => ({}),
+): Promise<string[]> {
   return times(count, 32, (i) => {
     const request = clientCredentialsRequest(fields);
     return sendRequest(port, { ...request, headers: { ...request.headers, ...headers(i) } }).then(accessTokenOf);

@@ -42,8 +42,12 @@ export function runProbe(packageDir: string, args: string[], { env = {}, nodeArg
   const child = spawn(command, commandArgs, { cwd: packageDir, env: { ...childEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-  child.stderr.on('data', (chunk: Buffer) => { if (stderr.length < 20000) stderr += chunk.toString(); });
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    if (stderr.length < 20000) stderr += chunk.toString();
+  });
   return new Promise((resolve, reject) => {
     const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
     child.on('error', reject);

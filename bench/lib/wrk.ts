@@ -131,7 +131,10 @@ export async function wrk(options: WrkOptions, load: { request: HttpRequest } | 
   }
   if (load.requests.length === 0) throw new Error('wrk: empty request list');
   const list = join(dir, `list-${process.hrtime.bigint()}.tsv`);
-  writeFileSync(list, `${load.requests.map((r) => [r.method ?? 'GET', r.path, r.body ?? '', ...Object.entries(r.headers ?? {}).map(([k, v]) => `${k}:${v}`)].join('\t')).join('\n')}\n`);
+  writeFileSync(
+    list,
+    `${load.requests.map((r) => [r.method ?? 'GET', r.path, r.body ?? '', ...Object.entries(r.headers ?? {}).map(([k, v]) => `${k}:${v}`)].join('\t')).join('\n')}\n`,
+  );
   const script = join(dir, 'list.lua');
   writeFileSync(script, LIST);
   return run([...args, '-s', script, url, '--', list], options.seconds, serverPidOf(options.port));
@@ -152,9 +155,14 @@ function run(args: string[], seconds: number, serverPid?: number): Promise<LoadR
         child.kill('SIGINT');
       }
     });
-    child.stderr.on('data', (chunk: Buffer) => { out += chunk.toString(); });
+    child.stderr.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
     const killer = setTimeout(() => child.kill('SIGKILL'), (seconds + 15) * 1000);
-    child.on('error', (error) => { clearTimeout(killer); reject(error); });
+    child.on('error', (error) => {
+      clearTimeout(killer);
+      reject(error);
+    });
     child.on('exit', (code) => {
       clearTimeout(killer);
       const match = /BENCH_JSON (\{.*\})/.exec(out);
@@ -162,7 +170,14 @@ function run(args: string[], seconds: number, serverPid?: number): Promise<LoadR
       const raw = JSON.parse(match[1]) as { ok: number; us: number; p50: number; p99: number; errors: number };
       const cpuAfter = serverPid === undefined ? undefined : cpuMicros(serverPid);
       const serverCpuMicros = cpuBefore !== undefined && cpuAfter !== undefined && raw.ok > 0 ? (cpuAfter - cpuBefore) / raw.ok : undefined;
-      resolve({ requests: raw.ok, perSecond: raw.us > 0 ? raw.ok / (raw.us / 1e6) : 0, p50: raw.p50 / 1000, p99: raw.p99 / 1000, errors: raw.errors, serverCpuMicros });
+      resolve({
+        requests: raw.ok,
+        perSecond: raw.us > 0 ? raw.ok / (raw.us / 1e6) : 0,
+        p50: raw.p50 / 1000,
+        p99: raw.p99 / 1000,
+        errors: raw.errors,
+        serverCpuMicros,
+      });
     });
   });
 }

@@ -14,13 +14,13 @@
 import { parseArgs } from 'node:util';
 import { Provider } from 'oidc-provider';
 import { loadDefaultFixture, loadFixtureFile } from '../../src/fixtures/load.ts';
+import { listenHttp } from '../../src/http/http-server.ts';
 import { buildClientRegistry } from '../../src/provider/clients.ts';
 import { oidcScopesOf, providerConfiguration } from '../../src/provider/configuration.ts';
-import { interactionRoutes } from '../../src/provider/ui/interactions.ts';
-import { resolveKeys } from '../../src/provider/keys.ts';
 import { relaxClientRulesForLocalRps } from '../../src/provider/engine/local-relaxations.ts';
+import { resolveKeys } from '../../src/provider/keys.ts';
 import { ResourceCatalog } from '../../src/provider/resources.ts';
-import { listenHttp } from '../../src/http/http-server.ts';
+import { interactionRoutes } from '../../src/provider/ui/interactions.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';
 import { UserDirectory } from '../../src/store/user-directory.ts';
 
@@ -33,14 +33,26 @@ const users = new UserDirectory(fixture.users, store);
 const clients = buildClientRegistry(fixture);
 const resources = new ResourceCatalog(fixture.resources, fixture.issuer, clients.policyOf, oidcScopesOf(fixture));
 const keys = await resolveKeys(fixture.keys, { file: false });
-const NATIVE_GRANTS = new Set(['authorization_code', 'implicit', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code', 'urn:openid:params:grant-type:ciba']);
+const NATIVE_GRANTS = new Set([
+  'authorization_code',
+  'implicit',
+  'refresh_token',
+  'client_credentials',
+  'urn:ietf:params:oauth:grant-type:device_code',
+  'urn:openid:params:grant-type:ciba',
+]);
 for (const client of clients.metadata) {
   if (client.grant_types) client.grant_types = client.grant_types.filter((grant) => NATIVE_GRANTS.has(grant));
 }
 const provider = new Provider(issuer, providerConfiguration({ fixture, keys, store, users, clients, resources, mountPath: '' }));
 provider.proxy = true;
-relaxClientRulesForLocalRps(provider, { implicitHttpRedirects: fixture.issuer.features.implicit_id_token, httpCibaNotifications: fixture.issuer.features.ciba.enabled });
+relaxClientRulesForLocalRps(provider, {
+  implicitHttpRedirects: fixture.issuer.features.implicit_id_token,
+  httpCibaNotifications: fixture.issuer.features.ciba.enabled,
+});
 provider.use(interactionRoutes({ provider, users, resources, policyOf: clients.policyOf, mountPath: '' }).routes());
 served.serve(provider.callback());
 process.stdout.write(`listening ${served.port}\n`);
-process.on('SIGTERM', () => { void served.close().then(() => process.exit(0)); });
+process.on('SIGTERM', () => {
+  void served.close().then(() => process.exit(0));
+});

@@ -10,7 +10,7 @@
  *   node bench/servers/koa-jose-floor.ts   → prints "listening <port>"
  */
 import Router from '@koa/router';
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 import Koa from 'koa';
 import { listenHttp } from '../../src/http/http-server.ts';
 
@@ -38,4 +38,6 @@ const app = new Koa();
 app.use(router.routes());
 const served = await listenHttp(0, '127.0.0.1', app.callback());
 process.stdout.write(`listening ${served.port}\n`);
-process.on('SIGTERM', () => { void served.close().then(() => process.exit(0)); });
+process.on('SIGTERM', () => {
+  void served.close().then(() => process.exit(0));
+});

@@ -11,4 +11,6 @@ const server = new OAuth2Server();
 await server.issuer.keys.generate(values.alg);
 await server.start(0, '127.0.0.1');
 process.stdout.write(`listening ${server.address().port}\n`);
-process.on('SIGTERM', () => { void server.stop().then(() => process.exit(0)); });
+process.on('SIGTERM', () => {
+  void server.stop().then(() => process.exit(0));
+});

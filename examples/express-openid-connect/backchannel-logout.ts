@@ -17,18 +17,23 @@ export const backchannelLogout: Example = {
   async create(settings) {
     const redis = await redisSessionStore(settings);
     const app = express();
-    app.use(auth({
-      ...authBasics(settings),
-      // web-app authenticates at the token endpoint with client_secret_post, and gets only `code`.
-      clientAuthMethod: 'client_secret_post',
-      authorizationParams: { response_type: 'code', scope: 'openid profile email' },
-      authRequired: false,
-      idpLogout: true,
-      session: { store: redis.store },
-      backchannelLogout: true,
-    }));
+    app.use(
+      auth({
+        ...authBasics(settings),
+        // web-app authenticates at the token endpoint with client_secret_post, and gets only `code`.
+        clientAuthMethod: 'client_secret_post',
+        authorizationParams: { response_type: 'code', scope: 'openid profile email' },
+        authRequired: false,
+        idpLogout: true,
+        session: { store: redis.store },
+        backchannelLogout: true,
+      }),
+    );
     app.get('/', (req, res) => {
-      if (req.oidc.isAuthenticated()) res.send(page(`hello ${req.oidc.user!.sub}`, `<p>Session ${escapeHtml(req.oidc.idTokenClaims!.sid)}. <a href="/logout">Log out</a></p>`));
+      if (req.oidc.isAuthenticated())
+        res.send(
+          page(`hello ${req.oidc.user!.sub}`, `<p>Session ${escapeHtml(req.oidc.idTokenClaims!.sid)}. <a href="/logout">Log out</a></p>`),
+        );
       else res.send(page('Signed out', '<a href="/login">Log in</a>'));
     });
     return { app, close: redis.close };

@@ -2,7 +2,7 @@
 import express from 'express';
 import { auth } from './library.ts';
 import { escapeHtml, page } from './page.ts';
-import { authBasics, plainApp, type Example } from './settings.ts';
+import { authBasics, type Example, plainApp } from './settings.ts';
 
 export const basic: Example = {
   name: 'basic',
@@ -11,7 +11,9 @@ export const basic: Example = {
     const app = express();
     app.use(auth(authBasics(settings)));
     app.get('/', (req, res) => {
-      res.send(page(`hello ${req.oidc.user!.sub}`, `<p>Signed in as ${escapeHtml(req.oidc.user!.name)}. <a href="/logout">Log out</a></p>`));
+      res.send(
+        page(`hello ${req.oidc.user!.sub}`, `<p>Signed in as ${escapeHtml(req.oidc.user!.name)}. <a href="/logout">Log out</a></p>`),
+      );
     });
     return plainApp(app);
   },

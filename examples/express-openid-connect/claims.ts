@@ -6,7 +6,7 @@
 import express, { type ErrorRequestHandler } from 'express';
 import { auth, claimCheck, claimEquals, claimIncludes } from './library.ts';
 import { escapeHtml, page } from './page.ts';
-import { authBasics, plainApp, type Example } from './settings.ts';
+import { authBasics, type Example, plainApp } from './settings.ts';
 
 /** The library's errors carry the HTTP status (401 from the claim checks with errorOnRequiredAuth). */
 export const showError: ErrorRequestHandler = (error: Error & { status?: number }, _req, res, _next) => {
@@ -21,8 +21,12 @@ export const claims: Example = {
     // errorOnRequiredAuth: a signed-in user without the claim gets a 401 instead of another login.
     app.use(auth({ ...authBasics(settings), authRequired: false, errorOnRequiredAuth: true }));
     app.get('/', (req, res) => {
-      res.send(page(req.oidc.isAuthenticated() ? `Hello ${req.oidc.user!.sub}` : 'Hello',
-        '<ul><li><a href="/login">Log in</a></li><li><a href="/admin">Admin</a></li><li><a href="/sales-managers">Sales managers</a></li><li><a href="/payroll">Payroll</a></li></ul>'));
+      res.send(
+        page(
+          req.oidc.isAuthenticated() ? `Hello ${req.oidc.user!.sub}` : 'Hello',
+          '<ul><li><a href="/login">Log in</a></li><li><a href="/admin">Admin</a></li><li><a href="/sales-managers">Sales managers</a></li><li><a href="/payroll">Payroll</a></li></ul>',
+        ),
+      );
     });
     app.get('/admin', claimEquals('isAdmin', true), (req, res) => {
       res.send(page(`Hello ${req.oidc.user!.sub}, this is the admin section.`));
@@ -30,9 +34,13 @@ export const claims: Example = {
     app.get('/sales-managers', claimIncludes('roles', 'sales', 'manager'), (req, res) => {
       res.send(page(`Hello ${req.oidc.user!.sub}, this is the sales managers section.`));
     });
-    app.get('/payroll', claimCheck((_req, { isAdmin, roles }) => isAdmin === true || (Array.isArray(roles) && roles.includes('payroll'))), (req, res) => {
-      res.send(page(`Hello ${req.oidc.user!.sub}, this is the payroll section.`));
-    });
+    app.get(
+      '/payroll',
+      claimCheck((_req, { isAdmin, roles }) => isAdmin === true || (Array.isArray(roles) && roles.includes('payroll'))),
+      (req, res) => {
+        res.send(page(`Hello ${req.oidc.user!.sub}, this is the payroll section.`));
+      },
+    );
     app.use(showError);
     return plainApp(app);
   },

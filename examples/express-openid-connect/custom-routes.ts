@@ -5,7 +5,7 @@
 import express from 'express';
 import { auth, requiresAuth } from './library.ts';
 import { page } from './page.ts';
-import { authBasics, plainApp, type Example } from './settings.ts';
+import { authBasics, type Example, plainApp } from './settings.ts';
 
 export const customRoutes: Example = {
   name: 'custom-routes',
@@ -13,11 +13,13 @@ export const customRoutes: Example = {
   async create(settings) {
     const redirectUri = new URL('/callback', settings.baseURL).href;
     const app = express();
-    app.use(auth({
-      ...authBasics(settings),
-      authRequired: false,
-      routes: { login: false, callback: false, postLogoutRedirect: '/custom-logout' },
-    }));
+    app.use(
+      auth({
+        ...authBasics(settings),
+        authRequired: false,
+        routes: { login: false, callback: false, postLogoutRedirect: '/custom-logout' },
+      }),
+    );
     app.get('/', (_req, res) => res.send(page('Welcome!', '<a href="/login">Log in</a>')));
     app.get('/profile', requiresAuth(), (req, res) => res.send(page(`hello ${req.oidc.user!.sub}`, '<a href="/logout">Log out</a>')));
     app.get('/login', (_req, res) => res.oidc.login({ returnTo: '/profile', authorizationParams: { redirect_uri: redirectUri } }));

@@ -5,7 +5,7 @@
 import express from 'express';
 import { auth } from './library.ts';
 import { page } from './page.ts';
-import { authBasics, plainApp, type Example } from './settings.ts';
+import { authBasics, type Example, plainApp } from './settings.ts';
 
 export const idpLogout: Example = {
   name: 'idp-logout',

@@ -14,8 +14,18 @@ import { userinfo } from './userinfo.ts';
 import { validateClaims } from './validate-claims.ts';
 
 export const EXAMPLES: readonly Example[] = [
-  basic, routes, customRoutes, accessAnApi, refreshTokens, userinfo, claims, idpLogout, validateClaims,
-  customSessionStore, backchannelLogout, customTokenExchange,
+  basic,
+  routes,
+  customRoutes,
+  accessAnApi,
+  refreshTokens,
+  userinfo,
+  claims,
+  idpLogout,
+  validateClaims,
+  customSessionStore,
+  backchannelLogout,
+  customTokenExchange,
 ];
 
 export function exampleNamed(name: string): Example | undefined {

@@ -2,7 +2,7 @@
 import express from 'express';
 import { auth, requiresAuth } from './library.ts';
 import { page } from './page.ts';
-import { authBasics, plainApp, type Example } from './settings.ts';
+import { authBasics, type Example, plainApp } from './settings.ts';
 
 export const routes: Example = {
   name: 'routes',

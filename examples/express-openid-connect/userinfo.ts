@@ -6,18 +6,20 @@
 import express from 'express';
 import { auth } from './library.ts';
 import { json, page } from './page.ts';
-import { authBasics, plainApp, type Example } from './settings.ts';
+import { authBasics, type Example, plainApp } from './settings.ts';
 
 export const userinfo: Example = {
   name: 'userinfo',
   shows: "response_type 'code id_token' and req.oidc.fetchUserInfo()",
   async create(settings) {
     const app = express();
-    app.use(auth({
-      ...authBasics(settings),
-      idpLogout: true,
-      authorizationParams: { response_type: 'code id_token', scope: 'openid profile email' },
-    }));
+    app.use(
+      auth({
+        ...authBasics(settings),
+        idpLogout: true,
+        authorizationParams: { response_type: 'code id_token', scope: 'openid profile email' },
+      }),
+    );
     app.get('/', async (req, res) => {
       const userInfo = await req.oidc.fetchUserInfo();
       res.send(page(`hello ${userInfo.sub}`, json('userinfo', userInfo)));

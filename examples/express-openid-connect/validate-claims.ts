@@ -8,7 +8,7 @@ import { decodeJwt } from 'jose';
 import { showError } from './claims.ts';
 import { auth } from './library.ts';
 import { escapeHtml, page } from './page.ts';
-import { authBasics, plainApp, type Example } from './settings.ts';
+import { authBasics, type Example, plainApp } from './settings.ts';
 
 /** The `org_id` of the default fixture's admin user. */
 export const REQUIRED_ORGANIZATION = 'Required Organization';
@@ -22,15 +22,19 @@ export const validateClaims: Example = {
   shows: 'afterCallback refuses (403) a user whose ID token lacks the required org_id',
   async create(settings) {
     const app = express();
-    app.use(auth({
-      ...authBasics(settings),
-      afterCallback: (_req, _res, session) => {
-        const claims = decodeJwt(session.id_token);
-        if (claims.org_id !== REQUIRED_ORGANIZATION) throw new NotInOrganization('User is not a part of the Required Organization');
-        return session;
-      },
-    }));
-    app.get('/', (req, res) => res.send(page(`hello ${req.oidc.user!.sub}`, `<p>Organization <span id="org">${escapeHtml(REQUIRED_ORGANIZATION)}</span></p>`)));
+    app.use(
+      auth({
+        ...authBasics(settings),
+        afterCallback: (_req, _res, session) => {
+          const claims = decodeJwt(session.id_token);
+          if (claims.org_id !== REQUIRED_ORGANIZATION) throw new NotInOrganization('User is not a part of the Required Organization');
+          return session;
+        },
+      }),
+    );
+    app.get('/', (req, res) =>
+      res.send(page(`hello ${req.oidc.user!.sub}`, `<p>Organization <span id="org">${escapeHtml(REQUIRED_ORGANIZATION)}</span></p>`)),
+    );
     app.use(showError);
     return plainApp(app);
   },

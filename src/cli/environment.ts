@@ -80,11 +80,19 @@ const nodeFiles: EnvironmentFiles = { exists: existsSync };
  * Reads the settings from `env`. Empty variables count as unset (compose's `VAR:` and `-e VAR=`).
  * Throws EnvironmentError, or FixtureError for a broken OIDC_TESTBED_FIXTURE.
  */
-export function readEnvironment(env: Readonly<Record<string, string | undefined>>, files: EnvironmentFiles = nodeFiles): EnvironmentSettings {
+export function readEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+  files: EnvironmentFiles = nodeFiles,
+): EnvironmentSettings {
   const known = new Set<string>(ENVIRONMENT_VARIABLES);
-  const unknown = Object.keys(env).filter((name) => name.startsWith(PREFIX) && !known.has(name)).sort();
+  const unknown = Object.keys(env)
+    .filter((name) => name.startsWith(PREFIX) && !known.has(name))
+    .sort();
   if (unknown.length > 0) {
-    throw new EnvironmentError(unknown[0], `is not a setting of oidc-testbed (known: ${ENVIRONMENT_VARIABLES.filter((name) => name.startsWith(PREFIX)).join(', ')})`);
+    throw new EnvironmentError(
+      unknown[0],
+      `is not a setting of oidc-testbed (known: ${ENVIRONMENT_VARIABLES.filter((name) => name.startsWith(PREFIX)).join(', ')})`,
+    );
   }
   const value = (name: Variable): string | undefined => {
     const text = env[name]?.trim();
@@ -100,7 +108,8 @@ export function readEnvironment(env: Readonly<Record<string, string | undefined>
   // Read from the raw value: trimming could change the meaning of YAML block scalars.
   if (inline !== undefined) settings.fixture = parseFixture(env.OIDC_TESTBED_FIXTURE!, 'OIDC_TESTBED_FIXTURE');
   if (fixturePath !== undefined) {
-    if (!files.exists(fixturePath)) throw new EnvironmentError('OIDC_TESTBED_FIXTURE_PATH', `names a file that does not exist: "${fixturePath}"`);
+    if (!files.exists(fixturePath))
+      throw new EnvironmentError('OIDC_TESTBED_FIXTURE_PATH', `names a file that does not exist: "${fixturePath}"`);
     settings.fixtureFile = fixturePath;
   } else if (inline === undefined && files.exists(FIXTURE_MOUNT_PATH)) {
     settings.fixtureFile = FIXTURE_MOUNT_PATH;
@@ -141,7 +150,8 @@ function issuerUrl(name: Variable, text: string): string {
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
     throw new EnvironmentError(name, `must be an absolute http:// or https:// URL, got ${shown(text)}`);
   }
-  if (url.search || url.hash || text.includes('#')) throw new EnvironmentError(name, `must not have a query or fragment, got ${shown(text)}`);
+  if (url.search || url.hash || text.includes('#'))
+    throw new EnvironmentError(name, `must not have a query or fragment, got ${shown(text)}`);
   if (url.username || url.password) throw new EnvironmentError(name, `must not carry credentials, got ${shown(url.origin)}`);
   return text.replace(/\/+$/, '');
 }
@@ -149,7 +159,8 @@ function issuerUrl(name: Variable, text: string): string {
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 function bindAddress(name: Variable, text: string): string {
-  if (isIP(text) === 0 && !HOSTNAME.test(text)) throw new EnvironmentError(name, `must be an IP address or host name to listen on (0.0.0.0 for every interface), got ${shown(text)}`);
+  if (isIP(text) === 0 && !HOSTNAME.test(text))
+    throw new EnvironmentError(name, `must be an IP address or host name to listen on (0.0.0.0 for every interface), got ${shown(text)}`);
   return text;
 }
 

@@ -5,10 +5,11 @@
  *   testbed by a loopback name or the issuer's host (a rebound DNS name of a web page does neither);
  * - or a client bearing the control token (`--control-token`, OIDC_TESTBED_CONTROL_TOKEN).
  */
-import { answerOAuthError } from '../http/error-answers.ts';
+
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import type { Context, Middleware } from 'koa';
+import { answerOAuthError } from '../http/error-answers.ts';
 
 export interface ControlAccessOptions {
   /** The token non-loopback clients must send as `Authorization: Bearer …`; none locks them out. */
@@ -38,13 +39,23 @@ export function controlAccess(options: ControlAccessOptions): Middleware {
   return async function guardControl(ctx, next) {
     if (fromThisMachine(ctx)) return next();
     if (!expected) {
-      return answerOAuthError(ctx, 403, 'access_denied', 'control endpoints answer loopback clients only; start the testbed with --control-token to use them from elsewhere');
+      return answerOAuthError(
+        ctx,
+        403,
+        'access_denied',
+        'control endpoints answer loopback clients only; start the testbed with --control-token to use them from elsewhere',
+      );
     }
     const presented = /^Bearer\s+(\S+)\s*$/i.exec(ctx.get('authorization'))?.[1];
     // Digests have one length, so the comparison takes the same time whatever was sent.
     if (presented === undefined || !timingSafeEqual(digest(presented), expected)) {
       ctx.set('WWW-Authenticate', 'Bearer realm="oidc-testbed control"');
-      return answerOAuthError(ctx, 401, 'invalid_token', 'control endpoints need Authorization: Bearer <control token> (the --control-token the testbed was started with) from clients not on this machine');
+      return answerOAuthError(
+        ctx,
+        401,
+        'invalid_token',
+        'control endpoints need Authorization: Bearer <control token> (the --control-token the testbed was started with) from clients not on this machine',
+      );
     }
     return next();
   };
@@ -63,12 +74,16 @@ export function sameOriginPosts(options: { issuer: string }): Middleware {
     // The origin the request addressed (koa 3's `ctx.origin` is the Origin header itself).
     const addressed = `${ctx.protocol}://${ctx.host}`;
     if (origin && origin !== addressed && origin !== issuerOrigin) {
-      return answerOAuthError(ctx, 403, 'access_denied', `cross-site request refused: the control endpoints accept posts from their own pages only (Origin ${origin})`);
+      return answerOAuthError(
+        ctx,
+        403,
+        'access_denied',
+        `cross-site request refused: the control endpoints accept posts from their own pages only (Origin ${origin})`,
+      );
     }
     return next();
   };
 }
-
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();

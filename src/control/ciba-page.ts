@@ -25,7 +25,9 @@ export function cibaControlPage(p: CibaPageParams): string {
       ['Client', `${escapeHtml(request.clientName ?? request.clientId)} <code>${escapeHtml(request.clientId)}</code>`],
       ['User', escapeHtml(user)],
       ['Scope', `<code>${escapeHtml(request.scope)}</code>`],
-      ...(request.resources.length > 0 ? [['Resources', request.resources.map((resource) => `<code>${escapeHtml(resource)}</code>`).join(' ')]] : []),
+      ...(request.resources.length > 0
+        ? [['Resources', request.resources.map((resource) => `<code>${escapeHtml(resource)}</code>`).join(' ')]]
+        : []),
       ['Delivery', escapeHtml(request.deliveryMode)],
       ['Expires in', `${escapeHtml(Math.max(0, request.expiresAt - p.now))} s`],
     ];
@@ -39,9 +41,10 @@ ${rows.map(([term, value]) => `<dt>${term}</dt><dd>${value}</dd>`).join('\n')}
 </div>
 </li>`;
   });
-  const list = items.length > 0
-    ? `<ul class="requests" style="list-style:none;padding:0">\n${items.join('\n')}\n</ul>`
-    : '<p class="muted">No pending requests.</p>';
+  const list =
+    items.length > 0
+      ? `<ul class="requests" style="list-style:none;padding:0">\n${items.join('\n')}\n</ul>`
+      : '<p class="muted">No pending requests.</p>';
   const notice = p.notice ? `<p class="alert" role="alert">${escapeHtml(p.notice)}</p>\n` : '';
   const body = `<h1>Pending CIBA requests</h1>
 <p>Back-channel sign-in requests waiting for the user. Approve or deny each in place of the user’s authentication device.</p>

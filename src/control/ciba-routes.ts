@@ -5,12 +5,13 @@
  *   POST /ciba/:auth_req_id/deny       → `{ status: "denied" }`; optional body `error_description`
  * Browser form posts (which prefer HTML) are redirected back to the page instead.
  */
-import { answerOAuthError } from '../http/error-answers.ts';
+
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { CibaRequestNotFoundError, type CibaController, type CibaDecision, type PendingCibaRequest } from '../provider/extensions/ciba.ts';
-import { cibaControlPage } from './ciba-page.ts';
+import { answerOAuthError } from '../http/error-answers.ts';
 import { FORM, JSON_TYPES, parseBody } from '../http/request-body.ts';
+import { type CibaController, type CibaDecision, CibaRequestNotFoundError, type PendingCibaRequest } from '../provider/extensions/ciba.ts';
+import { cibaControlPage } from './ciba-page.ts';
 
 export interface CibaControlOptions {
   ciba: CibaController;
@@ -29,7 +30,13 @@ export function addCibaControl(router: Router, options: CibaControlOptions): voi
 
   const showPage = async (ctx: Context, notice?: string) => {
     ctx.type = 'html';
-    ctx.body = cibaControlPage({ requests: await ciba.pending(), actionBase: page, self: page, now: Math.floor(Date.now() / 1000), notice });
+    ctx.body = cibaControlPage({
+      requests: await ciba.pending(),
+      actionBase: page,
+      self: page,
+      now: Math.floor(Date.now() / 1000),
+      notice,
+    });
   };
 
   const decide = (decision: (ctx: Context, authReqId: string) => Promise<CibaDecision>) => async (ctx: Context) => {
@@ -57,16 +64,30 @@ export function addCibaControl(router: Router, options: CibaControlOptions): voi
     else await showPage(ctx);
   });
 
-  router.post('/ciba/:auth_req_id/approve', parseDecision, decide((_ctx, authReqId) => ciba.approve(authReqId)));
+  router.post(
+    '/ciba/:auth_req_id/approve',
+    parseDecision,
+    decide((_ctx, authReqId) => ciba.approve(authReqId)),
+  );
 
-  router.post('/ciba/:auth_req_id/deny', parseDecision, async (ctx, next) => {
-    const { error_description: description } = (ctx.request.body ?? {}) as Record<string, unknown>;
-    if (description !== undefined && (typeof description !== 'string' || !DESCRIPTION.test(description))) {
-      return answerOAuthError(ctx, 400, 'invalid_request', 'error_description must be 1 to 200 printable ASCII characters without " or \\ (RFC 6749 §5.2)');
-    }
-    ctx.state.description = description;
-    return next();
-  }, decide((ctx, authReqId) => ciba.deny(authReqId, ctx.state.description as string | undefined)));
+  router.post(
+    '/ciba/:auth_req_id/deny',
+    parseDecision,
+    async (ctx, next) => {
+      const { error_description: description } = (ctx.request.body ?? {}) as Record<string, unknown>;
+      if (description !== undefined && (typeof description !== 'string' || !DESCRIPTION.test(description))) {
+        return answerOAuthError(
+          ctx,
+          400,
+          'invalid_request',
+          'error_description must be 1 to 200 printable ASCII characters without " or \\ (RFC 6749 §5.2)',
+        );
+      }
+      ctx.state.description = description;
+      return next();
+    },
+    decide((ctx, authReqId) => ciba.deny(authReqId, ctx.state.description as string | undefined)),
+  );
 }
 
 /** The HTTP shape of a pending request: OAuth's snake_case names. */

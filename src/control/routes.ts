@@ -3,14 +3,14 @@
  * (in a browser) uses to steer the testbed while it runs, e.g. deciding CIBA requests. Every route
  * passes the same guard (src/control/access.ts) and answers `Cache-Control: no-store`.
  */
-import { answerOAuthError } from '../http/error-answers.ts';
+
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
+import { CONTROL_PATH } from '../endpoints.ts';
+import { answerOAuthError } from '../http/error-answers.ts';
 import type { CibaController } from '../provider/extensions/ciba.ts';
 import { controlAccess, sameOriginPosts } from './access.ts';
 import { addCibaControl } from './ciba-routes.ts';
-
-import { CONTROL_PATH } from '../endpoints.ts';
 
 export interface ControlOptions {
   /** The issuer URL (its host counts as this machine's for loopback clients). */
@@ -30,7 +30,14 @@ export function controlRoutes(options: ControlOptions): Router {
   router.use(noStore, controlAccess(options), sameOriginPosts(options));
   if (options.ciba) addCibaControl(router, { ciba: options.ciba, basePath: `${options.mountPath}${CONTROL_PATH}` });
   options.more?.(router);
-  router.all('/{*rest}', async (ctx) => answerOAuthError(ctx, 404, 'not_found', `no control endpoint at ${ctx.path}${options.ciba ? '' : ' (CIBA control needs issuer.features.ciba.enabled)'}`));
+  router.all('/{*rest}', async (ctx) =>
+    answerOAuthError(
+      ctx,
+      404,
+      'not_found',
+      `no control endpoint at ${ctx.path}${options.ciba ? '' : ' (CIBA control needs issuer.features.ciba.enabled)'}`,
+    ),
+  );
   return router;
 }
 

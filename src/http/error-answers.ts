@@ -13,7 +13,12 @@ function answerUnhandledError(ctx: Context, logger: Logger, caught: unknown): vo
     logger.error({ err: error, path: ctx.path }, 'unhandled error');
     answerOAuthError(ctx, status, 'server_error', 'unexpected error; see the testbed log');
   } else {
-    answerOAuthError(ctx, status, error.error ?? 'invalid_request', error.error_description ?? (error.expose ? error.message : 'invalid request'));
+    answerOAuthError(
+      ctx,
+      status,
+      error.error ?? 'invalid_request',
+      error.error_description ?? (error.expose ? error.message : 'invalid request'),
+    );
   }
 }
 
@@ -21,7 +26,13 @@ function answerUnhandledError(ctx: Context, logger: Logger, caught: unknown): vo
  * An OAuth error answer (RFC 6749 §5.2): the status, `Cache-Control: no-store`, `{ error,
  * error_description }`; given a `page`, a browser (preferring HTML) gets the page instead.
  */
-export function answerOAuthError(ctx: Context, status: number, error: string, description: string, options: { page?: ErrorPage } = {}): void {
+export function answerOAuthError(
+  ctx: Context,
+  status: number,
+  error: string,
+  description: string,
+  options: { page?: ErrorPage } = {},
+): void {
   ctx.status = status;
   ctx.set('Cache-Control', 'no-store');
   if (options.page && ctx.accepts('json', 'html') === 'html') {
@@ -49,7 +60,12 @@ export type ErrorPage = (problem: ErrorProblem) => string;
  */
 function isTemporarilyUnavailable(caught: unknown): caught is { error: string; error_description: string } {
   const error = caught as { status?: unknown; expose?: unknown; error?: unknown; error_description?: unknown } | null;
-  return error?.status === 503 && error.expose === true && error.error === 'temporarily_unavailable' && typeof error.error_description === 'string';
+  return (
+    error?.status === 503 &&
+    error.expose === true &&
+    error.error === 'temporarily_unavailable' &&
+    typeof error.error_description === 'string'
+  );
 }
 
 /** How an app answers what escapes its routes, a store outage aside (see `answerErrors`). */

@@ -3,9 +3,10 @@
  * at (or rewrite) form parameters of an engine endpoint reads the body here and pushes it back
  * into the request stream, so the engine reads and parses it as usual.
  */
-import { answerOAuthError } from './error-answers.ts';
+
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'koa';
+import { answerOAuthError } from './error-answers.ts';
 
 /** oidc-provider's own body limit. */
 const MAX_BODY_BYTES = 56 * 1024;

@@ -34,11 +34,12 @@ export async function listenHttp(port: number, host: string, handler?: RequestLi
     serve(next) {
       current = next;
     },
-    close: () => new Promise<void>((resolve) => {
-      current = unavailable('oidc-testbed is stopping');
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        current = unavailable('oidc-testbed is stopping');
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 

@@ -4,8 +4,9 @@
  * async layers. Paths compare as oidc-provider's router compares them: case-insensitively, one
  * trailing slash ignored.
  */
-import compose from 'koa-compose';
+
 import type { Middleware } from 'koa';
+import compose from 'koa-compose';
 
 // Routers type their context more narrowly than plain middleware; any Koa middleware may be routed.
 // biome-ignore lint/suspicious/noExplicitAny: a router's middleware has its own context type
@@ -42,5 +43,5 @@ export function routeByPath(routes: PathRoutes): Middleware {
 }
 
 function composeStack(stack: readonly AnyMiddleware[]): Middleware {
-  return stack.length === 1 ? stack[0] : compose([...stack]) as Middleware;
+  return stack.length === 1 ? stack[0] : (compose([...stack]) as Middleware);
 }

@@ -11,7 +11,12 @@ import { answerOAuthError } from './error-answers.ts';
 export function refuseUnusableOrigin(): Middleware {
   return function refuseUnusableOrigin(ctx, next) {
     if ((ctx.protocol === 'http' || ctx.protocol === 'https') && URL.canParse(ctx.href)) return next();
-    answerOAuthError(ctx, 400, 'invalid_request', 'the Host header (or X-Forwarded-Host and X-Forwarded-Proto) does not make a valid http(s) URL');
+    answerOAuthError(
+      ctx,
+      400,
+      'invalid_request',
+      'the Host header (or X-Forwarded-Host and X-Forwarded-Proto) does not make a valid http(s) URL',
+    );
     return undefined;
   };
 }

@@ -73,14 +73,23 @@ export function recordRequests(record: RequestRecord): Middleware {
 }
 
 function describe(ctx: Context, at: number, ms: number): RecordedRequest {
-  const entry: RecordedRequest = { at, method: ctx.method, path: typeof ctx.path === 'string' ? ctx.path : '', status: ctx.status, ms: Math.round(ms * 10) / 10 };
+  const entry: RecordedRequest = {
+    at,
+    method: ctx.method,
+    path: typeof ctx.path === 'string' ? ctx.path : '',
+    status: ctx.status,
+    ms: Math.round(ms * 10) / 10,
+  };
   const route = Object.hasOwn(ctx, 'oidc') ? (ctx as unknown as { oidc: { route?: unknown } }).oidc.route : undefined;
   if (typeof route === 'string') entry.route = route;
   const client = clientIdOf(ctx);
   if (client) entry.client_id = client;
-  const grantType = Object.hasOwn(ctx, 'oidc') ? (ctx as unknown as { oidc: { params?: { grant_type?: unknown } } }).oidc.params?.grant_type : undefined;
+  const grantType = Object.hasOwn(ctx, 'oidc')
+    ? (ctx as unknown as { oidc: { params?: { grant_type?: unknown } } }).oidc.params?.grant_type
+    : undefined;
   if (typeof grantType === 'string') entry.grant_type = grantType;
   const body = ctx.body as { error?: unknown } | null | undefined;
-  if (ctx.status >= 400 && body && typeof body === 'object' && !Buffer.isBuffer(body) && typeof body.error === 'string') entry.error = body.error;
+  if (ctx.status >= 400 && body && typeof body === 'object' && !Buffer.isBuffer(body) && typeof body.error === 'string')
+    entry.error = body.error;
   return entry;
 }

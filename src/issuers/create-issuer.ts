@@ -6,32 +6,38 @@
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { type KoaContextWithOIDC, Provider } from 'oidc-provider';
-import type { Fixture } from '../fixtures/schema.ts';
-import type { Logger } from '../log.ts';
-import type { Store } from '../store/store.ts';
-import type { UserDirectory } from '../store/user-directory.ts';
 import { controlRoutes } from '../control/routes.ts';
 import { CONTROL_PATH, INTERACTION_PATH, ROUTES } from '../endpoints.ts';
-import { audienceAsResource } from '../provider/extensions/audience-parameter.ts';
-import { advertiseNoCibaUserCode, cibaController, type CibaController } from '../provider/extensions/ciba.ts';
-import { buildClientRegistry, type ClientRegistry } from '../provider/clients.ts';
-import { oidcScopesOf, providerConfiguration, responseTypesOf } from '../provider/configuration.ts';
-import { registerTestbedGrants } from '../provider/grants/index.ts';
-import { interactionRoutes } from '../provider/ui/interactions.ts';
-import { JwtAccessTokens } from '../provider/extensions/jwt-access-tokens.ts';
-import { jwtStateKey } from '../provider/extensions/jwt-state.ts';
-import { derivedSecret, type IssuerKeys } from '../provider/keys.ts';
-import {
-  correctTokenErrors, fetchAllowingLocalTargets, pinFrontChannelToIssuer, reissueSignedJwts, relaxClientRulesForLocalRps, rewriteRouteResponses, type ReissueJwt,
-} from '../provider/engine/index.ts';
-import { recordRequests, type RequestRecord } from '../http/request-record.ts';
-import { advertiseRequestUriByReference, resolveRequestUriByReference } from '../provider/extensions/request-uri.ts';
-import { ResourceCatalog } from '../provider/resources.ts';
-import { logProviderEvents } from '../provider/events.ts';
-import { testbedMetadata } from '../provider/extensions/testbed-metadata.ts';
-import { userinfoForOpenIdResourceTokens } from '../provider/extensions/userinfo-resource-tokens.ts';
+import type { Fixture } from '../fixtures/schema.ts';
 import { routeByPath } from '../http/path-routes.ts';
 import { refuseUnusableOrigin } from '../http/request-origin.ts';
+import { type RequestRecord, recordRequests } from '../http/request-record.ts';
+import type { Logger } from '../log.ts';
+import { buildClientRegistry, type ClientRegistry } from '../provider/clients.ts';
+import { oidcScopesOf, providerConfiguration, responseTypesOf } from '../provider/configuration.ts';
+import {
+  correctTokenErrors,
+  fetchAllowingLocalTargets,
+  pinFrontChannelToIssuer,
+  type ReissueJwt,
+  reissueSignedJwts,
+  relaxClientRulesForLocalRps,
+  rewriteRouteResponses,
+} from '../provider/engine/index.ts';
+import { logProviderEvents } from '../provider/events.ts';
+import { audienceAsResource } from '../provider/extensions/audience-parameter.ts';
+import { advertiseNoCibaUserCode, type CibaController, cibaController } from '../provider/extensions/ciba.ts';
+import { JwtAccessTokens } from '../provider/extensions/jwt-access-tokens.ts';
+import { jwtStateKey } from '../provider/extensions/jwt-state.ts';
+import { advertiseRequestUriByReference, resolveRequestUriByReference } from '../provider/extensions/request-uri.ts';
+import { testbedMetadata } from '../provider/extensions/testbed-metadata.ts';
+import { userinfoForOpenIdResourceTokens } from '../provider/extensions/userinfo-resource-tokens.ts';
+import { registerTestbedGrants } from '../provider/grants/index.ts';
+import { derivedSecret, type IssuerKeys } from '../provider/keys.ts';
+import { ResourceCatalog } from '../provider/resources.ts';
+import { interactionRoutes } from '../provider/ui/interactions.ts';
+import type { Store } from '../store/store.ts';
+import type { UserDirectory } from '../store/user-directory.ts';
 
 export interface IssuerOptions {
   /** The public issuer identifier, including `mountPath`. */
@@ -111,10 +117,24 @@ export function createIssuer(options: IssuerOptions): Issuer {
   const resources = new ResourceCatalog(fixture.resources, fixture.issuer, clients.policyOf, oidcScopesOf(fixture));
   const misbehaviour = options.misbehaviour ?? {};
   const outgoing = misbehaviour.outgoing;
-  const provider = new Provider(issuer, providerConfiguration({
-    fixture, keys, store, users, clients, resources, mountPath,
-    ...(outgoing ? { fetch: (url, init) => outgoing(toUrl(url), init as RequestInit, (to, sent) => fetchAllowingLocalTargets(to, sent as never) as Promise<Response>) } : {}),
-  }));
+  const provider = new Provider(
+    issuer,
+    providerConfiguration({
+      fixture,
+      keys,
+      store,
+      users,
+      clients,
+      resources,
+      mountPath,
+      ...(outgoing
+        ? {
+            fetch: (url, init) =>
+              outgoing(toUrl(url), init as RequestInit, (to, sent) => fetchAllowingLocalTargets(to, sent as never) as Promise<Response>),
+          }
+        : {}),
+    }),
+  );
   if (misbehaviour.record) provider.use(recordRequests(misbehaviour.record));
   if (misbehaviour.respond) provider.use(rewriteAnswers(misbehaviour.respond));
   if (misbehaviour.reissue) reissueSignedJwts(provider, misbehaviour.reissue);
@@ -131,34 +151,60 @@ export function createIssuer(options: IssuerOptions): Issuer {
   const byReference = requestObjects.enabled && requestObjects.by_reference;
   const ciba = cibaController(provider, { store, logger: logger.child({ issuer }) });
   const frontChannel = pinFrontChannelToIssuer(issuer);
-  const rewriteResponses = rewriteRouteResponses(new Map([
-    ['discovery', [
-      frontChannel.discovery,
-      testbedMetadata(fixture.issuer),
-      ...(byReference ? [advertiseRequestUriByReference] : []),
-      ...(cibaFeature.enabled ? [advertiseNoCibaUserCode] : []),
-    ]],
-    ['device_authorization', [frontChannel.device_authorization]],
-  ]));
+  const rewriteResponses = rewriteRouteResponses(
+    new Map([
+      [
+        'discovery',
+        [
+          frontChannel.discovery,
+          testbedMetadata(fixture.issuer),
+          ...(byReference ? [advertiseRequestUriByReference] : []),
+          ...(cibaFeature.enabled ? [advertiseNoCibaUserCode] : []),
+        ],
+      ],
+      ['device_authorization', [frontChannel.device_authorization]],
+    ]),
+  );
   const resolveJwtToken = jwtAccessTokens.resolveTokenParameter();
   provider.use(refuseUnusableOrigin());
   // The testbed's own middleware, by path: a request none applies to crosses this one layer (and the origin check) only.
-  provider.use(routeByPath({
-    exact: [
-      [ROUTES.token, [correctTokenErrors(provider), audienceAsResource(resources)]],
-      [ROUTES.introspection, [resolveJwtToken]],
-      [ROUTES.revocation, [resolveJwtToken]],
-      [ROUTES.userinfo, resources.servesUserinfo ? [userinfoForOpenIdResourceTokens({ provider, jwtAccessTokens, key: derivedSecret(keys, 'userinfo-twin') })] : []],
-      [ROUTES.authorization, byReference ? [resolveRequestUriByReference({ provider, fetch: (url, init) => globalThis.fetch(url, init) })] : []],
-      ['/.well-known/openid-configuration', [rewriteResponses]],
-      ['/.well-known/oauth-authorization-server', [rewriteResponses]],
-      [ROUTES.device_authorization, [rewriteResponses]],
-    ],
-    prefixes: [
-      [INTERACTION_PATH, [interactionRoutes({ provider, users, resources, policyOf: clients.policyOf, mountPath }).routes()]],
-      [CONTROL_PATH, [controlRoutes({ issuer, mountPath, controlToken: options.controlToken, ciba: cibaFeature.enabled ? ciba : undefined, more: misbehaviour.control }).routes()]],
-    ],
-  }));
+  provider.use(
+    routeByPath({
+      exact: [
+        [ROUTES.token, [correctTokenErrors(provider), audienceAsResource(resources)]],
+        [ROUTES.introspection, [resolveJwtToken]],
+        [ROUTES.revocation, [resolveJwtToken]],
+        [
+          ROUTES.userinfo,
+          resources.servesUserinfo
+            ? [userinfoForOpenIdResourceTokens({ provider, jwtAccessTokens, key: derivedSecret(keys, 'userinfo-twin') })]
+            : [],
+        ],
+        [
+          ROUTES.authorization,
+          byReference ? [resolveRequestUriByReference({ provider, fetch: (url, init) => globalThis.fetch(url, init) })] : [],
+        ],
+        ['/.well-known/openid-configuration', [rewriteResponses]],
+        ['/.well-known/oauth-authorization-server', [rewriteResponses]],
+        [ROUTES.device_authorization, [rewriteResponses]],
+      ],
+      prefixes: [
+        [INTERACTION_PATH, [interactionRoutes({ provider, users, resources, policyOf: clients.policyOf, mountPath }).routes()]],
+        [
+          CONTROL_PATH,
+          [
+            controlRoutes({
+              issuer,
+              mountPath,
+              controlToken: options.controlToken,
+              ciba: cibaFeature.enabled ? ciba : undefined,
+              more: misbehaviour.control,
+            }).routes(),
+          ],
+        ],
+      ],
+    }),
+  );
   logProviderEvents(provider, logger.child({ issuer }));
 
   return { issuer, urls: urlsOf(issuer), mountPath, provider, fixture, clients, resources, store, jwtAccessTokens, ciba };

@@ -52,7 +52,14 @@ export function routeIdpRequest(routes: IdpRoutes): Middleware {
 }
 
 /** Runs an issuer's middleware with the path inside it, as koa-mount would. */
-async function serveUnder(ctx: Context, next: () => Promise<void>, requested: string, path: string, prefix: string, run: Middleware): Promise<void> {
+async function serveUnder(
+  ctx: Context,
+  next: () => Promise<void>,
+  requested: string,
+  path: string,
+  prefix: string,
+  run: Middleware,
+): Promise<void> {
   const inside = path.slice(prefix.length) || '/';
   if (inside === requested) return run(ctx, next);
   if (prefix) ctx.mountPath = prefix; // oidc-provider builds endpoint URLs with it

@@ -3,7 +3,16 @@
  * claims or header members re-signed with a given key, a signature corrupted, an unsecured copy.
  * Everything not changed stays byte-identical in meaning (same header members, same claims).
  */
-import { decodeJwt, decodeProtectedHeader, importJWK, type JWK, type JWTHeaderParameters, type JWTPayload, SignJWT, UnsecuredJWT } from 'jose';
+import {
+  decodeJwt,
+  decodeProtectedHeader,
+  importJWK,
+  type JWK,
+  type JWTHeaderParameters,
+  type JWTPayload,
+  SignJWT,
+  UnsecuredJWT,
+} from 'jose';
 
 export type Claims = JWTPayload & Record<string, unknown>;
 export type Header = JWTHeaderParameters & Record<string, unknown>;

@@ -4,8 +4,20 @@ import type { UserDirectory } from '../store/user-directory.ts';
 /** OpenID Connect Core §5.4: the claims each standard scope releases. */
 export const STANDARD_SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = {
   profile: [
-    'name', 'family_name', 'given_name', 'middle_name', 'nickname', 'preferred_username', 'profile',
-    'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at',
+    'name',
+    'family_name',
+    'given_name',
+    'middle_name',
+    'nickname',
+    'preferred_username',
+    'profile',
+    'picture',
+    'website',
+    'gender',
+    'birthdate',
+    'zoneinfo',
+    'locale',
+    'updated_at',
   ],
   email: ['email', 'email_verified'],
   address: ['address'],

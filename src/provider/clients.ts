@@ -1,6 +1,6 @@
 import type { ClientMetadata, Provider } from 'oidc-provider';
-import type { Problem } from '../fixtures/semantics.ts';
 import type { Fixture, FixtureClient } from '../fixtures/schema.ts';
+import type { Problem } from '../fixtures/semantics.ts';
 
 /** What the testbed decides per client beyond RFC 7591 metadata. */
 export interface ClientPolicy {
@@ -15,7 +15,13 @@ export interface ClientPolicy {
 }
 
 const TESTBED_FIELDS = [
-  'first_party', 'auto_login', 'pkce_required', 'allowed_resources', 'access_token_ttl', 'refresh_token_ttl', 'id_token_ttl',
+  'first_party',
+  'auto_login',
+  'pkce_required',
+  'allowed_resources',
+  'access_token_ttl',
+  'refresh_token_ttl',
+  'id_token_ttl',
 ] as const;
 
 export interface ClientRegistry {
@@ -55,7 +61,11 @@ export function buildClientRegistry(fixture: Fixture): ClientRegistry {
   // cannot carry the testbed fields. PKCE always, consent asked unless auto-login implies it, every
   // fixture resource, the issuer's lifetimes.
   const fallback: ClientPolicy = { firstParty: false, autoLogin: fixture.issuer.auto_login, pkceRequired: true };
-  return { metadata, policyOf: (clientId) => policies.get(clientId) ?? fallback, sourceOf: (clientId) => sources.get(clientId) ?? ['clients'] };
+  return {
+    metadata,
+    policyOf: (clientId) => policies.get(clientId) ?? fallback,
+    sourceOf: (clientId) => sources.get(clientId) ?? ['clients'],
+  };
 }
 
 /**

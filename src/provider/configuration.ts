@@ -2,24 +2,23 @@
  * The oidc-provider configuration of one issuer, derived from its validated fixture. Everything the
  * engine already does (protocol, validation, errors) stays the engine's; this file only decides.
  */
-import { errors, type Configuration, type KoaContextWithOIDC, type ResponseType } from 'oidc-provider';
+import { type Configuration, errors, type KoaContextWithOIDC, type ResponseType } from 'oidc-provider';
+import { INTERACTION_PATH, ROUTES } from '../endpoints.ts';
 import { FAPI2_SIGNING_ALGS } from '../fixtures/issuers.ts';
 import type { Fixture } from '../fixtures/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { UserDirectory } from '../store/user-directory.ts';
 import { accountFinder, scopeClaims } from './accounts.ts';
+import type { ClientRegistry } from './clients.ts';
+import { fetchAllowingLocalTargets } from './engine/index.ts';
 import { checkAudienceParameter, recordNamedResource } from './extensions/audience-parameter.ts';
 import { cibaFeature } from './extensions/ciba.ts';
-import type { ClientRegistry } from './clients.ts';
 import { withGrantRevocationMarks } from './extensions/grant-revocation-marks.ts';
 import { customizeJwtAccessToken, jwtStateKey } from './extensions/jwt-state.ts';
-import { INTERACTION_PATH, ROUTES } from '../endpoints.ts';
-import { derivedSecret, type IssuerKeys } from './keys.ts';
-import { fetchAllowingLocalTargets } from './engine/index.ts';
-import { deviceConfirmPage, deviceInputPage, deviceSuccessPage, errorPage, logoutPage, logoutSuccessPage } from './ui/pages.ts';
-import type { ResourceCatalog } from './resources.ts';
 import { requestUrisMetadata } from './extensions/request-uri.ts';
-
+import { derivedSecret, type IssuerKeys } from './keys.ts';
+import type { ResourceCatalog } from './resources.ts';
+import { deviceConfirmPage, deviceInputPage, deviceSuccessPage, errorPage, logoutPage, logoutSuccessPage } from './ui/pages.ts';
 
 const FAPI2_JWA = {
   clientAuthSigningAlgValues: [...FAPI2_SIGNING_ALGS],
@@ -82,7 +81,9 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
       response_types: ['code'],
       token_endpoint_auth_method: fapi2 ? 'private_key_jwt' : 'client_secret_basic',
       // Signed responses default to RS256 in oidc-provider, which FAPI 2.0 does not allow.
-      ...(fapi2 ? { dpop_bound_access_tokens: true, authorization_signed_response_alg: 'ES256', introspection_signed_response_alg: 'ES256' } : {}),
+      ...(fapi2
+        ? { dpop_bound_access_tokens: true, authorization_signed_response_alg: 'ES256', introspection_signed_response_alg: 'ES256' }
+        : {}),
     },
     ...(fapi2 ? { clientAuthMethods: ['private_key_jwt'], enabledJWA: FAPI2_JWA } : {}),
     // Encryption keys only serve the encryption feature; oidc-provider refuses to start with keys it has no use for.
@@ -129,8 +130,10 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
       return refreshToken ? resources.refreshTargetResolves(ctx, refreshToken) : true;
     },
     ttl: {
-      AccessToken: (_ctx, token, client) => token.resourceServer?.accessTokenTTL ?? policyOf(client?.clientId).accessTokenTTL ?? ttl.access_token,
-      ClientCredentials: (_ctx, token, client) => token.resourceServer?.accessTokenTTL ?? policyOf(client?.clientId).accessTokenTTL ?? ttl.access_token,
+      AccessToken: (_ctx, token, client) =>
+        token.resourceServer?.accessTokenTTL ?? policyOf(client?.clientId).accessTokenTTL ?? ttl.access_token,
+      ClientCredentials: (_ctx, token, client) =>
+        token.resourceServer?.accessTokenTTL ?? policyOf(client?.clientId).accessTokenTTL ?? ttl.access_token,
       AuthorizationCode: ttl.authorization_code,
       DeviceCode: ttl.device_code,
       IdToken: (_ctx, _token, client) => policyOf(client?.clientId).idTokenTTL ?? ttl.id_token,
@@ -155,8 +158,8 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
       introspection: {
         enabled: features.introspection,
         // Resource servers introspect tokens issued to other clients; clients their own.
-        allowedPolicy: async (ctx, client, token) => client.clientId === token.clientId
-          || (client.clientAuthMethod !== 'none' && grantTypes(ctx).length === 0),
+        allowedPolicy: async (ctx, client, token) =>
+          client.clientId === token.clientId || (client.clientAuthMethod !== 'none' && grantTypes(ctx).length === 0),
       },
       revocation: {
         enabled: features.revocation,
@@ -183,7 +186,13 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
         },
         userCodeConfirmSource: async (ctx, form, client, deviceInfo, userCode) => {
           ctx.type = 'html';
-          ctx.body = deviceConfirmPage({ formHtml: form, clientId: client.clientId, clientName: client.clientName ?? client.clientId, userCode, deviceInfo });
+          ctx.body = deviceConfirmPage({
+            formHtml: form,
+            clientId: client.clientId,
+            clientName: client.clientName ?? client.clientId,
+            userCode,
+            deviceInfo,
+          });
         },
         successSource: async (ctx) => {
           const client = ctx.oidc.client;

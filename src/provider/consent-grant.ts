@@ -22,8 +22,9 @@ export interface GrantOwner {
 
 /** Saves a Grant holding `contents` and returns its id. */
 export async function saveGrant(provider: Provider, owner: GrantOwner, contents: GrantContents): Promise<string> {
-  const grant = (owner.grantId ? await provider.Grant.find(owner.grantId) : undefined)
-    ?? new provider.Grant({ accountId: owner.accountId, clientId: owner.clientId });
+  const grant =
+    (owner.grantId ? await provider.Grant.find(owner.grantId) : undefined) ??
+    new provider.Grant({ accountId: owner.accountId, clientId: owner.clientId });
   if (contents.oidcScopes.length > 0) grant.addOIDCScope(contents.oidcScopes.join(' '));
   if (contents.oidcClaims.length > 0) grant.addOIDCClaims([...contents.oidcClaims]);
   for (const [indicator, scopes] of Object.entries(contents.resourceScopes)) {

@@ -7,12 +7,13 @@
  * of the user's cache, shared by every process. Each pair is taken once — an atomic rename claims
  * it — so every testbed still has keys of its own; what is taken is made again in the background.
  */
+
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 
 /** The two RSA keys of a testbed. */
@@ -40,7 +41,13 @@ export async function generateRsaKeys(): Promise<RsaKeys> {
 }
 
 /** A private JWK with `use`, `alg` and a kid of `kidPrefix` and its thumbprint (RFC 7638). */
-export async function generateJwk(alg: string, use: 'sig' | 'enc', kidPrefix: string, options: { crv?: string; modulusLength?: number } = {}, jwkAlg = alg): Promise<JWK> {
+export async function generateJwk(
+  alg: string,
+  use: 'sig' | 'enc',
+  kidPrefix: string,
+  options: { crv?: string; modulusLength?: number } = {},
+  jwkAlg = alg,
+): Promise<JWK> {
   const { privateKey } = await generateKeyPair(alg, { ...options, extractable: true });
   const jwk = await exportJWK(privateKey);
   return { ...jwk, kid: `${kidPrefix}-${(await calculateJwkThumbprint(jwk)).slice(0, 8)}`, use, alg: jwkAlg };
@@ -54,7 +61,7 @@ const poolsByDir = new Map<string, RsaKeyPool>();
  */
 export function keyPoolAt(dir: string = defaultKeyPoolDir()): RsaKeyPool {
   let pool = poolsByDir.get(dir);
-  if (!pool) poolsByDir.set(dir, pool = new RsaKeyPool(dir));
+  if (!pool) poolsByDir.set(dir, (pool = new RsaKeyPool(dir)));
   return pool;
 }
 
@@ -120,14 +127,19 @@ export class RsaKeyPool {
     }
     if (fillerAtWork(this.dir)) return;
     this.#refillStarted = true;
-    const filler = spawn(process.execPath, [fileURLToPath(import.meta.url), FILL_COMMAND, this.dir, String(this.size)], { detached: true, stdio: 'ignore' });
+    const filler = spawn(process.execPath, [fileURLToPath(import.meta.url), FILL_COMMAND, this.dir, String(this.size)], {
+      detached: true,
+      stdio: 'ignore',
+    });
     filler.on('error', () => {}); // nothing is lost: the pool stays as it is
     try {
       if (filler.pid) setPriority(filler.pid, 19);
     } catch {
       // a system without priorities: the filler runs as it is
     }
-    filler.once('exit', () => { this.#refillStarted = false; });
+    filler.once('exit', () => {
+      this.#refillStarted = false;
+    });
     filler.unref();
   }
 }
@@ -204,7 +216,9 @@ function readyEntries(dir: string): string[] {
 }
 
 function isRsaPrivateJwk(jwk: JWK | undefined): boolean {
-  return jwk?.kty === 'RSA' && ['n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi', 'kid'].every((member) => typeof jwk[member as keyof JWK] === 'string');
+  return (
+    jwk?.kty === 'RSA' && ['n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi', 'kid'].every((member) => typeof jwk[member as keyof JWK] === 'string')
+  );
 }
 
 // `node key-pool.ts oidc-testbed-fill-key-pool DIR SIZE`: the filler that #refill() starts.

@@ -1,7 +1,7 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { Store } from '../store/store.ts';
 import { generateJwk, generateRsaKeys, type RsaKeyPool, type RsaKeys } from './key-pool.ts';
@@ -107,14 +107,19 @@ const KEYS_DOCUMENT = 'keys';
 const ENCRYPTION_KEYS_DOCUMENT = 'encryption-keys';
 
 async function sharedKeys(store: Store, generated: () => ReturnType<typeof freshKeys>): Promise<IssuerKeys> {
-  const text = await store.get(KEYS_DOCUMENT)
-    ?? await store.putIfAbsent(KEYS_DOCUMENT, JSON.stringify({ signing: (await generated()).signing, cookies: generateCookieKeys() }));
+  const text =
+    (await store.get(KEYS_DOCUMENT)) ??
+    (await store.putIfAbsent(KEYS_DOCUMENT, JSON.stringify({ signing: (await generated()).signing, cookies: generateCookieKeys() })));
   const keys = JSON.parse(text) as Partial<IssuerKeys>;
   if (!Array.isArray(keys.signing) || keys.signing.length === 0 || !Array.isArray(keys.cookies) || keys.cookies.length === 0) {
-    throw new Error(`the keys stored in the ${store.kind} store are not a { signing, cookies } document: delete it (key "…state:${KEYS_DOCUMENT}") to generate new keys`);
+    throw new Error(
+      `the keys stored in the ${store.kind} store are not a { signing, cookies } document: delete it (key "…state:${KEYS_DOCUMENT}") to generate new keys`,
+    );
   }
   // A document of its own, so that a store written by an older version keeps its signing keys.
-  const encryption = JSON.parse(await store.get(ENCRYPTION_KEYS_DOCUMENT)
-    ?? await store.putIfAbsent(ENCRYPTION_KEYS_DOCUMENT, JSON.stringify((await generated()).encryption))) as JWK[];
+  const encryption = JSON.parse(
+    (await store.get(ENCRYPTION_KEYS_DOCUMENT)) ??
+      (await store.putIfAbsent(ENCRYPTION_KEYS_DOCUMENT, JSON.stringify((await generated()).encryption))),
+  ) as JWK[];
   return { signing: keys.signing, encryption, cookies: keys.cookies };
 }

@@ -1,7 +1,7 @@
-import { errors, type KoaContextWithOIDC, type ResourceServer, type Client } from 'oidc-provider';
+import { type Client, errors, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
 import type { FixtureResource, IssuerSettings } from '../fixtures/schema.ts';
-import { namedResourceOf } from './extensions/audience-parameter.ts';
 import type { ClientPolicy } from './clients.ts';
+import { namedResourceOf } from './extensions/audience-parameter.ts';
 
 /**
  * The fixture's resource servers (RFC 8707) and the rules that map a request onto them:
@@ -15,7 +15,12 @@ import type { ClientPolicy } from './clients.ts';
  *   OpenID request carry the request's OpenID scopes too, and `/me` accepts them
  *   (userinfo-resource-tokens.ts). `openid` alone never makes a request a resource's.
  */
-const requestedScopes = (ctx: KoaContextWithOIDC) => new Set(String(ctx.oidc.params?.scope ?? '').split(' ').filter(Boolean));
+const requestedScopes = (ctx: KoaContextWithOIDC) =>
+  new Set(
+    String(ctx.oidc.params?.scope ?? '')
+      .split(' ')
+      .filter(Boolean),
+  );
 
 export class ResourceCatalog {
   readonly #byIndicator: Map<string, FixtureResource>;
@@ -26,7 +31,12 @@ export class ResourceCatalog {
   /** Requests whose resources `defaultResource` chose (none named by the client). */
   readonly #defaulted = new WeakSet<KoaContextWithOIDC>();
 
-  constructor(resources: readonly FixtureResource[], settings: IssuerSettings, policyOf: (clientId: string) => ClientPolicy, oidcScopes: Iterable<string>) {
+  constructor(
+    resources: readonly FixtureResource[],
+    settings: IssuerSettings,
+    policyOf: (clientId: string) => ClientPolicy,
+    oidcScopes: Iterable<string>,
+  ) {
     this.#byIndicator = new Map(resources.map((resource) => [resource.indicator, resource]));
     this.#settings = settings;
     this.#policyOf = policyOf;
@@ -87,7 +97,11 @@ export class ResourceCatalog {
     const granted = ([] as string[]).concat(refreshToken.resource ?? []);
     const requested = ctx.oidc.params?.resource as string | string[] | undefined;
     if (requested !== undefined) {
-      return typeof requested === 'string' && granted.includes(requested) && this.allowedFor(ctx.oidc.client!.clientId).some((resource) => resource.indicator === requested);
+      return (
+        typeof requested === 'string' &&
+        granted.includes(requested) &&
+        this.allowedFor(ctx.oidc.client!.clientId).some((resource) => resource.indicator === requested)
+      );
     }
     if (granted.length <= 1 || this.#soleOwner(ctx, granted)) return true;
     const scopes = ctx.oidc.params?.scope ? requestedScopes(ctx) : refreshToken.scopes;
@@ -123,7 +137,8 @@ export class ResourceCatalog {
         if (soleOwner(ctx, granted) !== undefined) return true;
         return ctx.oidc.params?.scope === undefined && namedResourceOf(model) !== undefined;
       },
-      getResourceServerInfo: async (_ctx: KoaContextWithOIDC, indicator: string, client: Client): Promise<ResourceServer> => this.serverInfo(indicator, client.clientId),
+      getResourceServerInfo: async (_ctx: KoaContextWithOIDC, indicator: string, client: Client): Promise<ResourceServer> =>
+        this.serverInfo(indicator, client.clientId),
     };
   }
 

@@ -4,21 +4,21 @@
  * introspection credentials, so the IdP and the API always agree.
  */
 import type Koa from 'koa';
-import type { Fixture, FixtureResource } from '../fixtures/schema.ts';
-import type { Logger } from '../log.ts';
-import { scopeClaims } from '../provider/accounts.ts';
 import { ROUTES } from '../endpoints.ts';
+import type { Fixture, FixtureResource } from '../fixtures/schema.ts';
+import { oauthErrorAnswers } from '../http/error-answers.ts';
 import { listenHttp } from '../http/http-server.ts';
 import type { Issuer } from '../issuers/create-issuer.ts';
-import { oauthErrorAnswers } from '../http/error-answers.ts';
-import type { UserDirectory } from '../store/user-directory.ts';
 import { ASYMMETRIC_ALGORITHMS } from '../jose/vocabulary.ts';
+import type { Logger } from '../log.ts';
+import { scopeClaims } from '../provider/accounts.ts';
+import type { UserDirectory } from '../store/user-directory.ts';
 import { apiApp } from './apis/api-app.ts';
 import { clientOrigins } from './apis/cors.ts';
 import { DIRECTORY_WRITE_SCOPE, directoryRoutes, idmErrorAnswers } from './apis/directory-api.ts';
-import { DEFAULT_DPOP_ALGORITHMS } from './token-guard/dpop.ts';
 import { issuerLiveness } from './apis/liveness.ts';
 import { PROFILE_WRITE_SCOPE, profileRoutes } from './apis/profile-api.ts';
+import { DEFAULT_DPOP_ALGORITHMS } from './token-guard/dpop.ts';
 import { protection } from './token-guard/protect.ts';
 
 export type MockApiKind = 'profile' | 'directory';
@@ -122,7 +122,10 @@ function buildApi(kind: MockApiKind, resource: FixtureResource, basePath: string
     throw new Error(`resources: ${resource.name} issues opaque tokens, so its mock API needs introspection_client credentials`);
   }
   // Every issuer of the testbed that serves this resource (they share the main issuer's keys).
-  const trusted = [host.main, ...(host.others ?? []).filter((other) => other.fixture.resources.some((served) => served.indicator === resource.indicator))];
+  const trusted = [
+    host.main,
+    ...(host.others ?? []).filter((other) => other.fixture.resources.some((served) => served.indicator === resource.indicator)),
+  ];
   const guard = protection({
     realm: resource.name,
     tokens: {
@@ -174,7 +177,10 @@ function buildApi(kind: MockApiKind, resource: FixtureResource, basePath: string
 function resourceFor(kind: MockApiKind, fixture: Fixture, enabled: boolean | undefined): FixtureResource | undefined {
   if (enabled === false) return undefined;
   const bound = fixture.resources.filter((resource) => resource.mock_api === kind);
-  if (bound.length > 1) throw new Error(`resources: ${bound.map((resource) => resource.name).join(' and ')} both have mock_api: ${kind}; one API serves one resource`);
+  if (bound.length > 1)
+    throw new Error(
+      `resources: ${bound.map((resource) => resource.name).join(' and ')} both have mock_api: ${kind}; one API serves one resource`,
+    );
   if (bound.length === 0 && enabled === true) throw new Error(`apis.${kind} is enabled but no fixture resource has mock_api: ${kind}`);
   return bound[0];
 }
@@ -197,4 +203,3 @@ function normalizeBasePath(path: string): string {
   const trimmed = path.replace(/^\/*/, '/').replace(/\/*$/, '/');
   return trimmed === '//' ? '/' : trimmed;
 }
-

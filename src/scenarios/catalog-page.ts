@@ -19,11 +19,14 @@ export function scenarioCatalogRoute(options: { mountPath: string; runs: Scenari
       const catalog = options.runs.catalog();
       if (ctx.accepts('json', 'html') === 'html') {
         ctx.type = 'html';
-        ctx.body = layout('Conformance scenarios', `<h1>Conformance scenarios</h1>
+        ctx.body = layout(
+          'Conformance scenarios',
+          `<h1>Conformance scenarios</h1>
 <p>${catalog.length} issuers that each break one rule on purpose. Point your relying party at one (or at <code>…/runs/&lt;id&gt;</code> for a run of its own) and read <code>&lt;issuer&gt;/_testbed/verdict</code>.</p>
 <table><thead><tr><th>name</th><th>plans</th><th>defect</th><th>a correct RP…</th></tr></thead><tbody>
 ${catalog.map((entry) => `<tr><td><a href="${escapeHtml(entry.issuer)}/.well-known/openid-configuration"><code>${escapeHtml(entry.name)}</code></a></td><td>${escapeHtml(entry.plans.join(', '))}</td><td>${escapeHtml(entry.defect)}</td><td>${escapeHtml(entry.expect)}</td></tr>`).join('\n')}
-</tbody></table>`);
+</tbody></table>`,
+        );
       } else {
         ctx.body = { scenarios: catalog };
       }

@@ -7,10 +7,10 @@
 import type Router from '@koa/router';
 import { SCENARIOS_PATH } from '../endpoints.ts';
 import type { Fixture } from '../fixtures/schema.ts';
-import { RequestRecord } from '../http/request-record.ts';
 import { FORM, JSON_TYPES, parseBody } from '../http/request-body.ts';
-import type { DynamicIssuer, DynamicIssuers } from '../issuers/dispatch.ts';
+import { RequestRecord } from '../http/request-record.ts';
 import { createIssuer, type Issuer } from '../issuers/create-issuer.ts';
+import type { DynamicIssuer, DynamicIssuers } from '../issuers/dispatch.ts';
 import type { Logger } from '../log.ts';
 import type { RsaKeyPool } from '../provider/key-pool.ts';
 import { type IssuerKeys, resolveKeys } from '../provider/keys.ts';
@@ -31,7 +31,16 @@ export interface Verdict {
   status: VerdictStatus;
   reason: string;
   defect_served_at: string | null;
-  requests: Array<{ at: string; endpoint: string; method: string; path: string; status: number; client_id?: string; grant_type?: string; error?: string }>;
+  requests: Array<{
+    at: string;
+    endpoint: string;
+    method: string;
+    path: string;
+    status: number;
+    client_id?: string;
+    grant_type?: string;
+    error?: string;
+  }>;
 }
 
 /** A catalog entry with where its standing run is served. */
@@ -63,7 +72,12 @@ export class ScenarioRun {
   lastUsed = Date.now();
   #state: { defect?: RunState['defect']; deliveries: RunState['deliveries'][number][]; since: number } = { deliveries: [], since: 0 };
 
-  constructor(definition: ScenarioDefinition, runId: string | undefined, build: (run: ScenarioRun, context: RunContext) => Issuer, context: Omit<RunContext, 'served' | 'delivered'>) {
+  constructor(
+    definition: ScenarioDefinition,
+    runId: string | undefined,
+    build: (run: ScenarioRun, context: RunContext) => Issuer,
+    context: Omit<RunContext, 'served' | 'delivered'>,
+  ) {
     this.definition = definition;
     this.runId = runId;
     this.record = new RequestRecord();
@@ -81,7 +95,12 @@ export class ScenarioRun {
 
   verdict(waitMs = DEFAULT_VERDICT_WAIT_MS): Verdict {
     const requests = this.record.list().filter((request) => request.at >= this.#state.since && !request.path.includes('/_testbed/'));
-    const judgement = judgeRun(this.definition.judge, { defect: this.#state.defect, requests, deliveries: this.#state.deliveries }, Date.now(), waitMs);
+    const judgement = judgeRun(
+      this.definition.judge,
+      { defect: this.#state.defect, requests, deliveries: this.#state.deliveries },
+      Date.now(),
+      waitMs,
+    );
     return {
       scenario: this.definition.name,
       run: this.runId ?? null,
@@ -110,16 +129,18 @@ export class ScenarioRun {
   /** Sends a logout token to every client with a `backchannel_logout_uri` (OpenID Connect Back-Channel Logout 1.0 §2.5). */
   async sendLogoutTokens(sub: string, sid: string | undefined): Promise<Array<{ client_id: string; status: number | 'unreachable' }>> {
     const clients = this.issuer.fixture.clients.filter((client) => typeof client.backchannel_logout_uri === 'string');
-    return Promise.all(clients.map(async (entry) => {
-      const client = await this.issuer.provider.Client.find(entry.client_id);
-      try {
-        await (client as unknown as { backchannelLogout(sub: string, sid?: string): Promise<void> }).backchannelLogout(sub, sid);
-        return { client_id: entry.client_id, status: 200 };
-      } catch (error) {
-        const status = (error as { response?: { status?: number } }).response?.status;
-        return { client_id: entry.client_id, status: status ?? 'unreachable' as const };
-      }
-    }));
+    return Promise.all(
+      clients.map(async (entry) => {
+        const client = await this.issuer.provider.Client.find(entry.client_id);
+        try {
+          await (client as unknown as { backchannelLogout(sub: string, sid?: string): Promise<void> }).backchannelLogout(sub, sid);
+          return { client_id: entry.client_id, status: 200 };
+        } catch (error) {
+          const status = (error as { response?: { status?: number } }).response?.status;
+          return { client_id: entry.client_id, status: status ?? ('unreachable' as const) };
+        }
+      }),
+    );
   }
 }
 
@@ -141,7 +162,8 @@ export class ScenarioRuns implements DynamicIssuers {
   /** The catalog, each entry with its standing run's issuer. */
   catalog(): CatalogEntry[] {
     return [...SCENARIO_CATALOG.values()].map(({ judge: _judge, adjust: _adjust, misbehave: _misbehave, ...info }) => ({
-      ...info, issuer: `${this.#options.issuer}${SCENARIOS_PATH}/${info.name}`,
+      ...info,
+      issuer: `${this.#options.issuer}${SCENARIOS_PATH}/${info.name}`,
     }));
   }
 
@@ -189,19 +211,34 @@ export class ScenarioRuns implements DynamicIssuers {
     const keys: IssuerKeys = await resolveKeys({ cookies: this.#options.cookieKeys }, { file: false, pool: this.#options.pool });
     const fixture = definition.adjust ? definition.adjust(this.#options.fixture) : this.#options.fixture;
     const { users, logger, controlToken } = this.#options;
-    return new ScenarioRun(definition, runId, (run, context) => createIssuer({
-      issuer, mountPath, fixture, keys, users, logger, controlToken,
-      store: this.#store.namespace(issuer),
-      misbehaviour: { ...definition.misbehave(context), record: run.record, control: (router) => runControlRoutes(router, run) },
-    }), { issuer, keys, fixture });
+    return new ScenarioRun(
+      definition,
+      runId,
+      (run, context) =>
+        createIssuer({
+          issuer,
+          mountPath,
+          fixture,
+          keys,
+          users,
+          logger,
+          controlToken,
+          store: this.#store.namespace(issuer),
+          misbehaviour: { ...definition.misbehave(context), record: run.record, control: (router) => runControlRoutes(router, run) },
+        }),
+      { issuer, keys, fixture },
+    );
   }
 
   #dropIdle(): void {
     const now = Date.now();
     for (const [key, created] of this.#runs) {
-      void created.then((run) => {
-        if (now - run.lastUsed > this.#idleMs) this.#runs.delete(key);
-      }, () => undefined);
+      void created.then(
+        (run) => {
+          if (now - run.lastUsed > this.#idleMs) this.#runs.delete(key);
+        },
+        () => undefined,
+      );
     }
   }
 }
@@ -240,13 +277,19 @@ function unknownScenario(name: string, issuer: string): Error {
   const [nearest] = [...SCENARIO_CATALOG.keys()].sort((a, b) => shared(b) - shared(a) || editDistance(name, a) - editDistance(name, b));
   const hint = nearest && (shared(nearest) >= 2 || editDistance(name, nearest) <= 3) ? `; did you mean '${nearest}'?` : '';
   return Object.assign(new Error('unknown scenario'), {
-    status: 404, expose: true, error: 'not_found', error_description: `no scenario '${name.slice(0, 80)}'${hint} see ${issuer}/_testbed/scenarios`,
+    status: 404,
+    expose: true,
+    error: 'not_found',
+    error_description: `no scenario '${name.slice(0, 80)}'${hint} see ${issuer}/_testbed/scenarios`,
   });
 }
 
 function badRunId(run: string): Error {
   return Object.assign(new Error('bad run id'), {
-    status: 400, expose: true, error: 'invalid_request', error_description: `run id '${run.slice(0, 80)}' must be 1 to 64 of A-Z a-z 0-9 _ -`,
+    status: 400,
+    expose: true,
+    error: 'invalid_request',
+    error_description: `run id '${run.slice(0, 80)}' must be 1 to 64 of A-Z a-z 0-9 _ -`,
   });
 }
 

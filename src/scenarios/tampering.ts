@@ -8,8 +8,8 @@ import type { RunContext } from './scenario.ts';
 
 /** The private key among the run's keys that signed `header` (same `kid`), else the first for its `alg`. */
 export function signingKeyOf(keys: IssuerKeys, header: Header): JWK {
-  const key = keys.signing.find((jwk) => header.kid !== undefined && jwk.kid === header.kid)
-    ?? keys.signing.find((jwk) => jwk.alg === header.alg);
+  const key =
+    keys.signing.find((jwk) => header.kid !== undefined && jwk.kid === header.kid) ?? keys.signing.find((jwk) => jwk.alg === header.alg);
   if (!key) throw new Error(`the scenario has no key for ${String(header.alg)}`);
   return key;
 }
@@ -34,11 +34,16 @@ export type JwtChange = (jwt: { header: Header; claims: Claims }, issued: Issued
  * the result is signed again with the run's key that signed the original (the same `kid`), unless
  * `sign` says otherwise. `applies` narrows it (e.g. to refresh responses). Encrypted tokens pass.
  */
-export function reissue(run: RunContext, use: SignedJwtUse, change: JwtChange, options: {
-  applies?: (issued: IssuedJwt) => boolean;
-  sign?: (jwt: { header: Header; claims: Claims }, issued: IssuedJwt) => string | Promise<string>;
-  forbidden?: (issued: IssuedJwt) => readonly string[];
-} = {}): ReissueJwt {
+export function reissue(
+  run: RunContext,
+  use: SignedJwtUse,
+  change: JwtChange,
+  options: {
+    applies?: (issued: IssuedJwt) => boolean;
+    sign?: (jwt: { header: Header; claims: Claims }, issued: IssuedJwt) => string | Promise<string>;
+    forbidden?: (issued: IssuedJwt) => readonly string[];
+  } = {},
+): ReissueJwt {
   return async (issued) => {
     if (issued.use !== use || isEncrypted(issued.jwt) || (options.applies && !options.applies(issued))) return issued.jwt;
     const jwt = readJwt(issued.jwt);

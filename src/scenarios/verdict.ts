@@ -28,25 +28,47 @@ export function judgeRun(judge: Judge, state: RunState, now: number, waitMs: num
     }
     case 'backchannel': {
       const delivery = state.deliveries.at(-1);
-      if (!delivery) return { status: 'waiting', reason: 'no logout token delivered yet: POST <issuer>/_testbed/logout, or log out through end_session' };
+      if (!delivery)
+        return {
+          status: 'waiting',
+          reason: 'no logout token delivered yet: POST <issuer>/_testbed/logout, or log out through end_session',
+        };
       if (delivery.status !== judge.status) {
-        return { status: 'failed', reason: `the relying party answered ${delivery.status} to ${judge.status === 400 ? 'the broken' : 'a valid'} logout token at ${delivery.url}; expected ${judge.status}` };
+        return {
+          status: 'failed',
+          reason: `the relying party answered ${delivery.status} to ${judge.status === 400 ? 'the broken' : 'a valid'} logout token at ${delivery.url}; expected ${judge.status}`,
+        };
       }
-      const noStore = judge.status === 200 && !/no-store/i.test(delivery.cacheControl ?? '') ? ' (without Cache-Control: no-store, which §2.8 asks for)' : '';
-      return { status: 'passed', reason: `the relying party answered ${delivery.status} to the ${judge.status === 400 ? 'broken' : 'valid'} logout token${noStore}` };
+      const noStore =
+        judge.status === 200 && !/no-store/i.test(delivery.cacheControl ?? '')
+          ? ' (without Cache-Control: no-store, which §2.8 asks for)'
+          : '';
+      return {
+        status: 'passed',
+        reason: `the relying party answered ${delivery.status} to the ${judge.status === 400 ? 'broken' : 'valid'} logout token${noStore}`,
+      };
     }
     case 'either':
     case 'reject': {
       if (!defect) return { status: 'waiting', reason: 'the defect has not been served yet' };
       const after = state.requests.filter((request) => request.at >= defect.at);
-      const forbidden = judge.kind === 'reject' ? after.find((request) => request.route !== undefined && defect.forbidden.includes(request.route)) : undefined;
-      if (forbidden) return { status: 'failed', reason: `after the defect (${defect.where}) the relying party called ${describeRequest(forbidden)}` };
-      if (now - defect.at < waitMs) return { status: 'waiting', reason: `the defect was served (${defect.where}); watching for ${Math.ceil((waitMs - (now - defect.at)) / 1000)} s more` };
+      const forbidden =
+        judge.kind === 'reject'
+          ? after.find((request) => request.route !== undefined && defect.forbidden.includes(request.route))
+          : undefined;
+      if (forbidden)
+        return { status: 'failed', reason: `after the defect (${defect.where}) the relying party called ${describeRequest(forbidden)}` };
+      if (now - defect.at < waitMs)
+        return {
+          status: 'waiting',
+          reason: `the defect was served (${defect.where}); watching for ${Math.ceil((waitMs - (now - defect.at)) / 1000)} s more`,
+        };
       return {
         status: 'passed',
-        reason: judge.kind === 'reject' && defect.forbidden.length > 0
-          ? `no ${defect.forbidden.join(' or ')} request within ${waitMs / 1000} s of the defect (${defect.where})`
-          : `the defect was served (${defect.where}); either outcome passes`,
+        reason:
+          judge.kind === 'reject' && defect.forbidden.length > 0
+            ? `no ${defect.forbidden.join(' or ')} request within ${waitMs / 1000} s of the defect (${defect.where})`
+            : `the defect was served (${defect.where}); either outcome passes`,
       };
     }
   }

@@ -1,5 +1,13 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { DEFAULT_NAMESPACE, EXPIRED_RECORD_GRACE_SECONDS, GRANTABLE_MODELS, REMOVAL_COUNTING_MODELS, type LocalRevisions, type Store, type StoreHealth } from './store.ts';
+import {
+  DEFAULT_NAMESPACE,
+  EXPIRED_RECORD_GRACE_SECONDS,
+  GRANTABLE_MODELS,
+  type LocalRevisions,
+  REMOVAL_COUNTING_MODELS,
+  type Store,
+  type StoreHealth,
+} from './store.ts';
 
 /**
  * A stored payload is kept as its JSON text: one string per entry instead of an object graph, so

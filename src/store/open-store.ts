@@ -2,8 +2,8 @@ import type { Fixture } from '../fixtures/schema.ts';
 import type { Logger } from '../log.ts';
 import { MemoryStore } from './memory-store.ts';
 import type { RedisStoreOptions } from './redis-store.ts';
-import { StoreStartupError } from './store-unavailable.ts';
 import type { Store } from './store.ts';
+import { StoreStartupError } from './store-unavailable.ts';
 
 export interface StoreChoice {
   /** A store opened by the caller (and closed by the caller). */
@@ -25,10 +25,13 @@ export interface OpenedStore {
 export async function openStore(choice: StoreChoice, fixture: Pick<Fixture, 'redis'>, logger: Logger): Promise<OpenedStore> {
   if (choice.store) return { store: choice.store, owned: false };
   if (choice.redis === false) return { store: new MemoryStore(), owned: true };
-  const options = typeof choice.redis === 'string' ? { url: choice.redis } : choice.redis ?? {};
+  const options = typeof choice.redis === 'string' ? { url: choice.redis } : (choice.redis ?? {});
   const url = options.url ?? fixture.redis?.url;
   if (!url) {
-    if (Object.keys(options).length > 0) throw new StoreStartupError('Redis options were given without a Redis URL: pass --redis URL, set REDIS_URL, or add redis.url to the fixture');
+    if (Object.keys(options).length > 0)
+      throw new StoreStartupError(
+        'Redis options were given without a Redis URL: pass --redis URL, set REDIS_URL, or add redis.url to the fixture',
+      );
     return { store: new MemoryStore(), owned: true };
   }
   // Loaded only when Redis is used: it is not needed to start a memory-backed testbed.

@@ -98,7 +98,8 @@ type Client = (Redis | Cluster) & Scripts;
 
 /** Replies that mean "not now" rather than a bug in a command. */
 const UNAVAILABLE_REPLY = /^(LOADING|MASTERDOWN|CLUSTERDOWN|READONLY|TRYAGAIN|NOREPLICAS|BUSY|MISCONF)\b/;
-const CONNECTION_FAILURE = /Connection is closed|Stream isn't writeable|Command timed out|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|None of startup nodes|Failed to refresh slots|Cluster isn't ready|All sentinels are unreachable|Too many Cluster redirections/;
+const CONNECTION_FAILURE =
+  /Connection is closed|Stream isn't writeable|Command timed out|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|None of startup nodes|Failed to refresh slots|Cluster isn't ready|All sentinels are unreachable|Too many Cluster redirections/;
 
 /** The one connection a RedisStore and its namespace views share. */
 export class RedisConnection {
@@ -154,7 +155,10 @@ export class RedisConnection {
         this.#closing = true;
         this.client.disconnect();
         const reason = this.#lastError?.message ?? (error as Error).message;
-        throw new StoreStartupError(`cannot reach Redis at ${this.target.display} (${reason}): start it, fix the URL (--redis, REDIS_URL or the fixture's redis.url), or pass --wait-for-redis`, { cause: error });
+        throw new StoreStartupError(
+          `cannot reach Redis at ${this.target.display} (${reason}): start it, fix the URL (--redis, REDIS_URL or the fixture's redis.url), or pass --wait-for-redis`,
+          { cause: error },
+        );
       }
       this.#logger?.warn({ store: this.target.display }, 'store: waiting for Redis');
       await new Promise<void>((resolve) => this.client.once('ready', () => resolve()));
@@ -163,7 +167,9 @@ export class RedisConnection {
     const [major = 0, minor = 0] = (/redis_version:(\d+)\.(\d+)/.exec(info) ?? []).slice(1).map(Number);
     if (major < MINIMUM_VERSION[0] || (major === MINIMUM_VERSION[0] && minor < MINIMUM_VERSION[1])) {
       await this.close(false);
-      throw new StoreStartupError(`Redis at ${this.target.display} is version ${major}.${minor}: the testbed needs Redis ${MINIMUM_VERSION.join('.')} or later`);
+      throw new StoreStartupError(
+        `Redis at ${this.target.display} is version ${major}.${minor}: the testbed needs Redis ${MINIMUM_VERSION.join('.')} or later`,
+      );
     }
   }
 
@@ -172,7 +178,8 @@ export class RedisConnection {
     try {
       return await commands(this.client);
     } catch (error) {
-      if (this.#unavailable(error)) throw new StoreUnavailableError(`Redis ${this.target.display}: ${(error as Error).message}`, { cause: error });
+      if (this.#unavailable(error))
+        throw new StoreUnavailableError(`Redis ${this.target.display}: ${(error as Error).message}`, { cause: error });
       throw error;
     }
   }
@@ -202,8 +209,12 @@ export class RedisConnection {
   #unavailable(error: unknown): boolean {
     if (!(error instanceof Error)) return false;
     if (error.name === 'ReplyError') return UNAVAILABLE_REPLY.test(error.message);
-    return this.client.status !== 'ready' || CONNECTION_FAILURE.test(error.message)
-      || error.name === 'MaxRetriesPerRequestError' || error.name === 'ClusterAllFailedError';
+    return (
+      this.client.status !== 'ready' ||
+      CONNECTION_FAILURE.test(error.message) ||
+      error.name === 'MaxRetriesPerRequestError' ||
+      error.name === 'ClusterAllFailedError'
+    );
   }
 
   #markDown(reason: string): void {
@@ -216,15 +227,17 @@ export class RedisConnection {
   async #purge(): Promise<void> {
     const match = `${this.prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
     const servers: Redis[] = this.topology === 'cluster' ? (this.client as Cluster).nodes('master') : [this.client as Redis];
-    await Promise.all(servers.map(async (server) => {
-      for await (const keys of server.scanStream({ match, count: 500 }) as AsyncIterable<string[]>) {
-        if (keys.length === 0) continue;
-        // One UNLINK per key: on a cluster node, several keys of different slots in one command fail.
-        const pipeline = server.pipeline();
-        for (const key of keys) pipeline.unlink(key);
-        await pipeline.exec();
-      }
-    }));
+    await Promise.all(
+      servers.map(async (server) => {
+        for await (const keys of server.scanStream({ match, count: 500 }) as AsyncIterable<string[]>) {
+          if (keys.length === 0) continue;
+          // One UNLINK per key: on a cluster node, several keys of different slots in one command fail.
+          const pipeline = server.pipeline();
+          for (const key of keys) pipeline.unlink(key);
+          await pipeline.exec();
+        }
+      }),
+    );
   }
 }
 
@@ -251,7 +264,7 @@ export class RedisNamespace implements Store {
     const key = (id: string) => `${recordPrefix}${id}`;
     const index = (kind: 'uid' | 'userCode', value: string) => `${base}idx:${kind}:${model}:${value}`;
     const grantIndex = (grantId: string) => `${base}idx:grant:${grantId}`;
-    const parse = (value: string | null) => (value === null ? undefined : JSON.parse(value) as AdapterPayload);
+    const parse = (value: string | null) => (value === null ? undefined : (JSON.parse(value) as AdapterPayload));
 
     return {
       async upsert(id, payload, expiresIn) {
@@ -352,7 +365,8 @@ export class RedisStore extends RedisNamespace {
   /** Connects (or waits, with `waitForConnection`) and checks the server; see RedisStoreOptions. */
   static async open(options: RedisStoreOptions, logger?: Logger): Promise<RedisStore> {
     const prefix = options.prefix ?? DEFAULT_REDIS_PREFIX;
-    if (/[{}]/.test(prefix)) throw new StoreStartupError(`the Redis key prefix "${prefix}" must not contain { or }: the testbed places its own hash tag after it`);
+    if (/[{}]/.test(prefix))
+      throw new StoreStartupError(`the Redis key prefix "${prefix}" must not contain { or }: the testbed places its own hash tag after it`);
     let target: RedisTarget;
     try {
       target = parseRedisUrl(options.url);

@@ -42,11 +42,14 @@ const MULTI_HOST = /^(rediss?)\+(cluster|sentinel):\/\/(?:([^@/?#]*)@)?([^/?#]+)
 export function parseRedisUrl(url: string): RedisTarget {
   const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0].toLowerCase();
   if (!scheme || !(REDIS_URL_SCHEMES as readonly string[]).includes(scheme)) {
-    throw new RedisUrlError(`a Redis URL must start with ${REDIS_URL_SCHEMES.map((name) => `${name}//`).join(', ')}${scheme ? ` (got a ${scheme} URL)` : ''}`);
+    throw new RedisUrlError(
+      `a Redis URL must start with ${REDIS_URL_SCHEMES.map((name) => `${name}//`).join(', ')}${scheme ? ` (got a ${scheme} URL)` : ''}`,
+    );
   }
   const display = redactRedisUrl(url);
   if (scheme === 'redis:' || scheme === 'rediss:') {
-    if (!URL.canParse(url) || !new URL(url).hostname) throw new RedisUrlError(`${display} is not a URL with a host (e.g. redis://127.0.0.1:6379)`);
+    if (!URL.canParse(url) || !new URL(url).hostname)
+      throw new RedisUrlError(`${display} is not a URL with a host (e.g. redis://127.0.0.1:6379)`);
     return { topology: 'standalone', display, connect: (options) => new (ioredis().Redis)(url, options) };
   }
 
@@ -70,7 +73,9 @@ export function parseRedisUrl(url: string): RedisTarget {
 
   const [name, db, ...extra] = path.split('/').filter(Boolean).map(decodeURIComponent);
   if (!name || extra.length > 0 || (db !== undefined && !/^\d+$/.test(db))) {
-    throw new RedisUrlError(`${display}: name the master after the Sentinels, and optionally a database number (…/mymaster or …/mymaster/0)`);
+    throw new RedisUrlError(
+      `${display}: name the master after the Sentinels, and optionally a database number (…/mymaster or …/mymaster/0)`,
+    );
   }
   const sentinel: RedisOptions = {
     sentinels: nodes,

@@ -1,4 +1,4 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FixtureUser } from '../fixtures/schema.ts';
 import { MemoryStore } from './memory-store.ts';
 import type { Store } from './store.ts';

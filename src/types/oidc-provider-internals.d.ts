@@ -17,5 +17,10 @@ declare module 'oidc-provider/lib/helpers/validate_dpop.js' {
   /** Validates the request's `DPoP` header (signature, htm, htu, iat, nonce); undefined without one. */
   export default function validateDpop(provider: Provider, ctx: KoaContextWithOIDC, accessToken?: string): Promise<DpopProof | undefined>;
   /** Refuses a proof `jti` already seen for the client (RFC 9449 §11.1). */
-  export function checkDpopReplay(provider: Provider, ctx: KoaContextWithOIDC, proof: DpopProof | undefined, clientId: string): Promise<void>;
+  export function checkDpopReplay(
+    provider: Provider,
+    ctx: KoaContextWithOIDC,
+    proof: DpopProof | undefined,
+    clientId: string,
+  ): Promise<void>;
 }

@@ -16,7 +16,10 @@ const hasWrk = spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error === un
 if (!hasWrk && process.env.CI) throw new Error('wrk is not installed and CI is set: the benchmark smoke test must run');
 
 interface BenchResult {
-  groups: Array<{ figure: number; entries: Array<{ key: string; system: string; runs: Array<{ requests: number; errors: number; serverCpuMicros?: number }> }> }>;
+  groups: Array<{
+    figure: number;
+    entries: Array<{ key: string; system: string; runs: Array<{ requests: number; errors: number; serverCpuMicros?: number }> }>;
+  }>;
   targets: Array<{ target: string; value: string; met: boolean }>;
 }
 
@@ -27,12 +30,18 @@ interface BenchResult {
   it('starts the testbed and its peers, loads them, prints the tables and writes the JSON result', async () => {
     const out = join(dir, 'result.json');
     const child = spawn(process.execPath, ['bench/run.ts', '--quick', '--only', '1,4', '--runs', '1', '--seconds', '1', '--out', out], {
-      cwd: REPO, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: REPO,
+      env: { ...process.env, NODE_OPTIONS: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect({ code, stderr: code === 0 ? '' : stderr.slice(-2000) }).toEqual({ code: 0, stderr: '' });
 
@@ -46,11 +55,17 @@ interface BenchResult {
     expect([...systems].sort()).toEqual(['bare oidc-provider', 'oauth2-mock-server', 'oidc-testbed']);
     for (const entry of result.groups.flatMap((group) => group.entries)) {
       expect({ key: entry.key, runs: entry.runs.length }).toEqual({ key: entry.key, runs: 1 });
-      expect({ key: entry.key, served: entry.runs[0].requests > 0, errors: entry.runs[0].errors }).toEqual({ key: entry.key, served: true, errors: 0 });
+      expect({ key: entry.key, served: entry.runs[0].requests > 0, errors: entry.runs[0].errors }).toEqual({
+        key: entry.key,
+        served: true,
+        errors: 0,
+      });
       // Figures 1 and 4 are wrk-driven: the server's CPU time per request is measured for each run.
       expect({ key: entry.key, cpu: entry.runs[0].serverCpuMicros! > 0 }).toEqual({ key: entry.key, cpu: true });
     }
-    expect(result.targets.map((check) => check.target)).toEqual(expect.arrayContaining(['1. ES256 vs bare ≥ 0.9×', '4. JWKS vs bare ≥ 0.9×']));
+    expect(result.targets.map((check) => check.target)).toEqual(
+      expect.arrayContaining(['1. ES256 vs bare ≥ 0.9×', '4. JWKS vs bare ≥ 0.9×']),
+    );
     for (const check of result.targets) expect(typeof check.met).toBe('boolean');
   }, 120_000);
 });

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
@@ -20,9 +20,13 @@ async function run(args: string[]): Promise<{ code: number | null; stdout: strin
   const child = cli(args);
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
-  const [code] = await once(child, 'close') as [number | null];
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const [code] = (await once(child, 'close')) as [number | null];
   return { code, stdout, stderr };
 }
 
@@ -38,7 +42,9 @@ describe('oidc-testbed check FILE', () => {
     const { code, stdout, stderr } = await run(['check', file]);
     expect(code).not.toBe(0);
     expect(stdout).toBe('');
-    expect(stderr).toBe(`oidc-testbed: ${file}: clients[2].redirect_uris[0]: must be an absolute URL (e.g. "http://localhost:3000/callback") (line 16)\n`);
+    expect(stderr).toBe(
+      `oidc-testbed: ${file}: clients[2].redirect_uris[0]: must be an absolute URL (e.g. "http://localhost:3000/callback") (line 16)\n`,
+    );
   });
 
   it('rejects a fixture oidc-provider refuses at start (its client validation), with the message start gives', async () => {
@@ -84,7 +90,7 @@ describe('oidc-testbed start', () => {
     } finally {
       const exited = once(child, 'exit');
       child.kill('SIGTERM');
-      const [code] = await exited as [number | null];
+      const [code] = (await exited) as [number | null];
       expect(code).toBe(0);
     }
   });

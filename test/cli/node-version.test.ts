@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { publishedPackage, type PublishedPackage } from '../../bench/lib/published-package.ts';
+import { type PublishedPackage, publishedPackage } from '../../bench/lib/published-package.ts';
 import { unsupportedNodeMessage } from '../../src/node-version.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -23,7 +23,8 @@ function olderNode(): { path: string; version: string } | undefined {
 }
 
 const old = olderNode();
-if (!old && process.env.CI) throw new Error('CI is set but this machine has no Node older than 22.18 at /usr/bin/node: the old-Node checks must run');
+if (!old && process.env.CI)
+  throw new Error('CI is set but this machine has no Node older than 22.18 at /usr/bin/node: the old-Node checks must run');
 const withOldNode = old ? it : it.skip;
 
 function sentence(version: string): string {
@@ -50,18 +51,30 @@ describe('on an older Node', () => {
 
   withOldNode('the CLI of a clone exits 1 with one line', () => {
     const run = spawnSync(old!.path, ['bin/oidc-testbed.js', 'start'], { cwd: ROOT, encoding: 'utf8' });
-    expect({ status: run.status, stdout: run.stdout, stderr: run.stderr }).toEqual({ status: 1, stdout: '', stderr: `${sentence(old!.version)}\n` });
+    expect({ status: run.status, stdout: run.stdout, stderr: run.stderr }).toEqual({
+      status: 1,
+      stdout: '',
+      stderr: `${sentence(old!.version)}\n`,
+    });
   });
 
   withOldNode('the CLI of the published package exits 1 with one line', () => {
     const run = spawnSync(old!.path, [join(built.dir, 'bin/oidc-testbed.js'), 'start'], { cwd: built.dir, encoding: 'utf8' });
-    expect({ status: run.status, stdout: run.stdout, stderr: run.stderr }).toEqual({ status: 1, stdout: '', stderr: `${sentence(old!.version)}\n` });
+    expect({ status: run.status, stdout: run.stdout, stderr: run.stderr }).toEqual({
+      status: 1,
+      stdout: '',
+      stderr: `${sentence(old!.version)}\n`,
+    });
   });
 
   withOldNode('import("oidc-testbed") rejects with the same sentence, before oidc-provider runs', () => {
     const script = `import(${JSON.stringify(join(built.dir, 'dist/index.js'))}).then(() => console.log('imported'), (error) => console.log(error.message));`;
     const run = spawnSync(old!.path, ['--input-type=module', '-e', script], { encoding: 'utf8' });
-    expect({ status: run.status, stdout: run.stdout, stderr: run.stderr }).toEqual({ status: 0, stdout: `${sentence(old!.version)}\n`, stderr: '' });
+    expect({ status: run.status, stdout: run.stdout, stderr: run.stderr }).toEqual({
+      status: 0,
+      stdout: `${sentence(old!.version)}\n`,
+      stderr: '',
+    });
   });
 
   withOldNode('while Node 22.18+ imports the same built package', () => {

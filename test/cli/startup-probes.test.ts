@@ -31,8 +31,12 @@ function probe(port: number, path: string, phase: () => Phase): Promise<Outcome>
   return new Promise((resolve) => {
     const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: HANG_MS }, (res) => {
       let body = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => { body += chunk; });
-      res.on('end', () => resolve({ kind: 'status', status: res.statusCode!, retryAfter: res.headers['retry-after'], body, phase: phase() }));
+      res.setEncoding('utf8').on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () =>
+        resolve({ kind: 'status', status: res.statusCode!, retryAfter: res.headers['retry-after'], body, phase: phase() }),
+      );
       res.on('error', (error: NodeJS.ErrnoException) => resolve({ kind: 'error', code: error.code ?? error.message, phase: phase() }));
     });
     req.on('timeout', () => {
@@ -59,13 +63,35 @@ async function probeWholeLife(concurrency: number): Promise<Outcome[]> {
   // An empty key pool of its own: the start generates its RSA keys, which holds the window between
   // the bind and the ready server open long enough for the probes to land in it.
   const cache = mkdtempSync(join(tmpdir(), 'oidc-testbed-probes-'));
-  const child = spawn(process.execPath, ['bin/oidc-testbed.js', 'start', '--port', String(idp), '--profile-api-port', String(profileApi),
-    '--directory-api-port', String(directoryApi), '--ephemeral-keys', '--log-level', 'warn'], {
-    cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, XDG_CACHE_HOME: cache },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      'bin/oidc-testbed.js',
+      'start',
+      '--port',
+      String(idp),
+      '--profile-api-port',
+      String(profileApi),
+      '--directory-api-port',
+      String(directoryApi),
+      '--ephemeral-keys',
+      '--log-level',
+      'warn',
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, XDG_CACHE_HOME: cache },
+    },
+  );
   let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
-  const exit = once(child, 'exit').then(([code]) => { exited = true; return code as number | null; });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exit = once(child, 'exit').then(([code]) => {
+    exited = true;
+    return code as number | null;
+  });
 
   const outcomes: Outcome[] = [];
   const unexpected: unknown[] = [];
@@ -105,7 +131,10 @@ describe('probes from spawn to exit', () => {
       const statuses = outcomes.filter((outcome) => outcome.kind === 'status');
       for (const unavailable of statuses.filter((outcome) => outcome.status === 503)) {
         expect(unavailable.retryAfter).toBe('1');
-        expect(JSON.parse(unavailable.body)).toEqual({ error: 'temporarily_unavailable', error_description: expect.stringMatching(/^oidc-testbed is (starting|stopping)$/) });
+        expect(JSON.parse(unavailable.body)).toEqual({
+          error: 'temporarily_unavailable',
+          error_description: expect.stringMatching(/^oidc-testbed is (starting|stopping)$/),
+        });
       }
       // The probes did reach the window between the bind and the ready server (where they used to hang).
       expect(statuses.some((outcome) => outcome.status === 503 && outcome.body.includes('starting'))).toBe(true);

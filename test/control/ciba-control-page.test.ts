@@ -6,8 +6,18 @@ const EVIL = '<script>alert(1)</script>';
 
 function pending(overrides: Partial<PendingCibaRequest> = {}): PendingCibaRequest {
   return {
-    authReqId: 'req-1', clientId: 'ciba-client', clientName: 'CIBA (poll)', sub: 'alice', username: 'alice', scope: 'openid',
-    resources: [], bindingMessage: 'Code 42', deliveryMode: 'poll', requestedAt: 1000, expiresAt: 1100, ...overrides,
+    authReqId: 'req-1',
+    clientId: 'ciba-client',
+    clientName: 'CIBA (poll)',
+    sub: 'alice',
+    username: 'alice',
+    scope: 'openid',
+    resources: [],
+    bindingMessage: 'Code 42',
+    deliveryMode: 'poll',
+    requestedAt: 1000,
+    expiresAt: 1100,
+    ...overrides,
   };
 }
 
@@ -23,8 +33,22 @@ describe('the CIBA control page', () => {
 
   it('escapes every value a client or fixture controls', () => {
     const html = cibaControlPage({
-      requests: [pending({ authReqId: `"${EVIL}`, clientId: EVIL, clientName: EVIL, sub: EVIL, username: EVIL, scope: EVIL, bindingMessage: EVIL, resources: [EVIL] })],
-      actionBase: '/_testbed/ciba', self: '/_testbed/ciba', now: 1000, notice: EVIL,
+      requests: [
+        pending({
+          authReqId: `"${EVIL}`,
+          clientId: EVIL,
+          clientName: EVIL,
+          sub: EVIL,
+          username: EVIL,
+          scope: EVIL,
+          bindingMessage: EVIL,
+          resources: [EVIL],
+        }),
+      ],
+      actionBase: '/_testbed/ciba',
+      self: '/_testbed/ciba',
+      now: 1000,
+      notice: EVIL,
     });
     expect(html).not.toContain(EVIL);
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');

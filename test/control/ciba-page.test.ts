@@ -13,7 +13,11 @@ describe('the CIBA control page through headless Chromium', () => {
 
   const startRequest = async (bindingMessage: string) => {
     const config = await discover(testbed(), 'ciba-client', 'ciba-client-secret');
-    const started = await client.initiateBackchannelAuthentication(config, { scope: 'openid profile', login_hint: 'alice', binding_message: bindingMessage });
+    const started = await client.initiateBackchannelAuthentication(config, {
+      scope: 'openid profile',
+      login_hint: 'alice',
+      binding_message: bindingMessage,
+    });
     // Poll every 200 ms instead of the default 5 s (the endpoint sends no `interval`).
     const polling = client.pollBackchannelAuthenticationGrant(config, { ...started, interval: 0.2 });
     polling.catch(() => {}); // awaited by the test; this only keeps an early rejection from being unhandled

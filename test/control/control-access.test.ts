@@ -24,14 +24,25 @@ function request(peer: string, headers: Record<string, string> = {}, method = 'G
 
 async function passes(middleware: Middleware, ctx: Koa.Context): Promise<boolean> {
   let passed = false;
-  await middleware(ctx, async () => { passed = true; });
+  await middleware(ctx, async () => {
+    passed = true;
+  });
   return passed;
 }
 
 describe('isLoopbackAddress', () => {
   it.each([
-    ['127.0.0.1', true], ['127.8.9.10', true], ['::1', true], ['::ffff:127.0.0.1', true],
-    ['10.0.0.5', false], ['192.0.2.2', false], ['::ffff:10.0.0.5', false], ['fd00::2', false], ['128.0.0.1', false], ['', false], [undefined, false],
+    ['127.0.0.1', true],
+    ['127.8.9.10', true],
+    ['::1', true],
+    ['::ffff:127.0.0.1', true],
+    ['10.0.0.5', false],
+    ['192.0.2.2', false],
+    ['::ffff:10.0.0.5', false],
+    ['fd00::2', false],
+    ['128.0.0.1', false],
+    ['', false],
+    [undefined, false],
   ])('%s → %s', (address, loopback) => {
     expect(isLoopbackAddress(address)).toBe(loopback);
   });
@@ -52,7 +63,11 @@ describe('controlAccess', () => {
     const ctx = request('10.0.0.5', { 'x-forwarded-for': '127.0.0.1', authorization: `Bearer ${TOKEN}` });
     expect(await passes(open, ctx)).toBe(false);
     expect(ctx.status).toBe(403);
-    expect(ctx.body).toEqual({ error: 'access_denied', error_description: 'control endpoints answer loopback clients only; start the testbed with --control-token to use them from elsewhere' });
+    expect(ctx.body).toEqual({
+      error: 'access_denied',
+      error_description:
+        'control endpoints answer loopback clients only; start the testbed with --control-token to use them from elsewhere',
+    });
     expect(ctx.response.get('cache-control')).toBe('no-store');
   });
 
@@ -87,8 +102,13 @@ describe('sameOriginPosts', () => {
     expect(await passes(guard, request('127.0.0.1', { origin: 'http://evil.example' }, 'GET'))).toBe(true);
   });
 
-  it('refuses posts from another origin, a null origin, or another site\'s page', async () => {
-    const crossSite: Array<Record<string, string>> = [{ origin: 'http://evil.example' }, { origin: 'null' }, { origin: 'http://localhost:9401' }, { referer: 'http://evil.example/page' }];
+  it("refuses posts from another origin, a null origin, or another site's page", async () => {
+    const crossSite: Array<Record<string, string>> = [
+      { origin: 'http://evil.example' },
+      { origin: 'null' },
+      { origin: 'http://localhost:9401' },
+      { referer: 'http://evil.example/page' },
+    ];
     for (const headers of crossSite) {
       const ctx = request('127.0.0.1', headers, 'POST');
       expect(await passes(guard, ctx)).toBe(false);

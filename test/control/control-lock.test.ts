@@ -29,7 +29,8 @@ fromElsewhere('control endpoints from a client on another host', () => {
       expect(answer.status).toBe(403);
       expect(answer.json).toEqual({
         error: 'access_denied',
-        error_description: 'control endpoints answer loopback clients only; start the testbed with --control-token to use them from elsewhere',
+        error_description:
+          'control endpoints answer loopback clients only; start the testbed with --control-token to use them from elsewhere',
       });
     });
 
@@ -42,9 +43,11 @@ fromElsewhere('control endpoints from a client on another host', () => {
 
   describe('with a control token configured', () => {
     const testbed = useTestbed({ host: host.hostAddress, apis: false, controlToken: CONTROL_TOKEN });
-    const control = (path: string, token?: string, method = 'GET') => call(`${testbed().issuer}/_testbed${path}`, {
-      method, headers: token ? { authorization: `Bearer ${token}` } : {},
-    });
+    const control = (path: string, token?: string, method = 'GET') =>
+      call(`${testbed().issuer}/_testbed${path}`, {
+        method,
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
 
     it('answers 401 invalid_token without the token or with a wrong one', async () => {
       for (const token of [undefined, 'not-the-control-token']) {

@@ -11,7 +11,7 @@ describe('example access-an-api (response_type code, audience = the profile API)
   const inBrowser = useBrowser();
   const example = useExample(accessAnApi);
 
-  browserTest('after sign-in, the profile API accepts the session access token and answers alice\'s claims', async () => {
+  browserTest("after sign-in, the profile API accepts the session access token and answers alice's claims", async () => {
     await inBrowser(async (page) => {
       const [authorization] = await Promise.all([
         page.waitForRequest((request) => request.url().startsWith(`${example.testbed().issuer}/auth`)),
@@ -20,7 +20,11 @@ describe('example access-an-api (response_type code, audience = the profile API)
       expect(Object.fromEntries(new URL(authorization.url()).searchParams)).toMatchObject({ response_type: 'code', audience: PROFILE_API });
       await signInOnPage(page, ALICE, `${example.origin()}/`);
       expect(await page.textContent('#status')).toBe('200');
-      expect(JSON.parse((await page.textContent('#api-answer'))!)).toMatchObject({ sub: 'alice', name: 'Alice Example', email: 'alice@example.com' });
+      expect(JSON.parse((await page.textContent('#api-answer'))!)).toMatchObject({
+        sub: 'alice',
+        name: 'Alice Example',
+        email: 'alice@example.com',
+      });
     });
   });
 });

@@ -14,7 +14,10 @@ describe('example custom-routes', () => {
     await inBrowser(async (page) => {
       await page.goto(`${example.origin()}/`);
       expect(await page.textContent('h1')).toBe('Welcome!');
-      const [authorization] = await Promise.all([page.waitForRequest((request) => request.url().startsWith(`${example.testbed().issuer}/auth`)), page.click('a[href="/login"]')]);
+      const [authorization] = await Promise.all([
+        page.waitForRequest((request) => request.url().startsWith(`${example.testbed().issuer}/auth`)),
+        page.click('a[href="/login"]'),
+      ]);
       expect(new URL(authorization.url()).searchParams.get('redirect_uri')).toBe(`${example.origin()}/callback`);
       await signInOnPage(page, ALICE, `${example.origin()}/profile`);
       expect(await page.textContent('h1')).toBe('hello alice');
@@ -23,7 +26,10 @@ describe('example custom-routes', () => {
       await page.waitForURL(`${example.origin()}/custom-logout`);
       expect(await page.textContent('h1')).toBe('Bye!');
       // The app session is gone: /profile starts a new login (the testbed's session signs alice in again).
-      const [authorize] = await Promise.all([page.waitForRequest((request) => request.url().startsWith(`${example.testbed().issuer}/auth`)), page.goto(`${example.origin()}/profile`)]);
+      const [authorize] = await Promise.all([
+        page.waitForRequest((request) => request.url().startsWith(`${example.testbed().issuer}/auth`)),
+        page.goto(`${example.origin()}/profile`),
+      ]);
       expect(new URL(authorize.url()).searchParams.get('client_id')).toBe('node-openid-client');
     });
   });

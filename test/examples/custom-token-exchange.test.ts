@@ -10,12 +10,16 @@ describe('example custom-token-exchange (req.oidc.customTokenExchange)', () => {
   const inBrowser = useBrowser();
   const example = useExample(customTokenExchange);
 
-  browserTest('/directory shows the directory API\'s answer to the exchanged token: alice\'s login', async () => {
+  browserTest("/directory shows the directory API's answer to the exchanged token: alice's login", async () => {
     await inBrowser(async (page) => {
       await page.goto(`${example.origin()}/directory`);
       await signInOnPage(page, ALICE, `${example.origin()}/directory`);
       expect(await page.textContent('#status')).toBe('200');
-      expect(JSON.parse((await page.textContent('#api-answer'))!)).toMatchObject({ _id: 'login', authenticationId: 'alice', authorization: { id: 'alice', component: 'managed/user' } });
+      expect(JSON.parse((await page.textContent('#api-answer'))!)).toMatchObject({
+        _id: 'login',
+        authenticationId: 'alice',
+        authorization: { id: 'alice', component: 'managed/user' },
+      });
     });
   });
 });

@@ -4,7 +4,7 @@
  * example runs with the fixture client and users it names for `oidc-testbed start`.
  */
 import { afterAll, beforeAll } from '@jest/globals';
-import { settingsFrom, type Example, type ExampleApp, type ExampleSettings } from '../../examples/express-openid-connect/settings.ts';
+import { type Example, type ExampleApp, type ExampleSettings, settingsFrom } from '../../examples/express-openid-connect/settings.ts';
 import type { Testbed } from '../../src/index.ts';
 import { defaultFixtureAt, useAppServer } from '../support/app-server.ts';
 import { DIRECTORY_API, PROFILE_API } from '../support/resource-servers.ts';

@@ -16,7 +16,10 @@ describe("example userinfo (response_type 'code id_token')", () => {
         page.waitForRequest((request) => request.url().startsWith(`${example.testbed().issuer}/auth`)),
         page.goto(`${example.origin()}/`),
       ]);
-      expect(Object.fromEntries(new URL(authorization.url()).searchParams)).toMatchObject({ response_type: 'code id_token', response_mode: 'form_post' });
+      expect(Object.fromEntries(new URL(authorization.url()).searchParams)).toMatchObject({
+        response_type: 'code id_token',
+        response_mode: 'form_post',
+      });
       // The front channel carries the code and the ID token (no access token), posted to /callback.
       const [callback] = await Promise.all([
         page.waitForRequest((request) => request.url() === `${example.origin()}/callback` && request.method() === 'POST'),
@@ -24,7 +27,11 @@ describe("example userinfo (response_type 'code id_token')", () => {
       ]);
       expect([...new URLSearchParams(callback.postData()!).keys()].sort()).toEqual(['code', 'id_token', 'state']);
       expect(await page.textContent('h1')).toBe('hello alice');
-      expect(JSON.parse((await page.textContent('#userinfo'))!)).toMatchObject({ sub: 'alice', name: 'Alice Example', email: 'alice@example.com' });
+      expect(JSON.parse((await page.textContent('#userinfo'))!)).toMatchObject({
+        sub: 'alice',
+        name: 'Alice Example',
+        email: 'alice@example.com',
+      });
     });
   });
 });

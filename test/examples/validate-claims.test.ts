@@ -32,7 +32,10 @@ describe('example validate-claims (afterCallback)', () => {
       expect(callback.status()).toBe(403);
       expect(await page.textContent('#error')).toBe('User is not a part of the Required Organization');
       // No session was made: / sends him to the testbed again.
-      const [authorize] = await Promise.all([page.waitForRequest((request) => request.url().startsWith(`${example.testbed().issuer}/auth`)), page.goto(`${example.origin()}/`)]);
+      const [authorize] = await Promise.all([
+        page.waitForRequest((request) => request.url().startsWith(`${example.testbed().issuer}/auth`)),
+        page.goto(`${example.origin()}/`),
+      ]);
       expect(new URL(authorize.url()).searchParams.get('client_id')).toBe('node-openid-client');
     });
   });

@@ -71,12 +71,68 @@ const B64URL = `${ALNUM}-_`;
 const B64 = `${ALNUM}+/=`;
 const PRINTABLE = `${ALNUM} !"#$%&'()*+,-./:;<=>?@[\\]^_\`{|}~`;
 const ODD_VALUES = [
-  '', ' ', '%', '%%', '%ZZ', '%E0%A4%A', '%00', '%C0%AF', '%FF%FE', '+', '&', '=', '==', '[]', '{}', '[object Object]',
-  'null', 'undefined', 'true', 'false', '0', '-1', '1e309', '9007199254740993', 'NaN', 'Infinity',
-  '__proto__', 'constructor', 'toString', 'hasOwnProperty', '../../etc/passwd', '<script>alert(1)</script>', `'"`, '\\',
-  'é', 'ü', '\u{1F600}', '\u0000', '\uFFFD', '\uD800', 'a b', ' padded ', '\r\n', 'urn:', 'http://', 'http://[::1', 'javascript:alert(1)',
-  'urn:ietf:params:oauth:token-type:access_token', 'urn:ietf:params:oauth:token-type:jwt', 'urn:ietf:params:oauth:grant-type:device_code',
-  'eyJ', 'a.b.c', 'a.b.c.d.e', '..', '.', 'Bearer', 'openid', 'S256', 'plain', 'none', 'code', 'code id_token',
+  '',
+  ' ',
+  '%',
+  '%%',
+  '%ZZ',
+  '%E0%A4%A',
+  '%00',
+  '%C0%AF',
+  '%FF%FE',
+  '+',
+  '&',
+  '=',
+  '==',
+  '[]',
+  '{}',
+  '[object Object]',
+  'null',
+  'undefined',
+  'true',
+  'false',
+  '0',
+  '-1',
+  '1e309',
+  '9007199254740993',
+  'NaN',
+  'Infinity',
+  '__proto__',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  '../../etc/passwd',
+  '<script>alert(1)</script>',
+  `'"`,
+  '\\',
+  'é',
+  'ü',
+  '\u{1F600}',
+  '\u0000',
+  '\uFFFD',
+  '\uD800',
+  'a b',
+  ' padded ',
+  '\r\n',
+  'urn:',
+  'http://',
+  'http://[::1',
+  'javascript:alert(1)',
+  'urn:ietf:params:oauth:token-type:access_token',
+  'urn:ietf:params:oauth:token-type:jwt',
+  'urn:ietf:params:oauth:grant-type:device_code',
+  'eyJ',
+  'a.b.c',
+  'a.b.c.d.e',
+  '..',
+  '.',
+  'Bearer',
+  'openid',
+  'S256',
+  'plain',
+  'none',
+  'code',
+  'code id_token',
 ];
 const JUNK_NAMES = ['__proto__', 'constructor', 'toString', 'a[b]', 'a[]', '', ' ', '%', 'é', '\u0000', 'x'.repeat(300)];
 const CONTENT_TYPES = {
@@ -84,14 +140,85 @@ const CONTENT_TYPES = {
   json: 'application/json',
 } as const;
 const WRONG_TYPES = [
-  'text/plain', 'application/xml', 'multipart/form-data; boundary=xyz', 'multipart/form-data', 'application/jwt', 'application/merge-patch+json',
-  'application/octet-stream', 'text/html', 'application/x-www-form-urlencoded', 'application/json', 'application/jose', '*/*',
+  'text/plain',
+  'application/xml',
+  'multipart/form-data; boundary=xyz',
+  'multipart/form-data',
+  'application/jwt',
+  'application/merge-patch+json',
+  'application/octet-stream',
+  'text/html',
+  'application/x-www-form-urlencoded',
+  'application/json',
+  'application/jose',
+  '*/*',
 ];
-const MALFORMED_TYPES = ['', ';', 'application/', '/json', 'application/json;', 'application/json; charset', 'application/json; =utf-8', 'json', 'x-www-form-urlencoded', 'application/x-www-form-urlencoded;;;', 'a/b/c', '"application/json"', 'APPLICATION/JSON', 'application/json,text/plain'];
-const CHARSETS = ['utf-8', 'UTF-8', 'utf8', 'latin1', 'iso-8859-1', 'us-ascii', 'utf-16', 'utf-16le', 'x-junk', '', '"utf-8"', 'utf-8; q=1', 'ébc', 'utf-32', 'binary', 'base64'];
-const ACCEPTS = ['application/json', 'text/html', '*/*', 'text/html;q=0.1, application/json', 'application/jwt', 'image/png', 'junk', '', 'text/html, application/xhtml+xml, */*;q=0.8', ';q=x'];
-const ORIGINS = ['http://localhost:3000', 'http://localhost:5173', 'null', 'junk', 'http://evil.example', 'http://localhost:3000/', 'file://'];
-const COOKIE_NAMES = ['_session', '_session.sig', '_session.legacy', '_interaction', '_interaction.sig', '_interaction_resume', '_interaction_resume.sig', '_state.web-app', 'koa.sess'];
+const MALFORMED_TYPES = [
+  '',
+  ';',
+  'application/',
+  '/json',
+  'application/json;',
+  'application/json; charset',
+  'application/json; =utf-8',
+  'json',
+  'x-www-form-urlencoded',
+  'application/x-www-form-urlencoded;;;',
+  'a/b/c',
+  '"application/json"',
+  'APPLICATION/JSON',
+  'application/json,text/plain',
+];
+const CHARSETS = [
+  'utf-8',
+  'UTF-8',
+  'utf8',
+  'latin1',
+  'iso-8859-1',
+  'us-ascii',
+  'utf-16',
+  'utf-16le',
+  'x-junk',
+  '',
+  '"utf-8"',
+  'utf-8; q=1',
+  'ébc',
+  'utf-32',
+  'binary',
+  'base64',
+];
+const ACCEPTS = [
+  'application/json',
+  'text/html',
+  '*/*',
+  'text/html;q=0.1, application/json',
+  'application/jwt',
+  'image/png',
+  'junk',
+  '',
+  'text/html, application/xhtml+xml, */*;q=0.8',
+  ';q=x',
+];
+const ORIGINS = [
+  'http://localhost:3000',
+  'http://localhost:5173',
+  'null',
+  'junk',
+  'http://evil.example',
+  'http://localhost:3000/',
+  'file://',
+];
+const COOKIE_NAMES = [
+  '_session',
+  '_session.sig',
+  '_session.legacy',
+  '_interaction',
+  '_interaction.sig',
+  '_interaction_resume',
+  '_interaction_resume.sig',
+  '_state.web-app',
+  'koa.sess',
+];
 const HOSTS = ['', 'evil.example', 'a b', '[::1', 'localhost:99999', 'localhost:', ':80', 'localhost/path', 'xn--', '..', '127.0.0.1'];
 const FORWARDED = ['https', 'junk', 'http, https', 'https:', '', 'ftp'];
 const FORWARDED_HOSTS = ['evil.example', 'a b', '[::1', '', 'localhost:99999', 'localhost, evil.example', 'éxample', 'host:port'];
@@ -137,10 +264,12 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 function malformedHead({ method, target, headers }: RawRequest): boolean {
   const text = (value: string | Buffer) => (typeof value === 'string' ? value : value.toString('latin1'));
   const size = method.length + target.length + headers.reduce((sum, [name, value]) => sum + name.length + value.length + 4, 0);
-  return !/^[A-Z]+$/.test(method)
-    || /[\x00-\x20\x7f-\xff]/.test(text(target))
-    || headers.some(([name, value]) => !TOKEN.test(name) || /[\x00-\x08\x0a-\x1f\x7f]/.test(text(value)))
-    || size > LARGEST_HEAD;
+  return (
+    !/^[A-Z]+$/.test(method) ||
+    /[\x00-\x20\x7f-\xff]/.test(text(target)) ||
+    headers.some(([name, value]) => !TOKEN.test(name) || /[\x00-\x08\x0a-\x1f\x7f]/.test(text(value))) ||
+    size > LARGEST_HEAD
+  );
 }
 
 /** A parameter name: mostly one the endpoint reads. */
@@ -160,7 +289,11 @@ function value(random: SeededRandom, material: Material): string {
     [1.5, () => junkJwt(random)],
     [1, () => random.pick(material.tokens)],
     [0.3, () => random.string(64, ALNUM).repeat(random.between(16, 128))],
-    [0.5, () => `http://${random.pick(['localhost:3000', 'localhost', 'evil.example', '[::1]:1', 'a b', ''])}/${random.string(random.between(0, 10), PRINTABLE)}`],
+    [
+      0.5,
+      () =>
+        `http://${random.pick(['localhost:3000', 'localhost', 'evil.example', '[::1]:1', 'a b', ''])}/${random.string(random.between(0, 10), PRINTABLE)}`,
+    ],
     [0.5, () => JSON.stringify(jsonValue(random, material, 2))],
   ]);
 }
@@ -169,20 +302,37 @@ function value(random: SeededRandom, material: Material): string {
 function junkJwt(random: SeededRandom): string {
   const part = (json: unknown) => Buffer.from(JSON.stringify(json)).toString('base64url');
   const header = random.pick<Record<string, unknown>>([
-    { alg: 'none' }, { alg: 'RS256', kid: 'nope' }, { alg: 'ES256', typ: 'dpop+jwt', jwk: { kty: 'EC', crv: 'P-256', x: 'AA', y: 'AA' } },
-    { alg: 'HS256', typ: 'at+jwt' }, { alg: 'ES256', typ: 'dpop+jwt' }, { alg: 'EdDSA', typ: 'dpop+jwt', jwk: { kty: 'OKP', crv: 'Ed25519', x: random.string(43, B64URL) } },
-    { alg: 'RSA-OAEP', enc: 'A128GCM' }, { alg: 'dir', enc: 'A256GCM', zip: 'DEF' }, {}, { alg: 'ES256', crit: ['b64'], b64: false }, { alg: 'ES256', jwk: 'x' },
+    { alg: 'none' },
+    { alg: 'RS256', kid: 'nope' },
+    { alg: 'ES256', typ: 'dpop+jwt', jwk: { kty: 'EC', crv: 'P-256', x: 'AA', y: 'AA' } },
+    { alg: 'HS256', typ: 'at+jwt' },
+    { alg: 'ES256', typ: 'dpop+jwt' },
+    { alg: 'EdDSA', typ: 'dpop+jwt', jwk: { kty: 'OKP', crv: 'Ed25519', x: random.string(43, B64URL) } },
+    { alg: 'RSA-OAEP', enc: 'A128GCM' },
+    { alg: 'dir', enc: 'A256GCM', zip: 'DEF' },
+    {},
+    { alg: 'ES256', crit: ['b64'], b64: false },
+    { alg: 'ES256', jwk: 'x' },
     { alg: 'ES256', typ: 'dpop+jwt', jwk: { kty: 'RSA', n: random.string(20, B64URL), e: 'AQAB' } },
   ]);
   const now = Math.floor(Date.now() / 1000);
   const payload = random.pick<unknown>([
-    {}, { iss: 'x', aud: 'y', exp: now + 60 }, { htm: 'POST', htu: 'http://localhost/', iat: now, jti: random.string(8, ALNUM) },
+    {},
+    { iss: 'x', aud: 'y', exp: now + 60 },
+    { htm: 'POST', htu: 'http://localhost/', iat: now, jti: random.string(8, ALNUM) },
+    { sub: 'alice', exp: 'soon' },
+    [],
+    'text',
+    null,
     // biome-ignore lint/correctness/noPrecisionLoss: 1e309 is Infinity on purpose
-    { sub: 'alice', exp: 'soon' }, [], 'text', null, { exp: 1e309 }, { iat: -1, nbf: Number.MAX_SAFE_INTEGER },
+    { exp: 1e309 },
+    { iat: -1, nbf: Number.MAX_SAFE_INTEGER },
   ]);
   const segments = random.chance(0.8)
     ? [part(header), part(payload), random.string(random.between(0, 86), B64URL)]
-    : Array.from({ length: random.pick([1, 2, 4, 5, 6]) }, () => random.string(random.between(0, 40), random.chance(0.5) ? B64URL : PRINTABLE));
+    : Array.from({ length: random.pick([1, 2, 4, 5, 6]) }, () =>
+        random.string(random.between(0, 40), random.chance(0.5) ? B64URL : PRINTABLE),
+      );
   return segments.join('.');
 }
 
@@ -192,7 +342,18 @@ function jsonValue(random: SeededRandom, material: Material, depth: number): unk
     [1, () => random.pick([0, -1, 1.5, 1e308, -0, 2 ** 53 + 1, 3600])],
     [1, () => random.pick([true, false, null])],
     [depth > 0 ? 1 : 0, () => Array.from({ length: random.between(0, 4) }, () => jsonValue(random, material, depth - 1))],
-    [depth > 0 ? 1 : 0, () => Object.fromEntries(Array.from({ length: random.between(0, 4) }, () => [random.chance(0.7) ? random.pick(['kty', 'kid', 'alg', 'use', 'keys', 'x', 'crv', 'n', 'e', 'operation', 'field', 'value', 'formatted']) : random.pick(JUNK_NAMES), jsonValue(random, material, depth - 1)]))],
+    [
+      depth > 0 ? 1 : 0,
+      () =>
+        Object.fromEntries(
+          Array.from({ length: random.between(0, 4) }, () => [
+            random.chance(0.7)
+              ? random.pick(['kty', 'kid', 'alg', 'use', 'keys', 'x', 'crv', 'n', 'e', 'operation', 'field', 'value', 'formatted'])
+              : random.pick(JUNK_NAMES),
+            jsonValue(random, material, depth - 1),
+          ]),
+        ),
+    ],
   ]);
 }
 
@@ -201,19 +362,34 @@ function encode(random: SeededRandom, text: string, traits: string[]): Buffer {
   return random.weighted<Buffer>([
     [12, () => Buffer.from(encodeURIComponent(text.replace(/[\uD800-\uDFFF]/g, '\uFFFD')))],
     [1, () => Buffer.from(text)],
-    [1, () => {
-      traits.push('bad percent-encoding');
-      const at = random.below(text.length + 1);
-      return Buffer.from(`${text.slice(0, at)}${random.pick(['%', '%Z', '%ZZ', '%E0%A4%A', '%C3', '%%', '%0', '%u0041'])}${text.slice(at)}`);
-    }],
-    [1, () => {
-      traits.push('non-UTF-8 bytes');
-      return Buffer.concat([Buffer.from(text, 'latin1'), Buffer.from(random.pick(['%FF%FE', '%C3%28', '%ED%A0%80', '%F8%88%80%80%80', '%C0%80'])), random.bytes(random.between(0, 3)).map((byte) => byte | 0x80)]);
-    }],
-    [0.5, () => {
-      traits.push('NUL byte');
-      return Buffer.from(`${text}${random.pick(['%00', '\0'])}${text}`);
-    }],
+    [
+      1,
+      () => {
+        traits.push('bad percent-encoding');
+        const at = random.below(text.length + 1);
+        return Buffer.from(
+          `${text.slice(0, at)}${random.pick(['%', '%Z', '%ZZ', '%E0%A4%A', '%C3', '%%', '%0', '%u0041'])}${text.slice(at)}`,
+        );
+      },
+    ],
+    [
+      1,
+      () => {
+        traits.push('non-UTF-8 bytes');
+        return Buffer.concat([
+          Buffer.from(text, 'latin1'),
+          Buffer.from(random.pick(['%FF%FE', '%C3%28', '%ED%A0%80', '%F8%88%80%80%80', '%C0%80'])),
+          random.bytes(random.between(0, 3)).map((byte) => byte | 0x80),
+        ]);
+      },
+    ],
+    [
+      0.5,
+      () => {
+        traits.push('NUL byte');
+        return Buffer.from(`${text}${random.pick(['%00', '\0'])}${text}`);
+      },
+    ],
   ]);
 }
 
@@ -239,7 +415,12 @@ function formPairs(random: SeededRandom, target: FuzzTarget, material: Material,
 
 // ---- request parts --------------------------------------------------------------------------
 
-function requestTarget(random: SeededRandom, target: FuzzTarget, material: Material, traits: string[]): { bytes: Buffer; mutated: boolean } {
+function requestTarget(
+  random: SeededRandom,
+  target: FuzzTarget,
+  material: Material,
+  traits: string[],
+): { bytes: Buffer; mutated: boolean } {
   const url = new URL(target.url.replace('{id}', '__ID__'));
   let path = url.pathname;
   let offPath = false;
@@ -247,9 +428,12 @@ function requestTarget(random: SeededRandom, target: FuzzTarget, material: Mater
     const id = random.weighted<string>([
       [4, () => encodeURIComponent(random.pick(target.ids ?? ['x']))],
       [2, () => random.string(random.between(1, 30), B64URL)],
-      [2, () => random.pick(['%', '%E0%A4%A', '%ZZ', '%00', '%C3%A9', '%F0%9F%98%80', '%C0%AF', '%20', '%FF', '*', '~', ':id', '{id}', '"'])],
+      [
+        2,
+        () => random.pick(['%', '%E0%A4%A', '%ZZ', '%00', '%C3%A9', '%F0%9F%98%80', '%C0%AF', '%20', '%FF', '*', '~', ':id', '{id}', '"']),
+      ],
       // Not one path segment: another path, or none.
-      [0.5, () => (offPath = true, random.pick(['%2F', '..', '%2e%2e', 'a%2Fb', ' ', '', 'a/b']))],
+      [0.5, () => ((offPath = true), random.pick(['%2F', '..', '%2e%2e', 'a%2Fb', ' ', '', 'a/b']))],
       [0.5, () => random.string(random.between(200, 2000), B64URL)],
     ]);
     traits.push(`id ${id.slice(0, 30)}`);
@@ -258,8 +442,21 @@ function requestTarget(random: SeededRandom, target: FuzzTarget, material: Mater
   if (random.chance(0.1)) {
     offPath = true;
     const mutated = random.pick([
-      `${path}/`, path.toUpperCase(), `/${path}`, `${path}/x`, `${path}%2F`, `${path};jsessionid=x`, `${path}#frag`, `${path}/..`,
-      path.replace(/\/([^/]*)$/, '/%2e/$1'), `${path}%00`, `${path}%`, `${path}/%ZZ`, `${path}\\`, `${path}//`, `${path}.json`,
+      `${path}/`,
+      path.toUpperCase(),
+      `/${path}`,
+      `${path}/x`,
+      `${path}%2F`,
+      `${path};jsessionid=x`,
+      `${path}#frag`,
+      `${path}/..`,
+      path.replace(/\/([^/]*)$/, '/%2e/$1'),
+      `${path}%00`,
+      `${path}%`,
+      `${path}/%ZZ`,
+      `${path}\\`,
+      `${path}//`,
+      `${path}.json`,
     ]);
     traits.push(`path ${mutated}`);
     path = mutated;
@@ -272,7 +469,10 @@ function requestTarget(random: SeededRandom, target: FuzzTarget, material: Mater
   const bytes = query ? Buffer.concat([Buffer.from(`${path}?`), query]) : Buffer.from(path);
   if (random.chance(0.02)) {
     traits.push('raw byte in the request target');
-    return { bytes: Buffer.concat([bytes, Buffer.from([random.pick([0x00, 0x09, 0x20, 0x7f, 0x80, 0xe9, 0xff])]), Buffer.from('x')]), mutated: offPath };
+    return {
+      bytes: Buffer.concat([bytes, Buffer.from([random.pick([0x00, 0x09, 0x20, 0x7f, 0x80, 0xe9, 0xff])]), Buffer.from('x')]),
+      mutated: offPath,
+    };
   }
   return { bytes: requestLineSafe(bytes), mutated: offPath };
 }
@@ -284,7 +484,8 @@ function requestTarget(random: SeededRandom, target: FuzzTarget, material: Mater
 function requestLineSafe(bytes: Buffer): Buffer {
   if (!bytes.some((byte) => byte <= 0x20 || byte >= 0x7f)) return bytes;
   let safe = '';
-  for (const byte of bytes) safe += byte <= 0x20 || byte >= 0x7f ? `%${byte.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(byte);
+  for (const byte of bytes)
+    safe += byte <= 0x20 || byte >= 0x7f ? `%${byte.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(byte);
   return Buffer.from(safe, 'latin1');
 }
 
@@ -296,46 +497,100 @@ interface Body {
 function requestBody(random: SeededRandom, target: FuzzTarget, material: Material, traits: string[]): Body {
   if (random.chance(0.05)) {
     // The IdP's limit is 56 KiB (oidc-provider, src/server/form-body.ts), the APIs' 64 KiB, CIBA control's 4 KiB.
-    const size = random.weighted<number>([[8, () => random.between(57 * 1024, 256 * 1024)], [1, () => random.between(1024 * 1024, 2 * 1024 * 1024)]]);
+    const size = random.weighted<number>([
+      [8, () => random.between(57 * 1024, 256 * 1024)],
+      [1, () => random.between(1024 * 1024, 2 * 1024 * 1024)],
+    ]);
     traits.push(`oversized body ${Math.round(size / 1024)} KiB`);
     const filler = random.string(64, ALNUM).repeat(Math.ceil(size / 64));
-    return { bytes: Buffer.from(target.body === 'json' && random.chance(0.7) ? `{"${paramName(random, target)}":"${filler}"}` : `${paramName(random, target)}=${filler}`), oversized: true };
+    return {
+      bytes: Buffer.from(
+        target.body === 'json' && random.chance(0.7)
+          ? `{"${paramName(random, target)}":"${filler}"}`
+          : `${paramName(random, target)}=${filler}`,
+      ),
+      oversized: true,
+    };
   }
-  const kind = target.body === 'none' ? random.pick<BodyKind>(['form', 'json']) : random.chance(0.85) ? target.body : random.pick<BodyKind>(['form', 'json']);
+  const kind =
+    target.body === 'none'
+      ? random.pick<BodyKind>(['form', 'json'])
+      : random.chance(0.85)
+        ? target.body
+        : random.pick<BodyKind>(['form', 'json']);
   if (kind !== target.body) traits.push(`${kind} body`);
   if (kind === 'form') return { bytes: formPairs(random, target, material, random.between(0, 10), traits), oversized: false };
   return { bytes: jsonBody(random, target, material, traits), oversized: false };
 }
 
 function jsonBody(random: SeededRandom, target: FuzzTarget, material: Material, traits: string[]): Buffer {
-  const object = () => Object.fromEntries(Array.from({ length: random.between(0, 8) }, () => [paramName(random, target), jsonValue(random, material, 2)]));
+  const object = () =>
+    Object.fromEntries(Array.from({ length: random.between(0, 8) }, () => [paramName(random, target), jsonValue(random, material, 2)]));
   return random.weighted<Buffer>([
     [6, () => Buffer.from(JSON.stringify(object()))],
     [1, () => Buffer.from(JSON.stringify(Array.from({ length: random.between(0, 3) }, object)))],
-    [2, () => {
-      const valid = JSON.stringify(object());
-      const broken = random.pick([
-        valid.slice(0, random.below(valid.length)), `${valid}}`, `${valid},`, valid.replace(/"/g, "'"), `\uFEFF${valid}`, valid.replace(/:/, ''),
-        '{', '}', '[', '{"a":}', '{"a":1,}', '{a:1}', 'undefined', 'NaN', '{"a":NaN}', "{'a':1}", '{"a":"\\uZZZZ"}', '{"a":"\u0000"}', '',
-      ]);
-      traits.push(`malformed JSON ${broken.slice(0, 20)}`);
-      return Buffer.from(broken);
-    }],
+    [
+      2,
+      () => {
+        const valid = JSON.stringify(object());
+        const broken = random.pick([
+          valid.slice(0, random.below(valid.length)),
+          `${valid}}`,
+          `${valid},`,
+          valid.replace(/"/g, "'"),
+          `\uFEFF${valid}`,
+          valid.replace(/:/, ''),
+          '{',
+          '}',
+          '[',
+          '{"a":}',
+          '{"a":1,}',
+          '{a:1}',
+          'undefined',
+          'NaN',
+          '{"a":NaN}',
+          "{'a':1}",
+          '{"a":"\\uZZZZ"}',
+          '{"a":"\u0000"}',
+          '',
+        ]);
+        traits.push(`malformed JSON ${broken.slice(0, 20)}`);
+        return Buffer.from(broken);
+      },
+    ],
     [1, () => Buffer.from(JSON.stringify(random.pick(['text', 42, null, true, [], 1e308])))],
-    [0.5, () => {
-      const depth = random.between(1000, 9000);
-      traits.push(`JSON nested ${depth} deep`);
-      const name = JSON.stringify(paramName(random, target));
-      return Buffer.from(random.chance(0.5) ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${`{${name}:`.repeat(depth)}1${'}'.repeat(depth)}`);
-    }],
-    [0.5, () => {
-      traits.push('non-UTF-8 JSON');
-      return Buffer.concat([Buffer.from(`{"${paramName(random, target)}":"`), random.bytes(random.between(1, 8)).map((byte) => byte | 0x80), Buffer.from('"}')]);
-    }],
+    [
+      0.5,
+      () => {
+        const depth = random.between(1000, 9000);
+        traits.push(`JSON nested ${depth} deep`);
+        const name = JSON.stringify(paramName(random, target));
+        return Buffer.from(
+          random.chance(0.5) ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${`{${name}:`.repeat(depth)}1${'}'.repeat(depth)}`,
+        );
+      },
+    ],
+    [
+      0.5,
+      () => {
+        traits.push('non-UTF-8 JSON');
+        return Buffer.concat([
+          Buffer.from(`{"${paramName(random, target)}":"`),
+          random.bytes(random.between(1, 8)).map((byte) => byte | 0x80),
+          Buffer.from('"}'),
+        ]);
+      },
+    ],
   ]);
 }
 
-function addContentType(random: SeededRandom, target: FuzzTarget, hasBody: boolean, headers: Array<[string, string | Buffer]>, traits: string[]): void {
+function addContentType(
+  random: SeededRandom,
+  target: FuzzTarget,
+  hasBody: boolean,
+  headers: Array<[string, string | Buffer]>,
+  traits: string[],
+): void {
   if (!random.chance(hasBody ? 0.92 : 0.1)) return;
   const own = target.body === 'none' ? CONTENT_TYPES.form : CONTENT_TYPES[target.body];
   const type = random.weighted<string>([
@@ -356,19 +611,45 @@ function addCredentials(random: SeededRandom, material: Material, headers: Array
   const basic = (text: string | Buffer) => `Basic ${Buffer.from(text).toString('base64')}`;
   if (random.chance(0.5)) {
     const authorization = random.weighted<string | Buffer>([
-      [3, () => {
-        const [id, secret] = random.pick(material.clients);
-        return basic(`${encodeURIComponent(id)}:${encodeURIComponent(secret ?? '')}`);
-      }],
+      [
+        3,
+        () => {
+          const [id, secret] = random.pick(material.clients);
+          return basic(`${encodeURIComponent(id)}:${encodeURIComponent(secret ?? '')}`);
+        },
+      ],
       [1, () => (traits.push('garbage Basic'), `Basic ${random.string(random.between(0, 40), B64)}`)],
       [1, () => (traits.push('Basic without colon'), basic(random.pick(material.clients)[0]))],
-      [1, () => (traits.push('Basic with broken escapes'), basic(`${random.pick(['%ZZ', 'a%', '%E0%A4%A', '', ':', '%3A'])}:${random.pick(['%ZZ', 'x%', '', ':'])}`))],
-      [0.5, () => (traits.push('Basic with non-UTF-8'), basic(Buffer.concat([random.bytes(4).map((byte) => byte | 0x80), Buffer.from(':'), random.bytes(3)])))],
+      [
+        1,
+        () => (
+          traits.push('Basic with broken escapes'),
+          basic(`${random.pick(['%ZZ', 'a%', '%E0%A4%A', '', ':', '%3A'])}:${random.pick(['%ZZ', 'x%', '', ':'])}`)
+        ),
+      ],
+      [
+        0.5,
+        () => (
+          traits.push('Basic with non-UTF-8'),
+          basic(Buffer.concat([random.bytes(4).map((byte) => byte | 0x80), Buffer.from(':'), random.bytes(3)]))
+        ),
+      ],
       [0.5, () => (traits.push('bare scheme'), random.pick(['Basic', 'Basic ', 'Bearer', 'Bearer ', 'DPoP', '', ' ']))],
       [2, () => `Bearer ${random.pick(material.tokens)}`],
-      [1, () => (traits.push('garbage Bearer'), `Bearer ${random.chance(0.5) ? junkJwt(random) : random.string(random.between(1, 60), PRINTABLE)}`)],
+      [
+        1,
+        () => (
+          traits.push('garbage Bearer'), `Bearer ${random.chance(0.5) ? junkJwt(random) : random.string(random.between(1, 60), PRINTABLE)}`
+        ),
+      ],
       [1, () => `DPoP ${random.chance(0.5) ? random.pick(material.tokens) : junkJwt(random)}`],
-      [0.5, () => (traits.push('odd scheme'), `${random.pick(['Digest', 'Negotiate', 'bearer', 'BASIC', 'Token', 'Bearer  ', 'Bearer\t'])} ${random.string(random.between(0, 30), PRINTABLE)}`)],
+      [
+        0.5,
+        () => (
+          traits.push('odd scheme'),
+          `${random.pick(['Digest', 'Negotiate', 'bearer', 'BASIC', 'Token', 'Bearer  ', 'Bearer\t'])} ${random.string(random.between(0, 30), PRINTABLE)}`
+        ),
+      ],
       [0.2, () => (traits.push('huge Authorization'), `Bearer ${random.string(64, B64URL).repeat(random.pick([64, 192]))}`)],
     ]);
     headers.push(['Authorization', authorization]);
@@ -396,7 +677,12 @@ function addOtherHeaders(random: SeededRandom, material: Material, headers: Arra
   if (random.chance(0.4)) headers.push(['Accept', random.pick(ACCEPTS)]);
   if (random.chance(0.1)) headers.push(['Origin', random.pick(ORIGINS)]);
   if (random.chance(0.12)) {
-    const junk = () => Array.from({ length: random.between(1, 4) }, () => `${random.pick(COOKIE_NAMES)}=${random.pick([random.string(random.between(0, 40), B64URL), '', '%ZZ', '"', junkJwt(random)])}`).join('; ');
+    const junk = () =>
+      Array.from(
+        { length: random.between(1, 4) },
+        () =>
+          `${random.pick(COOKIE_NAMES)}=${random.pick([random.string(random.between(0, 40), B64URL), '', '%ZZ', '"', junkJwt(random)])}`,
+      ).join('; ');
     const cookie = random.weighted<string>([
       [6, junk],
       [2, () => random.pick(material.cookies)],
@@ -429,7 +715,13 @@ function addOtherHeaders(random: SeededRandom, material: Material, headers: Arra
     for (let i = 0; i < count; i++) headers.push([`X-Junk-${i}`, 'x']);
   }
   if (random.chance(0.05)) {
-    const bytes = random.pick([Buffer.from([0xff, 0xfe, 0xe9]), Buffer.from('a\0b'), Buffer.from('a\x01\x7fb'), Buffer.from('a\rb'), Buffer.from('\t x \t')]);
+    const bytes = random.pick([
+      Buffer.from([0xff, 0xfe, 0xe9]),
+      Buffer.from('a\0b'),
+      Buffer.from('a\x01\x7fb'),
+      Buffer.from('a\rb'),
+      Buffer.from('\t x \t'),
+    ]);
     traits.push(`odd header bytes ${bytes.toString('hex')}`);
     headers.push([random.pick(['X-Junk', 'Accept', 'User-Agent', 'Origin', 'Authorization', 'Accept-Language', 'Cookie']), bytes]);
   }
@@ -452,47 +744,81 @@ interface Framing {
 function frame(random: SeededRandom, body: Buffer | undefined, headers: Array<[string, string | Buffer]>, traits: string[]): Framing {
   const bytes = body ?? Buffer.alloc(0);
   const framing = random.weighted<Framing>([
-    [84, () => {
-      if (body !== undefined || random.chance(0.1)) headers.push(['Content-Length', String(bytes.length)]);
-      return { body, broken: false };
-    }],
-    [7, () => {
-      const sent = random.below(bytes.length + 1);
-      const declared = sent === bytes.length ? bytes.length + random.between(1, 1000) : bytes.length;
-      traits.push(`truncated: ${sent} of ${declared} bytes sent`);
-      headers.push(['Content-Length', String(declared)]);
-      return { body: bytes, truncateAt: sent, truncated: true, broken: false };
-    }],
-    [2, () => {
-      traits.push('Content-Length shorter than the body');
-      headers.push(['Content-Length', String(random.below(bytes.length + 1))]);
-      return { body: bytes, broken: true };
-    }],
-    [1, () => {
-      traits.push('body without Content-Length');
-      return { body: bytes, broken: true };
-    }],
-    [3, () => {
-      traits.push('chunked');
-      headers.push(['Transfer-Encoding', 'chunked']);
-      const split = random.below(bytes.length + 1);
-      const chunk = (part: Buffer) => (part.length ? [Buffer.from(`${part.length.toString(16)}\r\n`), part, Buffer.from('\r\n')] : []);
-      return { body: Buffer.concat([...chunk(bytes.subarray(0, split)), ...chunk(bytes.subarray(split)), Buffer.from('0\r\n\r\n')]), broken: false };
-    }],
-    [1, () => {
-      const broken = random.pick(['zz\r\nab\r\n0\r\n\r\n', '5\r\nab\r\n0\r\n\r\n', '-1\r\n', 'ffffffffffffffff\r\nx', '2\r\nabc\r\n0\r\n\r\n', '0\r\n']);
-      traits.push(`malformed chunks ${JSON.stringify(broken.slice(0, 12))}`);
-      headers.push(['Transfer-Encoding', random.pick(['chunked', 'chunked, gzip', 'gzip, chunked', 'identity', 'CHUNKED', 'chunked ', 'xchunked'])]);
-      return { body: Buffer.from(broken), broken: true };
-    }],
-    [1, () => {
-      const length = random.pick(['-1', 'abc', '1, 2', '0x10', ' 5', '99999999999999999999', '1e3', '']);
-      traits.push(`Content-Length "${length}"`);
-      headers.push(['Content-Length', length]);
-      if (random.chance(0.3)) headers.push(['Transfer-Encoding', 'chunked']);
-      if (random.chance(0.3)) headers.push(['Content-Length', String(bytes.length)]);
-      return { body: bytes, broken: true };
-    }],
+    [
+      84,
+      () => {
+        if (body !== undefined || random.chance(0.1)) headers.push(['Content-Length', String(bytes.length)]);
+        return { body, broken: false };
+      },
+    ],
+    [
+      7,
+      () => {
+        const sent = random.below(bytes.length + 1);
+        const declared = sent === bytes.length ? bytes.length + random.between(1, 1000) : bytes.length;
+        traits.push(`truncated: ${sent} of ${declared} bytes sent`);
+        headers.push(['Content-Length', String(declared)]);
+        return { body: bytes, truncateAt: sent, truncated: true, broken: false };
+      },
+    ],
+    [
+      2,
+      () => {
+        traits.push('Content-Length shorter than the body');
+        headers.push(['Content-Length', String(random.below(bytes.length + 1))]);
+        return { body: bytes, broken: true };
+      },
+    ],
+    [
+      1,
+      () => {
+        traits.push('body without Content-Length');
+        return { body: bytes, broken: true };
+      },
+    ],
+    [
+      3,
+      () => {
+        traits.push('chunked');
+        headers.push(['Transfer-Encoding', 'chunked']);
+        const split = random.below(bytes.length + 1);
+        const chunk = (part: Buffer) => (part.length ? [Buffer.from(`${part.length.toString(16)}\r\n`), part, Buffer.from('\r\n')] : []);
+        return {
+          body: Buffer.concat([...chunk(bytes.subarray(0, split)), ...chunk(bytes.subarray(split)), Buffer.from('0\r\n\r\n')]),
+          broken: false,
+        };
+      },
+    ],
+    [
+      1,
+      () => {
+        const broken = random.pick([
+          'zz\r\nab\r\n0\r\n\r\n',
+          '5\r\nab\r\n0\r\n\r\n',
+          '-1\r\n',
+          'ffffffffffffffff\r\nx',
+          '2\r\nabc\r\n0\r\n\r\n',
+          '0\r\n',
+        ]);
+        traits.push(`malformed chunks ${JSON.stringify(broken.slice(0, 12))}`);
+        headers.push([
+          'Transfer-Encoding',
+          random.pick(['chunked', 'chunked, gzip', 'gzip, chunked', 'identity', 'CHUNKED', 'chunked ', 'xchunked']),
+        ]);
+        return { body: Buffer.from(broken), broken: true };
+      },
+    ],
+    [
+      1,
+      () => {
+        const length = random.pick(['-1', 'abc', '1, 2', '0x10', ' 5', '99999999999999999999', '1e3', '']);
+        traits.push(`Content-Length "${length}"`);
+        headers.push(['Content-Length', length]);
+        if (random.chance(0.3)) headers.push(['Transfer-Encoding', 'chunked']);
+        if (random.chance(0.3)) headers.push(['Content-Length', String(bytes.length)]);
+        return { body: bytes, broken: true };
+      },
+    ],
   ]);
   // A message whose end the server cannot find waits for more bytes: the client closes its side.
   return framing.broken ? { ...framing, truncateAt: framing.body?.length ?? 0 } : framing;

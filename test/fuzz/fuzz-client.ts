@@ -4,9 +4,9 @@
  * (so no request body outlives its request). Plain TypeScript that Node runs as is: the fuzz test
  * runs it in a worker thread, beside the testbed's event loop rather than on it.
  */
-import { RawConnections, serializeRequest, type RawOutcome, type RawResponse } from '../support/raw-http.ts';
+import { RawConnections, type RawOutcome, type RawResponse, serializeRequest } from '../support/raw-http.ts';
 import { SeededRandom } from '../support/seeded-random.ts';
-import { badRequest, type BadRequest, type ErrorShape, type FuzzTarget, type Material } from './bad-requests.ts';
+import { type BadRequest, badRequest, type ErrorShape, type FuzzTarget, type Material } from './bad-requests.ts';
 
 export interface PlannedTarget extends FuzzTarget {
   requests: number;
@@ -61,7 +61,10 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     if (problem) {
       const entry = reports.get(problem) ?? { count: 0, examples: new Set() };
       entry.count += 1;
-      if (entry.examples.size < 8) entry.examples.add(`${bad.request.method} ${target.name}${bad.traits.some((trait) => trait.startsWith('path ') || trait.startsWith('id ')) ? ' (other path)' : ''}`);
+      if (entry.examples.size < 8)
+        entry.examples.add(
+          `${bad.request.method} ${target.name}${bad.traits.some((trait) => trait.startsWith('path ') || trait.startsWith('id ')) ? ' (other path)' : ''}`,
+        );
       reports.set(problem, entry);
     }
     if (outcome.kind === 'response') {
@@ -121,12 +124,17 @@ function isJsonError(errors: ErrorShape, { status, headers, body }: RawResponse)
   return errors === 'idm' && typeof fields.code === 'number' && typeof fields.message === 'string';
 }
 
-function describeFailure({ target, index, bad, outcome }: { target: FuzzTarget; index: number; bad: BadRequest; outcome: RawOutcome }, problem: string, replay: string): string {
+function describeFailure(
+  { target, index, bad, outcome }: { target: FuzzTarget; index: number; bad: BadRequest; outcome: RawOutcome },
+  problem: string,
+  replay: string,
+): string {
   const bytes = serializeRequest(bad.request, new URL(target.url).host);
   const shown = bytes.length > 700 ? `${bytes.subarray(0, 700).toString('latin1')}… (${bytes.length} bytes)` : bytes.toString('latin1');
-  const answer = outcome.kind === 'response'
-    ? `${outcome.response.status} ${outcome.response.headers['content-type'] ?? ''} ${outcome.response.body.subarray(0, 300).toString('utf8')}`
-    : outcome.kind;
+  const answer =
+    outcome.kind === 'response'
+      ? `${outcome.response.status} ${outcome.response.headers['content-type'] ?? ''} ${outcome.response.body.subarray(0, 300).toString('utf8')}`
+      : outcome.kind;
   return [
     `${target.name} #${index}: ${problem}`,
     `  replay: FUZZ_ONLY='${target.name}' ${replay}`,
@@ -137,7 +145,11 @@ function describeFailure({ target, index, bad, outcome }: { target: FuzzTarget; 
 }
 
 /** `count` jobs, at most `concurrency` at a time, started in index order; each lane keeps its connections. */
-async function inParallel(count: number, concurrency: number, job: (index: number, connections: RawConnections) => Promise<void>): Promise<void> {
+async function inParallel(
+  count: number,
+  concurrency: number,
+  job: (index: number, connections: RawConnections) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const lane = async () => {
     const connections = new RawConnections();

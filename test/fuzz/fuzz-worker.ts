@@ -1,5 +1,5 @@
 /** Worker-thread entry of a fuzz run (see fuzz-client.ts): options in `workerData`, the report posted back. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { runFuzz, type FuzzOptions } from './fuzz-client.ts';
+import { type FuzzOptions, runFuzz } from './fuzz-client.ts';
 
 parentPort!.postMessage(await runFuzz(workerData as FuzzOptions));

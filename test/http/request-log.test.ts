@@ -15,19 +15,28 @@ function get(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
     request(url, { agent: false }, (res) => {
       res.resume().on('end', () => resolve(res.statusCode!));
-    }).on('error', reject).end();
+    })
+      .on('error', reject)
+      .end();
   });
 }
 
 describe('the request log', () => {
   it('has one line per request, none lost on SIGTERM right after a burst', async () => {
-    const child = spawn(process.execPath, ['bin/oidc-testbed.js', 'start', '--port', '0', '--ephemeral-keys', '--no-apis'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/oidc-testbed.js', 'start', '--port', '0', '--ephemeral-keys', '--no-apis'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
     // 'close': the process has exited and its stdout has ended.
     const exit = once(child, 'close');
     await new Promise<void>((resolve, reject) => {
-      const check = () => { if (/\n\s*users\s.*\n/.test(stderr)) resolve(); };
+      const check = () => {
+        if (/\n\s*users\s.*\n/.test(stderr)) resolve();
+      };
       child.stderr.on('data', check);
       void exit.then(() => reject(new Error(`the CLI exited before its banner: ${stderr}`)));
     });
@@ -37,23 +46,32 @@ describe('the request log', () => {
     child.stdout.pause();
     let next = 0;
     const statuses: number[] = [];
-    await Promise.all(Array.from({ length: 50 }, async () => {
-      while (next < BURST) {
-        next += 1;
-        statuses.push(await get(discovery));
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        while (next < BURST) {
+          next += 1;
+          statuses.push(await get(discovery));
+        }
+      }),
+    );
     child.kill('SIGTERM');
     let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
     child.stdout.resume();
-    const [code] = await exit as [number | null];
+    const [code] = (await exit) as [number | null];
 
     expect(code).toBe(0);
     expect(statuses.filter((status) => status !== 200)).toEqual([]);
-    const lines = stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg: string; method: string; path: string; status: number });
+    const lines = stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { msg: string; method: string; path: string; status: number });
     const requests = lines.filter((line) => line.msg === 'request');
     expect(requests).toHaveLength(BURST);
-    expect(requests.every((line) => line.method === 'GET' && line.path === '/.well-known/openid-configuration' && line.status === 200)).toBe(true);
+    expect(
+      requests.every((line) => line.method === 'GET' && line.path === '/.well-known/openid-configuration' && line.status === 200),
+    ).toBe(true);
   }, 60_000);
 });

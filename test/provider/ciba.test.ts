@@ -30,18 +30,29 @@ describe('CIBA with the default fixture (poll and ping)', () => {
     const ping = fixture.clients.find((rp) => rp.client_id === 'ciba-ping-client')!;
     ping.backchannel_client_notification_endpoint = `${rp.origin()}/ciba/notify`;
     // A ping client whose endpoint is down (nothing listens on port 1).
-    fixture.clients.push({ ...ping, client_id: 'ciba-ping-down', client_secret: 'ciba-ping-down-secret', backchannel_client_notification_endpoint: 'http://127.0.0.1:1/ciba/notify' });
+    fixture.clients.push({
+      ...ping,
+      client_id: 'ciba-ping-down',
+      client_secret: 'ciba-ping-down-secret',
+      backchannel_client_notification_endpoint: 'http://127.0.0.1:1/ciba/notify',
+    });
     return { fixture };
   });
 
   const pollClient = () => discover(testbed(), 'ciba-client', 'ciba-client-secret');
   const pingClient = () => discover(testbed(), 'ciba-ping-client', 'ciba-ping-client-secret');
-  const control = (path: string, init: RequestInit = {}) => fetch(`${testbed().issuer}/_testbed${path}`, { ...init, headers: { accept: 'application/json', ...init.headers } });
+  const control = (path: string, init: RequestInit = {}) =>
+    fetch(`${testbed().issuer}/_testbed${path}`, { ...init, headers: { accept: 'application/json', ...init.headers } });
   /** One token request, no waiting (openid-client's poll waits `interval` before each request). */
-  const pollOnce = (authReqId: string, clientId = 'ciba-client', secret = 'ciba-client-secret') => postForm(testbed().urls.token, { grant_type: CIBA_GRANT, auth_req_id: authReqId }, { basic: [clientId, secret] });
+  const pollOnce = (authReqId: string, clientId = 'ciba-client', secret = 'ciba-client-secret') =>
+    postForm(testbed().urls.token, { grant_type: CIBA_GRANT, auth_req_id: authReqId }, { basic: [clientId, secret] });
   const notification = async (count: number): Promise<Notification> => {
     const request = (await rp.receivedCount(count))[count - 1];
-    return { authorization: request.headers.authorization, contentType: request.headers['content-type'], body: JSON.parse(request.body) as Record<string, unknown> };
+    return {
+      authorization: request.headers.authorization,
+      contentType: request.headers['content-type'],
+      body: JSON.parse(request.body) as Record<string, unknown>,
+    };
   };
 
   it('advertises the backchannel authentication endpoint, both delivery modes, and no user_code', async () => {
@@ -56,7 +67,11 @@ describe('CIBA with the default fixture (poll and ping)', () => {
 
   it('poll: pending until approved through the control endpoint, then tokens for the hinted user that work at userinfo', async () => {
     const config = await pollClient();
-    const started = await client.initiateBackchannelAuthentication(config, { scope: 'openid profile', login_hint: 'alice', binding_message: 'Confirm 4711' });
+    const started = await client.initiateBackchannelAuthentication(config, {
+      scope: 'openid profile',
+      login_hint: 'alice',
+      binding_message: 'Confirm 4711',
+    });
     expect(started).toMatchObject({ auth_req_id: expect.any(String), expires_in: expect.any(Number) });
 
     const pending = await pollOnce(started.auth_req_id);
@@ -68,8 +83,14 @@ describe('CIBA with the default fixture (poll and ping)', () => {
     expect(listed.headers.get('cache-control')).toBe('no-store');
     const { body } = await readJson<{ pending: Array<Record<string, unknown>> }>(listed);
     expect(body.pending.find((request) => request.auth_req_id === started.auth_req_id)).toMatchObject({
-      client_id: 'ciba-client', client_name: 'CIBA (poll)', sub: 'alice', username: 'alice', scope: 'openid profile',
-      binding_message: 'Confirm 4711', delivery_mode: 'poll', expires_at: expect.any(Number),
+      client_id: 'ciba-client',
+      client_name: 'CIBA (poll)',
+      sub: 'alice',
+      username: 'alice',
+      scope: 'openid profile',
+      binding_message: 'Confirm 4711',
+      delivery_mode: 'poll',
+      expires_at: expect.any(Number),
     });
 
     const approved = await readJson(await control(`/ciba/${started.auth_req_id}/approve`, { method: 'POST' }));
@@ -89,7 +110,11 @@ describe('CIBA with the default fixture (poll and ping)', () => {
 
   it('poll: openid-client polls until a test approves through the library call; a resource gets an API token', async () => {
     const config = await pollClient();
-    const started = await client.initiateBackchannelAuthentication(config, { scope: 'openid profile email', login_hint: 'alice', resource: PROFILE_API });
+    const started = await client.initiateBackchannelAuthentication(config, {
+      scope: 'openid profile email',
+      login_hint: 'alice',
+      resource: PROFILE_API,
+    });
     // Every second instead of the default 5 s (the endpoint sends no `interval`), to keep the suite fast.
     const polling = client.pollBackchannelAuthenticationGrant(config, { ...started, interval: 1 }, { resource: PROFILE_API });
 
@@ -109,11 +134,18 @@ describe('CIBA with the default fixture (poll and ping)', () => {
   it('denied through the control endpoint: the poll gets access_denied with the reason given', async () => {
     const config = await pollClient();
     const started = await client.initiateBackchannelAuthentication(config, { scope: 'openid', login_hint: 'bob' });
-    const denied = await readJson(await control(`/ciba/${started.auth_req_id}/deny`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error_description: 'Bob said no' }),
-    }));
+    const denied = await readJson(
+      await control(`/ciba/${started.auth_req_id}/deny`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ error_description: 'Bob said no' }),
+      }),
+    );
     expect(denied).toMatchObject({ status: 200, body: { status: 'denied' } });
-    await expect(client.pollBackchannelAuthenticationGrant(config, { ...started, interval: 0 })).rejects.toMatchObject({ error: 'access_denied', error_description: 'Bob said no' });
+    await expect(client.pollBackchannelAuthenticationGrant(config, { ...started, interval: 0 })).rejects.toMatchObject({
+      error: 'access_denied',
+      error_description: 'Bob said no',
+    });
   });
 
   it('denied through the library call: the poll gets access_denied', async () => {
@@ -128,7 +160,11 @@ describe('CIBA with the default fixture (poll and ping)', () => {
   it('ping: approval notifies the client endpoint with its client_notification_token, then the token request succeeds', async () => {
     const config = await pingClient();
     const token = `ping-${client.randomState()}`;
-    const started = await client.initiateBackchannelAuthentication(config, { scope: 'openid email', login_hint: 'alice', client_notification_token: token });
+    const started = await client.initiateBackchannelAuthentication(config, {
+      scope: 'openid email',
+      login_hint: 'alice',
+      client_notification_token: token,
+    });
     expect((await testbed().main.ciba.pending()).find((request) => request.authReqId === started.auth_req_id)?.deliveryMode).toBe('ping');
 
     const before = rp.received.length;
@@ -140,14 +176,22 @@ describe('CIBA with the default fixture (poll and ping)', () => {
     expect(ping.contentType).toMatch(/^application\/json/);
     expect(ping.body).toEqual({ auth_req_id: started.auth_req_id });
 
-    const tokens = await client.pollBackchannelAuthenticationGrant(config, { auth_req_id: ping.body.auth_req_id as string, expires_in: 60, interval: 0 });
+    const tokens = await client.pollBackchannelAuthenticationGrant(config, {
+      auth_req_id: ping.body.auth_req_id as string,
+      expires_in: 60,
+      interval: 0,
+    });
     expect(tokens.claims()).toMatchObject({ sub: 'alice', aud: 'ciba-ping-client' });
     expect(await client.fetchUserInfo(config, tokens.access_token, 'alice')).toMatchObject({ email: 'alice@example.com' });
   });
 
   it('ping: a denial is delivered as a ping too, and the token request answers access_denied', async () => {
     const config = await pingClient();
-    const started = await client.initiateBackchannelAuthentication(config, { scope: 'openid', login_hint: 'alice', client_notification_token: `ping-${client.randomState()}` });
+    const started = await client.initiateBackchannelAuthentication(config, {
+      scope: 'openid',
+      login_hint: 'alice',
+      client_notification_token: `ping-${client.randomState()}`,
+    });
     const before = rp.received.length;
     expect(await testbed().main.ciba.deny(started.auth_req_id, 'not now')).toEqual({ status: 'denied', notified: true });
     expect((await notification(before + 1)).body).toEqual({ auth_req_id: started.auth_req_id });
@@ -157,7 +201,11 @@ describe('CIBA with the default fixture (poll and ping)', () => {
 
   it('ping: when the client endpoint is down, the approval stands (notified: false) and the client can still redeem it', async () => {
     const config = await discover(testbed(), 'ciba-ping-down', 'ciba-ping-down-secret');
-    const started = await client.initiateBackchannelAuthentication(config, { scope: 'openid', login_hint: 'alice', client_notification_token: `ping-${client.randomState()}` });
+    const started = await client.initiateBackchannelAuthentication(config, {
+      scope: 'openid',
+      login_hint: 'alice',
+      client_notification_token: `ping-${client.randomState()}`,
+    });
     const approved = await readJson(await control(`/ciba/${started.auth_req_id}/approve`, { method: 'POST' }));
     expect(approved).toMatchObject({ status: 200, body: { status: 'approved', notified: false } });
     const tokens = await client.pollBackchannelAuthenticationGrant(config, { ...started, interval: 0 });
@@ -166,11 +214,19 @@ describe('CIBA with the default fixture (poll and ping)', () => {
 
   it('answers unknown_user_id (CIBA §13) for a login_hint that names no fixture user', async () => {
     const config = await pollClient();
-    await expect(client.initiateBackchannelAuthentication(config, { scope: 'openid', login_hint: 'mallory' })).rejects.toMatchObject({ error: 'unknown_user_id', status: 400 });
+    await expect(client.initiateBackchannelAuthentication(config, { scope: 'openid', login_hint: 'mallory' })).rejects.toMatchObject({
+      error: 'unknown_user_id',
+      status: 400,
+    });
   });
 
   it('refuses user_code, login_hint_token and an unusable binding_message with their CIBA error codes', async () => {
-    const request = (parameters: Record<string, string>) => postForm(testbed().urls.backchannelAuthentication, { scope: 'openid', ...parameters }, { basic: ['ciba-client', 'ciba-client-secret'] });
+    const request = (parameters: Record<string, string>) =>
+      postForm(
+        testbed().urls.backchannelAuthentication,
+        { scope: 'openid', ...parameters },
+        { basic: ['ciba-client', 'ciba-client-secret'] },
+      );
     const userCode = await request({ login_hint: 'alice', user_code: '1234' });
     expect(userCode.status).toBe(400);
     expect(userCode.body.error).toBe('invalid_user_code');
@@ -190,7 +246,13 @@ describe('CIBA with the default fixture (poll and ping)', () => {
 
     const config = await pollClient();
     const started = await client.initiateBackchannelAuthentication(config, { scope: 'openid', login_hint: 'alice' });
-    const badReason = await readJson(await control(`/ciba/${started.auth_req_id}/deny`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error_description: 'line\nbreak' }) }));
+    const badReason = await readJson(
+      await control(`/ciba/${started.auth_req_id}/deny`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ error_description: 'line\nbreak' }),
+      }),
+    );
     expect(badReason.status).toBe(400);
     expect(badReason.body.error).toBe('invalid_request');
 
@@ -206,16 +268,23 @@ describe('CIBA with the default fixture (poll and ping)', () => {
   it('control endpoints: refuse a form post from another site (CSRF)', async () => {
     const config = await pollClient();
     const started = await client.initiateBackchannelAuthentication(config, { scope: 'openid', login_hint: 'alice' });
-    const crossSite = await readJson(await control(`/ciba/${started.auth_req_id}/approve`, {
-      method: 'POST', headers: { origin: 'http://evil.example', 'content-type': 'application/x-www-form-urlencoded' }, body: '',
-    }));
+    const crossSite = await readJson(
+      await control(`/ciba/${started.auth_req_id}/approve`, {
+        method: 'POST',
+        headers: { origin: 'http://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
+        body: '',
+      }),
+    );
     expect(crossSite.status).toBe(403);
     expect(crossSite.body.error).toBe('access_denied');
     expect((await testbed().main.ciba.pending()).map((request) => request.authReqId)).toContain(started.auth_req_id);
 
     // The page's own form post: same origin, answered with a redirect back to the page.
     const fromPage = await control(`/ciba/${started.auth_req_id}/approve`, {
-      method: 'POST', redirect: 'manual', headers: { origin: new URL(testbed().issuer).origin, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' }, body: '',
+      method: 'POST',
+      redirect: 'manual',
+      headers: { origin: new URL(testbed().issuer).origin, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
     });
     expect(fromPage.status).toBe(303);
     expect(fromPage.headers.get('location')).toBe('/_testbed/ciba');

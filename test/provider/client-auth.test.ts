@@ -12,7 +12,7 @@ describe('token endpoint client authentication', () => {
   const rpKeys = generateKeyPair('ES256');
   const testbed = useTestbed(async () => {
     const fixture = readFixture('client-auth.yaml');
-    const jwk = { ...await exportJWK((await rpKeys).publicKey), kid: 'rp-key-1', alg: 'ES256', use: 'sig' };
+    const jwk = { ...(await exportJWK((await rpKeys).publicKey)), kid: 'rp-key-1', alg: 'ES256', use: 'sig' };
     fixture.clients.push({
       client_id: 'key-client',
       token_endpoint_auth_method: 'private_key_jwt',
@@ -31,16 +31,24 @@ describe('token endpoint client authentication', () => {
   };
 
   /** A client assertion (RFC 7523 §3) as the RP would sign it. */
-  const assertion = (clientId: string) => new SignJWT({})
-    .setIssuer(clientId).setSubject(clientId).setAudience(testbed().issuer)
-    .setIssuedAt().setExpirationTime('1m').setJti(crypto.randomUUID());
+  const assertion = (clientId: string) =>
+    new SignJWT({})
+      .setIssuer(clientId)
+      .setSubject(clientId)
+      .setAudience(testbed().issuer)
+      .setIssuedAt()
+      .setExpirationTime('1m')
+      .setJti(crypto.randomUUID());
 
   const tokenRequest = (form: Record<string, string>, basic?: [string, string]) =>
     postForm(testbed().urls.token, { grant_type: 'client_credentials', ...form }, { basic });
 
   describe('accepts each registered method', () => {
     it('client_secret_basic', async () => {
-      expect(await clientCredentials('basic-client', client.ClientSecretBasic('basic-secret'))).toMatchObject({ client_id: 'basic-client', aud: PROFILE_API });
+      expect(await clientCredentials('basic-client', client.ClientSecretBasic('basic-secret'))).toMatchObject({
+        client_id: 'basic-client',
+        aud: PROFILE_API,
+      });
     });
 
     it('client_secret_post', async () => {
@@ -48,12 +56,22 @@ describe('token endpoint client authentication', () => {
     });
 
     it('client_secret_jwt', async () => {
-      expect(await clientCredentials('jwt-secret-client', client.ClientSecretJwt(JWT_SECRET))).toMatchObject({ client_id: 'jwt-secret-client' });
+      expect(await clientCredentials('jwt-secret-client', client.ClientSecretJwt(JWT_SECRET))).toMatchObject({
+        client_id: 'jwt-secret-client',
+      });
     });
 
-    it('private_key_jwt (a key the test generated, registered in the client\'s jwks)', async () => {
-      expect(await clientCredentials('key-client', client.PrivateKeyJwt((await rpKeys).privateKey, { [client.modifyAssertion]: (header) => { header.kid = 'rp-key-1'; } })))
-        .toMatchObject({ client_id: 'key-client', sub: 'key-client' });
+    it("private_key_jwt (a key the test generated, registered in the client's jwks)", async () => {
+      expect(
+        await clientCredentials(
+          'key-client',
+          client.PrivateKeyJwt((await rpKeys).privateKey, {
+            [client.modifyAssertion]: (header) => {
+              header.kid = 'rp-key-1';
+            },
+          }),
+        ),
+      ).toMatchObject({ client_id: 'key-client', sub: 'key-client' });
     });
 
     it('none (a public client with PKCE)', async () => {
@@ -78,7 +96,9 @@ describe('token endpoint client authentication', () => {
     });
 
     it('a client_secret_jwt assertion signed with another secret', async () => {
-      const jwt = await assertion('jwt-secret-client').setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('another-secret-that-is-long-enough-for-hs256'));
+      const jwt = await assertion('jwt-secret-client')
+        .setProtectedHeader({ alg: 'HS256' })
+        .sign(new TextEncoder().encode('another-secret-that-is-long-enough-for-hs256'));
       const { status, body } = await tokenRequest({ client_assertion_type: ASSERTION_TYPE, client_assertion: jwt });
       expect(status).toBe(401);
       expect(body.error).toBe('invalid_client');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { client, discover } from '../support/openid.ts';
 import { postForm } from '../support/http.ts';
+import { client, discover } from '../support/openid.ts';
 import { useTestbed } from '../support/testbed.ts';
 
 const PROFILE_API = 'http://localhost:9401/';
@@ -18,7 +18,13 @@ describe('client credentials grant', () => {
     expect(tokens.expires_in).toBe(3600);
     expect(decodeProtectedHeader(tokens.access_token)).toMatchObject({ typ: 'at+jwt', alg: 'ES256' });
     const claims = decodeJwt(tokens.access_token);
-    expect(claims).toMatchObject({ iss: testbed().issuer, aud: PROFILE_API, client_id: 'service-client', sub: 'service-client', scope: 'profile' });
+    expect(claims).toMatchObject({
+      iss: testbed().issuer,
+      aud: PROFILE_API,
+      client_id: 'service-client',
+      sub: 'service-client',
+      scope: 'profile',
+    });
     expect(claims.exp! - claims.iat!).toBe(3600);
   });
 
@@ -42,11 +48,19 @@ describe('client credentials grant', () => {
     const config = await discover(testbed(), 'node-openid-client', undefined, {}, client.ClientSecretBasic('password'));
     const tokens = await client.clientCredentialsGrant(config, { resource: DIRECTORY_API, scope: 'fr:idm:*' });
     expect(tokens.expires_in).toBe(4);
-    expect(decodeJwt(tokens.access_token)).toMatchObject({ aud: DIRECTORY_API, client_id: 'node-openid-client', sub: 'node-openid-client' });
+    expect(decodeJwt(tokens.access_token)).toMatchObject({
+      aud: DIRECTORY_API,
+      client_id: 'node-openid-client',
+      sub: 'node-openid-client',
+    });
   });
 
   it('refuses an unknown resource (invalid_target)', async () => {
-    const { status, body } = await postForm(testbed().urls.token, { grant_type: 'client_credentials', resource: 'http://localhost:9999/' }, { basic: ['service-client', 'service-client-secret'] });
+    const { status, body } = await postForm(
+      testbed().urls.token,
+      { grant_type: 'client_credentials', resource: 'http://localhost:9999/' },
+      { basic: ['service-client', 'service-client-secret'] },
+    );
     expect(status).toBe(400);
     expect(body.error).toBe('invalid_target');
   });

@@ -8,7 +8,22 @@ import { useTestbed } from '../support/testbed.ts';
 
 const REDIRECT_URI = 'http://localhost:3000/callback';
 const PROFILE_API = 'http://localhost:9401/';
-const PROFILE_CLAIMS = ['name', 'given_name', 'family_name', 'middle_name', 'nickname', 'preferred_username', 'profile', 'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at'];
+const PROFILE_CLAIMS = [
+  'name',
+  'given_name',
+  'family_name',
+  'middle_name',
+  'nickname',
+  'preferred_username',
+  'profile',
+  'picture',
+  'website',
+  'gender',
+  'birthdate',
+  'zoneinfo',
+  'locale',
+  'updated_at',
+];
 
 describe('authorization code flow with PKCE and nonce (node-openid-client)', () => {
   const testbed = useTestbed();
@@ -38,8 +53,13 @@ describe('authorization code flow with PKCE and nonce (node-openid-client)', () 
   it('checks state: a callback whose state differs from the one sent is rejected by the client', async () => {
     const config = await seedClient();
     const auth = await authorize(config, { redirect_uri: REDIRECT_URI, scope: 'openid' });
-    await expect(client.authorizationCodeGrant(config, auth.callbackUrl, { pkceCodeVerifier: auth.codeVerifier, expectedState: client.randomState(), expectedNonce: auth.nonce }))
-      .rejects.toMatchObject({ cause: { message: 'unexpected "state" response parameter value' } });
+    await expect(
+      client.authorizationCodeGrant(config, auth.callbackUrl, {
+        pkceCodeVerifier: auth.codeVerifier,
+        expectedState: client.randomState(),
+        expectedNonce: auth.nonce,
+      }),
+    ).rejects.toMatchObject({ cause: { message: 'unexpected "state" response parameter value' } });
   });
 
   it('refuses a scope the client is not registered for with an invalid_scope error response', async () => {
@@ -61,7 +81,14 @@ describe('authorization code flow with PKCE and nonce (node-openid-client)', () 
 describe('claims per scope', () => {
   const testbed = useTestbed();
 
-  const signInAs = async (clientId: string, secret: string | undefined, redirect_uri: string, scope: string, tokenParameters: Record<string, string> = {}, authParameters: Record<string, string> = {}) => {
+  const signInAs = async (
+    clientId: string,
+    secret: string | undefined,
+    redirect_uri: string,
+    scope: string,
+    tokenParameters: Record<string, string> = {},
+    authParameters: Record<string, string> = {},
+  ) => {
     const config = await discover(testbed(), clientId, secret);
     const { tokens } = await signIn(config, { redirect_uri, scope, ...authParameters }, tokenParameters);
     return { config, tokens };
@@ -74,7 +101,11 @@ describe('claims per scope', () => {
 
   it('email scope: userinfo, the ID token and a refreshed ID token have email and email_verified (id_token_claims: scopes)', async () => {
     const { config, tokens } = await signInAs('node-openid-client', 'password', REDIRECT_URI, 'openid email');
-    expect(await client.fetchUserInfo(config, tokens.access_token, 'alice')).toEqual({ sub: 'alice', email: 'alice@example.com', email_verified: true });
+    expect(await client.fetchUserInfo(config, tokens.access_token, 'alice')).toEqual({
+      sub: 'alice',
+      email: 'alice@example.com',
+      email_verified: true,
+    });
     expect(tokens.claims()).toMatchObject({ sub: 'alice', email: 'alice@example.com', email_verified: true });
     expect(tokens.claims()).not.toHaveProperty('name');
     expect((await client.refreshTokenGrant(config, tokens.refresh_token!)).claims()).toMatchObject({ email: 'alice@example.com' });
@@ -92,7 +123,13 @@ describe('claims per scope', () => {
     const { config, tokens } = await signInAs('node-openid-client', 'password', REDIRECT_URI, 'openid profile');
     const info = await client.fetchUserInfo(config, tokens.access_token, 'alice');
     expect(Object.keys(info).sort()).toEqual(['sub', ...PROFILE_CLAIMS].sort());
-    expect(info).toMatchObject({ name: 'Alice Example', given_name: 'Alice', family_name: 'Example', preferred_username: 'alice', locale: 'en-US' });
+    expect(info).toMatchObject({
+      name: 'Alice Example',
+      given_name: 'Alice',
+      family_name: 'Example',
+      preferred_username: 'alice',
+      locale: 'en-US',
+    });
   });
 
   it('address and phone scopes (spa-client, public): userinfo has address and phone claims', async () => {
@@ -106,7 +143,14 @@ describe('claims per scope', () => {
   });
 
   it('with no userinfo-capable access token (a resource token), the ID token carries the scope claims', async () => {
-    const { tokens } = await signInAs('node-openid-client', 'password', REDIRECT_URI, 'openid profile email', { resource: PROFILE_API }, { resource: PROFILE_API });
+    const { tokens } = await signInAs(
+      'node-openid-client',
+      'password',
+      REDIRECT_URI,
+      'openid profile email',
+      { resource: PROFILE_API },
+      { resource: PROFILE_API },
+    );
     expect(decodeJwt(tokens.access_token).aud).toBe(PROFILE_API);
     expect(tokens.claims()).toMatchObject({ sub: 'alice', name: 'Alice Example', email: 'alice@example.com', email_verified: true });
   });
@@ -116,8 +160,24 @@ describe('id_token_claims: strict (OpenID Connect Core §5.4 as oidc-provider re
   const testbed = useTestbed({
     fixture: {
       issuer: { auto_login: true, id_token_claims: 'strict' },
-      users: [{ username: 'alice', password: 'alice-password', sub: 'alice', claims: { name: 'Alice Example', email: 'alice@example.com', email_verified: true } }],
-      clients: [{ client_id: 'web', client_secret: 'web-secret', redirect_uris: [REDIRECT_URI], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], first_party: true }],
+      users: [
+        {
+          username: 'alice',
+          password: 'alice-password',
+          sub: 'alice',
+          claims: { name: 'Alice Example', email: 'alice@example.com', email_verified: true },
+        },
+      ],
+      clients: [
+        {
+          client_id: 'web',
+          client_secret: 'web-secret',
+          redirect_uris: [REDIRECT_URI],
+          grant_types: ['authorization_code', 'refresh_token'],
+          response_types: ['code'],
+          first_party: true,
+        },
+      ],
     },
   });
 
@@ -128,13 +188,22 @@ describe('id_token_claims: strict (OpenID Connect Core §5.4 as oidc-provider re
     expect(tokens.claims()).not.toHaveProperty('email');
     expect(tokens.claims()).not.toHaveProperty('name');
     expect((await client.refreshTokenGrant(config, tokens.refresh_token!)).claims()).not.toHaveProperty('email');
-    expect(await client.fetchUserInfo(config, tokens.access_token, 'alice')).toEqual({ sub: 'alice', name: 'Alice Example', email: 'alice@example.com', email_verified: true });
+    expect(await client.fetchUserInfo(config, tokens.access_token, 'alice')).toEqual({
+      sub: 'alice',
+      name: 'Alice Example',
+      email: 'alice@example.com',
+      email_verified: true,
+    });
     expect(config.serverMetadata().oidc_testbed_id_token_claims).toBe('strict');
   });
 
   it('the claims parameter still puts a claim into the ID token', async () => {
     const config = await discover(testbed(), 'web', 'web-secret');
-    const { tokens } = await signIn(config, { redirect_uri: REDIRECT_URI, scope: 'openid email', claims: JSON.stringify({ id_token: { email: null } }) });
+    const { tokens } = await signIn(config, {
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid email',
+      claims: JSON.stringify({ id_token: { email: null } }),
+    });
     expect(tokens.claims()).toMatchObject({ sub: 'alice', email: 'alice@example.com' });
     expect(tokens.claims()).not.toHaveProperty('email_verified');
   });
@@ -149,8 +218,12 @@ describe('the login and consent pages (auto-login off)', () => {
     const agent = new UserAgent();
     const state = client.randomState();
     const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT_URI, scope: 'openid email', state, login_hint: 'alice',
-      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256',
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid email',
+      state,
+      login_hint: 'alice',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
     });
     const { url: pageUrl, response } = await agent.follow(url, REDIRECT_URI);
     return { agent, state, pageUrl, html: await response!.text(), status: response!.status };

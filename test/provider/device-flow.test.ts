@@ -12,7 +12,8 @@ const DIRECTORY_API = 'http://localhost:9402/openidm/';
 describe('device authorization grant (RFC 8628), approved through the pages over HTTP', () => {
   const testbed = useTestbed();
   const deviceClient = () => discover(testbed(), 'device-client', undefined, { token_endpoint_auth_method: 'none' }, client.None());
-  const poll = (deviceCode: string) => postForm(testbed().urls.token, { grant_type: DEVICE_CODE_GRANT, device_code: deviceCode, client_id: 'device-client' });
+  const poll = (deviceCode: string) =>
+    postForm(testbed().urls.token, { grant_type: DEVICE_CODE_GRANT, device_code: deviceCode, client_id: 'device-client' });
 
   /** A person opens the verification URI, types the user code, confirms, signs in and consents. */
   const approve = async (verificationUri: string, userCode: string) => {
@@ -23,7 +24,12 @@ describe('device authorization grant (RFC 8628), approved through the pages over
     const codeInput = /<input[^>]*\bname="([^"]*code[^"]*)"/.exec(entryPage);
     expect(codeInput).not.toBeNull();
 
-    const confirm = await postPageForm(agent, formAction(entryPage, new URL(verificationUri)), { xsrf: hiddenInput(entryPage, 'xsrf'), [codeInput![1]]: userCode }, 'text/html');
+    const confirm = await postPageForm(
+      agent,
+      formAction(entryPage, new URL(verificationUri)),
+      { xsrf: hiddenInput(entryPage, 'xsrf'), [codeInput![1]]: userCode },
+      'text/html',
+    );
     expect(confirm.status).toBe(200);
     const confirmPage = await confirm.text();
     expect(confirmPage).toContain(userCode);
@@ -76,7 +82,12 @@ describe('device authorization grant (RFC 8628), approved through the pages over
     const done = await approve(device.verification_uri_complete!, device.user_code);
     expect(done.status).toBe(200);
     const tokens = await polling;
-    expect(decodeJwt(tokens.access_token)).toMatchObject({ aud: DIRECTORY_API, scope: 'fr:idm:*', sub: 'alice', client_id: 'device-client' });
+    expect(decodeJwt(tokens.access_token)).toMatchObject({
+      aud: DIRECTORY_API,
+      scope: 'fr:idm:*',
+      sub: 'alice',
+      client_id: 'device-client',
+    });
   });
 
   it('answers access_denied when the person cancels on the confirmation page', async () => {
@@ -96,7 +107,12 @@ describe('device authorization grant (RFC 8628), approved through the pages over
     const agent = new UserAgent();
     const entryUrl = new URL(testbed().urls.deviceVerification);
     const entryPage = await (await agent.fetch(entryUrl)).text();
-    const answer = await postPageForm(agent, formAction(entryPage, entryUrl), { xsrf: hiddenInput(entryPage, 'xsrf'), user_code: 'BCDF-GHJK' }, 'text/html');
+    const answer = await postPageForm(
+      agent,
+      formAction(entryPage, entryUrl),
+      { xsrf: hiddenInput(entryPage, 'xsrf'), user_code: 'BCDF-GHJK' },
+      'text/html',
+    );
     expect(answer.status).toBe(200);
     expect(await answer.text()).toContain('That code is not valid');
   });
@@ -105,12 +121,22 @@ describe('device authorization grant (RFC 8628), approved through the pages over
     const config = await deviceClient();
     const device = await client.initiateDeviceAuthorization(config, { scope: 'openid' });
     const agent = new UserAgent(); // no cookies: the session the page was rendered in is gone
-    const stale = await postPageForm(agent, testbed().urls.deviceVerification, { xsrf: 'from-a-page-of-another-session', user_code: device.user_code }, 'text/html');
+    const stale = await postPageForm(
+      agent,
+      testbed().urls.deviceVerification,
+      { xsrf: 'from-a-page-of-another-session', user_code: device.user_code },
+      'text/html',
+    );
     expect(stale.status).toBe(400);
     const page = await stale.text();
     expect(page).toContain('The code could not be checked');
 
-    const retried = await postPageForm(agent, formAction(page, new URL(testbed().urls.deviceVerification)), { xsrf: hiddenInput(page, 'xsrf'), user_code: device.user_code }, 'text/html');
+    const retried = await postPageForm(
+      agent,
+      formAction(page, new URL(testbed().urls.deviceVerification)),
+      { xsrf: hiddenInput(page, 'xsrf'), user_code: device.user_code },
+      'text/html',
+    );
     expect(retried.status).toBe(200);
     expect(await retried.text()).toContain('Confirm device');
   });

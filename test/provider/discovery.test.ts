@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { discover } from '../support/openid.ts';
 import { readJson } from '../support/http.ts';
+import { discover } from '../support/openid.ts';
 import { fixturePath, useTestbed } from '../support/testbed.ts';
 
 const getJson = async (url: string) => readJson(await fetch(url));
@@ -21,8 +21,14 @@ describe('discovery with the default fixture', () => {
   it('advertises exactly the enabled grant types and the endpoints that serve them', async () => {
     const { body } = await getJson(testbed().urls.discovery);
     expect([...(body.grant_types_supported as string[])].sort()).toEqual([
-      'authorization_code', 'client_credentials', 'implicit', 'password', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code',
-      'urn:ietf:params:oauth:grant-type:token-exchange', 'urn:openid:params:grant-type:ciba',
+      'authorization_code',
+      'client_credentials',
+      'implicit',
+      'password',
+      'refresh_token',
+      'urn:ietf:params:oauth:grant-type:device_code',
+      'urn:ietf:params:oauth:grant-type:token-exchange',
+      'urn:openid:params:grant-type:ciba',
     ]);
     expect(body).toMatchObject({
       authorization_endpoint: testbed().urls.authorization,
@@ -41,9 +47,9 @@ describe('discovery with the default fixture', () => {
       backchannel_logout_supported: true,
     });
     expect(body.response_types_supported).toEqual(['code', 'id_token', 'code id_token', 'none']);
-    expect(body.token_endpoint_auth_methods_supported).toEqual(expect.arrayContaining([
-      'client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none',
-    ]));
+    expect(body.token_endpoint_auth_methods_supported).toEqual(
+      expect.arrayContaining(['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none']),
+    );
   });
 
   it('publishes RS256, ES256 and Ed25519 public signing keys, and RSA-OAEP-256 and ECDH-ES encryption keys', async () => {

@@ -22,29 +22,52 @@ describe('DPoP-bound tokens from the IdP', () => {
     const key = await dpopKey();
     const DPoP = await dpopHandle(config, key);
     const auth = await authorize(config, { redirect_uri: SPA_REDIRECT, scope: 'openid profile', resource: PROFILE_API });
-    const tokens = await client.authorizationCodeGrant(config, auth.callbackUrl, { pkceCodeVerifier: auth.codeVerifier, expectedState: auth.state, expectedNonce: auth.nonce }, { resource: PROFILE_API }, { DPoP });
+    const tokens = await client.authorizationCodeGrant(
+      config,
+      auth.callbackUrl,
+      { pkceCodeVerifier: auth.codeVerifier, expectedState: auth.state, expectedNonce: auth.nonce },
+      { resource: PROFILE_API },
+      { DPoP },
+    );
     expect(tokens.token_type).toBe('dpop');
     expect(decodeJwt(tokens.access_token)).toMatchObject({ aud: PROFILE_API, cnf: { jkt: await calculateJwkThumbprint(key.publicJwk) } });
 
-    const response = await client.fetchProtectedResource(config, tokens.access_token, new URL('userinfo', testbed().urls.profileApi), 'GET', null, undefined, { DPoP });
+    const response = await client.fetchProtectedResource(
+      config,
+      tokens.access_token,
+      new URL('userinfo', testbed().urls.profileApi),
+      'GET',
+      null,
+      undefined,
+      { DPoP },
+    );
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ sub: 'alice', name: 'Alice Example' });
-    const asBearer = await callApi(new URL('userinfo', testbed().urls.profileApi), { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    const asBearer = await callApi(new URL('userinfo', testbed().urls.profileApi), {
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
     expect(asBearer.status).toBe(401);
     expect(asBearer.challenge).toMatch(/^DPoP .*error="invalid_token"/);
   });
 
-  it('a public client\'s refresh token is bound too: refreshing with another key is refused (invalid_grant), with the same key it works', async () => {
+  it("a public client's refresh token is bound too: refreshing with another key is refused (invalid_grant), with the same key it works", async () => {
     const config = await spa();
     const key = await dpopKey();
     const DPoP = await dpopHandle(config, key);
     const auth = await authorize(config, { redirect_uri: SPA_REDIRECT, scope: 'openid profile', resource: PROFILE_API });
-    const tokens = await client.authorizationCodeGrant(config, auth.callbackUrl, { pkceCodeVerifier: auth.codeVerifier, expectedState: auth.state, expectedNonce: auth.nonce }, { resource: PROFILE_API }, { DPoP });
+    const tokens = await client.authorizationCodeGrant(
+      config,
+      auth.callbackUrl,
+      { pkceCodeVerifier: auth.codeVerifier, expectedState: auth.state, expectedNonce: auth.nonce },
+      { resource: PROFILE_API },
+      { DPoP },
+    );
     expect(tokens.refresh_token).toEqual(expect.any(String));
 
     const otherKey = await dpopHandle(config, await dpopKey());
-    await expect(client.refreshTokenGrant(config, tokens.refresh_token!, { resource: PROFILE_API }, { DPoP: otherKey }))
-      .rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(
+      client.refreshTokenGrant(config, tokens.refresh_token!, { resource: PROFILE_API }, { DPoP: otherKey }),
+    ).rejects.toMatchObject({ error: 'invalid_grant' });
     const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: PROFILE_API }, { DPoP });
     expect(refreshed.token_type).toBe('dpop');
     expect(decodeJwt(refreshed.access_token).cnf).toEqual({ jkt: await calculateJwkThumbprint(key.publicJwk) });
@@ -53,10 +76,21 @@ describe('DPoP-bound tokens from the IdP', () => {
   it('dpop_jkt at authorization binds the code: exchanging it with another key is refused (invalid_grant)', async () => {
     const config = await spa();
     const bound = await dpopKey();
-    const auth = await authorize(config, { redirect_uri: SPA_REDIRECT, scope: 'openid', dpop_jkt: await calculateJwkThumbprint(bound.publicJwk) });
+    const auth = await authorize(config, {
+      redirect_uri: SPA_REDIRECT,
+      scope: 'openid',
+      dpop_jkt: await calculateJwkThumbprint(bound.publicJwk),
+    });
     const other = await dpopHandle(config, await dpopKey());
-    await expect(client.authorizationCodeGrant(config, auth.callbackUrl, { pkceCodeVerifier: auth.codeVerifier, expectedState: auth.state, expectedNonce: auth.nonce }, undefined, { DPoP: other }))
-      .rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(
+      client.authorizationCodeGrant(
+        config,
+        auth.callbackUrl,
+        { pkceCodeVerifier: auth.codeVerifier, expectedState: auth.state, expectedNonce: auth.nonce },
+        undefined,
+        { DPoP: other },
+      ),
+    ).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
   it('a replayed proof at the token endpoint is refused (invalid_dpop_proof)', async () => {
@@ -64,7 +98,12 @@ describe('DPoP-bound tokens from the IdP', () => {
     const tokenUrl = testbed().urls.token;
     // A token-endpoint proof carries no ath (RFC 9449 §4.2).
     const proof = await dpopProof(key, 'POST', tokenUrl, '', { claims: { ath: undefined } });
-    const request = () => postForm(tokenUrl, { grant_type: 'client_credentials', resource: PROFILE_API, scope: 'profile' }, { basic: ['service-client', 'service-client-secret'], headers: { dpop: proof } });
+    const request = () =>
+      postForm(
+        tokenUrl,
+        { grant_type: 'client_credentials', resource: PROFILE_API, scope: 'profile' },
+        { basic: ['service-client', 'service-client-secret'], headers: { dpop: proof } },
+      );
     const first = await request();
     expect(first.status).toBe(200);
     expect(first.body.token_type).toBe('DPoP');
@@ -76,13 +115,17 @@ describe('DPoP-bound tokens from the IdP', () => {
   it('a proof for another URL is refused (invalid_dpop_proof)', async () => {
     const key = await dpopKey();
     const proof = await dpopProof(key, 'POST', `${testbed().urls.token}/elsewhere`, '', { claims: { ath: undefined } });
-    const { status, body } = await postForm(testbed().urls.token, { grant_type: 'client_credentials', resource: PROFILE_API, scope: 'profile' }, { basic: ['service-client', 'service-client-secret'], headers: { dpop: proof } });
+    const { status, body } = await postForm(
+      testbed().urls.token,
+      { grant_type: 'client_credentials', resource: PROFILE_API, scope: 'profile' },
+      { basic: ['service-client', 'service-client-secret'], headers: { dpop: proof } },
+    );
     expect(status).toBe(400);
     expect(body.error).toBe('invalid_dpop_proof');
   });
 
   it('advertises the proof algorithms in discovery', async () => {
-    const metadata = await (await fetch(testbed().urls.discovery)).json() as Record<string, unknown>;
+    const metadata = (await (await fetch(testbed().urls.discovery)).json()) as Record<string, unknown>;
     expect(metadata.dpop_signing_alg_values_supported).toEqual(expect.arrayContaining(['ES256', 'Ed25519']));
   });
 });
@@ -90,12 +133,21 @@ describe('DPoP-bound tokens from the IdP', () => {
 describe('DPoP server nonces (issuer.features.dpop.require_nonce)', () => {
   const testbed = useTestbed(async () => {
     const fixture = await defaultFixtureWithKeys();
-    return { fixture: { ...fixture, issuer: { ...fixture.issuer, features: { ...fixture.issuer?.features, dpop: { enabled: true, require_nonce: true } } } } as FixtureInput };
+    return {
+      fixture: {
+        ...fixture,
+        issuer: { ...fixture.issuer, features: { ...fixture.issuer?.features, dpop: { enabled: true, require_nonce: true } } },
+      } as FixtureInput,
+    };
   });
 
   it('a proof without a nonce: 400 use_dpop_nonce with a DPoP-Nonce header', async () => {
     const proof = await dpopProof(await dpopKey(), 'POST', testbed().urls.token, '', { claims: { ath: undefined } });
-    const { status, headers, body } = await postForm(testbed().urls.token, { grant_type: 'client_credentials', resource: PROFILE_API, scope: 'profile' }, { basic: ['service-client', 'service-client-secret'], headers: { dpop: proof } });
+    const { status, headers, body } = await postForm(
+      testbed().urls.token,
+      { grant_type: 'client_credentials', resource: PROFILE_API, scope: 'profile' },
+      { basic: ['service-client', 'service-client-secret'], headers: { dpop: proof } },
+    );
     expect(status).toBe(400);
     expect(body.error).toBe('use_dpop_nonce');
     expect(headers.get('dpop-nonce')).toEqual(expect.any(String));
@@ -112,14 +164,21 @@ describe('DPoP server nonces (issuer.features.dpop.require_nonce)', () => {
 describe('DPoP turned off (issuer.features.dpop: false)', () => {
   const testbed = useTestbed(async () => {
     const fixture = await defaultFixtureWithKeys();
-    return { fixture: { ...fixture, issuer: { ...fixture.issuer, features: { ...fixture.issuer?.features, dpop: false } } } as FixtureInput, apis: false };
+    return {
+      fixture: { ...fixture, issuer: { ...fixture.issuer, features: { ...fixture.issuer?.features, dpop: false } } } as FixtureInput,
+      apis: false,
+    };
   });
 
   it('is not advertised, and a proof is ignored: a Bearer token', async () => {
-    const metadata = await (await fetch(testbed().urls.discovery)).json() as Record<string, unknown>;
+    const metadata = (await (await fetch(testbed().urls.discovery)).json()) as Record<string, unknown>;
     expect(metadata).not.toHaveProperty('dpop_signing_alg_values_supported');
     const proof = await dpopProof(await dpopKey(), 'POST', testbed().urls.token, '', { claims: { ath: undefined } });
-    const { status, body } = await postForm(testbed().urls.token, { grant_type: 'client_credentials', resource: PROFILE_API, scope: 'profile' }, { basic: ['service-client', 'service-client-secret'], headers: { dpop: proof } });
+    const { status, body } = await postForm(
+      testbed().urls.token,
+      { grant_type: 'client_credentials', resource: PROFILE_API, scope: 'profile' },
+      { basic: ['service-client', 'service-client-secret'], headers: { dpop: proof } },
+    );
     expect(status).toBe(200);
     expect(body.token_type).toBe('Bearer');
     expect(decodeJwt(body.access_token as string).cnf).toBeUndefined();

@@ -32,16 +32,25 @@ describe('express-openid-connect (default settings) through headless Chromium', 
   const testbed = useTestbed(() => ({
     autoLogin: false,
     fixture: {
-      users: [{ username: 'alice', password: 'alice-password', sub: 'alice', claims: { name: 'Alice Example', email: 'alice@example.com', email_verified: true } }],
-      clients: [{
-        client_id: 'express-app',
-        client_name: 'Express app',
-        token_endpoint_auth_method: 'none',
-        grant_types: ['implicit'],
-        response_types: ['id_token'],
-        redirect_uris: [`${appUrl}/callback`],
-        post_logout_redirect_uris: [appUrl],
-      }],
+      users: [
+        {
+          username: 'alice',
+          password: 'alice-password',
+          sub: 'alice',
+          claims: { name: 'Alice Example', email: 'alice@example.com', email_verified: true },
+        },
+      ],
+      clients: [
+        {
+          client_id: 'express-app',
+          client_name: 'Express app',
+          token_endpoint_auth_method: 'none',
+          grant_types: ['implicit'],
+          response_types: ['id_token'],
+          redirect_uris: [`${appUrl}/callback`],
+          post_logout_redirect_uris: [appUrl],
+        },
+      ],
     },
   }));
 
@@ -50,7 +59,12 @@ describe('express-openid-connect (default settings) through headless Chromium', 
     // Imported late: it is CommonJS and require()s jose, which jest can only hand it once loaded.
     const { auth } = await import('express-openid-connect');
     // The library's defaults (response_type id_token, response_mode form_post): only required settings.
-    authentication = auth({ issuerBaseURL: issuerUrl, baseURL: appUrl, clientID: 'express-app', secret: 'a-session-secret-for-the-test-app-only' });
+    authentication = auth({
+      issuerBaseURL: issuerUrl,
+      baseURL: appUrl,
+      clientID: 'express-app',
+      secret: 'a-session-secret-for-the-test-app-only',
+    });
   });
 
   afterAll(async () => {
@@ -87,7 +101,10 @@ describe('express-openid-connect (default settings) through headless Chromium', 
       await page.waitForSelector('input[name="password"]');
       await page.fill('input[name="username"]', 'alice');
       await page.fill('input[name="password"]', 'not-her-password');
-      const [answer] = await Promise.all([page.waitForResponse((response) => response.request().method() === 'POST'), page.click('button[type="submit"]')]);
+      const [answer] = await Promise.all([
+        page.waitForResponse((response) => response.request().method() === 'POST'),
+        page.click('button[type="submit"]'),
+      ]);
       expect(answer.status()).toBe(401);
       expect(await page.textContent('[role="alert"]')).toBe('Unknown username or wrong password.');
       expect(await page.inputValue('input[name="username"]')).toBe('alice');

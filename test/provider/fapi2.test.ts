@@ -17,7 +17,13 @@ const REDIRECT_URI = 'http://localhost:3000/callback';
 
 async function fapiClient(issuer: Issuer) {
   const { key, kid } = await demoSigningKey();
-  return client.discovery(new URL(issuer.issuer), 'fapi2-client', { id_token_signed_response_alg: 'ES256' }, client.PrivateKeyJwt({ key, kid }), { execute: [client.allowInsecureRequests] });
+  return client.discovery(
+    new URL(issuer.issuer),
+    'fapi2-client',
+    { id_token_signed_response_alg: 'ES256' },
+    client.PrivateKeyJwt({ key, kid }),
+    { execute: [client.allowInsecureRequests] },
+  );
 }
 
 describe('the fapi2 issuer profile', () => {
@@ -25,7 +31,7 @@ describe('the fapi2 issuer profile', () => {
   const fapi2 = () => testbed().issuers['/fapi2'];
 
   it('is its own issuer under /fapi2, with FAPI 2.0 metadata', async () => {
-    const metadata = await (await fetch(fapi2().urls.discovery)).json() as Record<string, unknown>;
+    const metadata = (await (await fetch(fapi2().urls.discovery)).json()) as Record<string, unknown>;
     expect(metadata).toMatchObject({
       issuer: `${testbed().issuer}/fapi2`,
       require_pushed_authorization_requests: true,
@@ -41,7 +47,7 @@ describe('the fapi2 issuer profile', () => {
     const rfc8414 = await fetch(fapi2().urls.authorizationServerMetadata);
     expect(fapi2().urls.authorizationServerMetadata).toBe(`${testbed().issuer}/.well-known/oauth-authorization-server/fapi2`);
     expect(rfc8414.status).toBe(200);
-    expect((await rfc8414.json() as { issuer: string }).issuer).toBe(fapi2().issuer);
+    expect(((await rfc8414.json()) as { issuer: string }).issuer).toBe(fapi2().issuer);
   });
 
   it('a FAPI 2.0 code flow: PAR + PKCE + private_key_jwt + DPoP; iss in the response; DPoP-bound tokens; refresh without rotation', async () => {
@@ -53,7 +59,13 @@ describe('the fapi2 issuer profile', () => {
     const { url: callbackUrl } = await new UserAgent().follow(url, REDIRECT_URI);
     expect(callbackUrl.searchParams.get('iss')).toBe(fapi2().issuer);
 
-    const tokens = await client.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: codeVerifier, expectedState: parameters.state, expectedNonce: parameters.nonce }, undefined, { DPoP });
+    const tokens = await client.authorizationCodeGrant(
+      config,
+      callbackUrl,
+      { pkceCodeVerifier: codeVerifier, expectedState: parameters.state, expectedNonce: parameters.nonce },
+      undefined,
+      { DPoP },
+    );
     expect(tokens.token_type).toBe('dpop');
     expect(decodeProtectedHeader(tokens.id_token!).alg).toBe('ES256');
     expect(tokens.claims()).toMatchObject({ iss: fapi2().issuer, sub: 'alice', aud: 'fapi2-client' });
@@ -81,22 +93,39 @@ describe('the fapi2 issuer profile', () => {
     const { parameters, codeVerifier } = await codeRequest(REDIRECT_URI);
     const url = await client.buildAuthorizationUrlWithPAR(config, parameters);
     const { url: callbackUrl } = await new UserAgent().follow(url, REDIRECT_URI);
-    await expect(client.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: codeVerifier, expectedState: parameters.state, expectedNonce: parameters.nonce }))
-      .rejects.toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/DPoP/) });
+    await expect(
+      client.authorizationCodeGrant(config, callbackUrl, {
+        pkceCodeVerifier: codeVerifier,
+        expectedState: parameters.state,
+        expectedNonce: parameters.nonce,
+      }),
+    ).rejects.toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/DPoP/) });
   });
 
   it('refuses client authentication other than private_key_jwt (401 invalid_client)', async () => {
     const { parameters } = await codeRequest(REDIRECT_URI);
-    const { status, body } = await postForm(fapi2().urls.pushedAuthorizationRequest, { ...parameters, client_id: 'fapi2-client', response_type: 'code' }, { basic: ['fapi2-client', 'a-secret'] });
+    const { status, body } = await postForm(
+      fapi2().urls.pushedAuthorizationRequest,
+      { ...parameters, client_id: 'fapi2-client', response_type: 'code' },
+      { basic: ['fapi2-client', 'a-secret'] },
+    );
     expect(status).toBe(401);
     expect(body.error).toBe('invalid_client');
   });
 
-  it('keeps its own clients: the main issuer\'s clients are unknown here and the other way round', async () => {
+  it("keeps its own clients: the main issuer's clients are unknown here and the other way round", async () => {
     const { key, kid } = await demoSigningKey();
-    const onMain = await client.discovery(new URL(testbed().issuer), 'fapi2-client', {}, client.PrivateKeyJwt({ key, kid }), { execute: [client.allowInsecureRequests] });
-    await expect(client.buildAuthorizationUrlWithPAR(onMain, (await codeRequest(REDIRECT_URI)).parameters)).rejects.toMatchObject({ error: 'invalid_client' });
-    const { status, body } = await postForm(fapi2().urls.token, { grant_type: 'client_credentials' }, { basic: ['service-client', 'service-client-secret'] });
+    const onMain = await client.discovery(new URL(testbed().issuer), 'fapi2-client', {}, client.PrivateKeyJwt({ key, kid }), {
+      execute: [client.allowInsecureRequests],
+    });
+    await expect(client.buildAuthorizationUrlWithPAR(onMain, (await codeRequest(REDIRECT_URI)).parameters)).rejects.toMatchObject({
+      error: 'invalid_client',
+    });
+    const { status, body } = await postForm(
+      fapi2().urls.token,
+      { grant_type: 'client_credentials' },
+      { basic: ['service-client', 'service-client-secret'] },
+    );
     expect(status).toBe(401);
     expect(body.error).toBe('invalid_client');
   });
@@ -108,8 +137,18 @@ describe('the fapi2 issuer profile', () => {
     const { parameters, codeVerifier } = await codeRequest(REDIRECT_URI);
     const url = await client.buildAuthorizationUrlWithPAR(config, { ...parameters, resource: 'http://localhost:9401/' }, { DPoP });
     const { url: callbackUrl } = await new UserAgent().follow(url, REDIRECT_URI);
-    const tokens = await client.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: codeVerifier, expectedState: parameters.state, expectedNonce: parameters.nonce }, { resource: 'http://localhost:9401/' }, { DPoP });
-    expect(decodeJwt(tokens.access_token)).toMatchObject({ iss: fapi2().issuer, aud: 'http://localhost:9401/', cnf: { jkt: await calculateJwkThumbprint(key.publicJwk) } });
+    const tokens = await client.authorizationCodeGrant(
+      config,
+      callbackUrl,
+      { pkceCodeVerifier: codeVerifier, expectedState: parameters.state, expectedNonce: parameters.nonce },
+      { resource: 'http://localhost:9401/' },
+      { DPoP },
+    );
+    expect(decodeJwt(tokens.access_token)).toMatchObject({
+      iss: fapi2().issuer,
+      aud: 'http://localhost:9401/',
+      cnf: { jkt: await calculateJwkThumbprint(key.publicJwk) },
+    });
     const userinfo = new URL('userinfo', testbed().urls.profileApi);
     const response = await client.fetchProtectedResource(config, tokens.access_token, userinfo, 'GET', null, undefined, { DPoP });
     expect(response.status).toBe(200);
@@ -118,7 +157,9 @@ describe('the fapi2 issuer profile', () => {
 
     // Revoked at the fapi2 issuer: the API asks that issuer, and refuses it.
     await client.tokenRevocation(config, tokens.access_token);
-    const again = await fetch(userinfo, { headers: { authorization: `DPoP ${tokens.access_token}`, dpop: await dpopProof(key, 'GET', userinfo.href, tokens.access_token) } });
+    const again = await fetch(userinfo, {
+      headers: { authorization: `DPoP ${tokens.access_token}`, dpop: await dpopProof(key, 'GET', userinfo.href, tokens.access_token) },
+    });
     expect(again.status).toBe(401);
     expect(again.headers.get('www-authenticate')).toMatch(/revoked/);
   });

@@ -21,7 +21,15 @@ describe('implicit id_token with response_mode=form_post (express-openid-connect
     const config = await discover(testbed(), 'node-openid-client', 'password');
     const nonce = client.randomNonce();
     const state = client.randomState();
-    const url = client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, response_type: 'id_token', response_mode: 'form_post', scope: 'openid profile email', nonce, state, login_hint: 'alice' });
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT_URI,
+      response_type: 'id_token',
+      response_mode: 'form_post',
+      scope: 'openid profile email',
+      nonce,
+      state,
+      login_hint: 'alice',
+    });
 
     const { response } = await new UserAgent().follow(url);
     expect(response!.status).toBe(200);
@@ -34,7 +42,10 @@ describe('implicit id_token with response_mode=form_post (express-openid-connect
     expect(Object.keys(fields).sort()).toEqual(['id_token', 'state']);
     expect(fields.state).toBe(state);
 
-    const { payload } = await jwtVerify(fields.id_token, createRemoteJWKSet(new URL(testbed().urls.jwks)), { issuer: testbed().issuer, audience: 'node-openid-client' });
+    const { payload } = await jwtVerify(fields.id_token, createRemoteJWKSet(new URL(testbed().urls.jwks)), {
+      issuer: testbed().issuer,
+      audience: 'node-openid-client',
+    });
     // No access token is issued, so the scope claims go into the ID token (conformIdTokenClaims).
     expect(payload).toMatchObject({ sub: 'alice', nonce, name: 'Alice Example', email: 'alice@example.com' });
   });
@@ -42,14 +53,21 @@ describe('implicit id_token with response_mode=form_post (express-openid-connect
   it('requires a nonce for response_type=id_token (invalid_request)', async () => {
     const config = await discover(testbed(), 'node-openid-client', 'password');
     const state = client.randomState();
-    const url = client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, response_type: 'id_token', response_mode: 'form_post', scope: 'openid', state, login_hint: 'alice' });
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT_URI,
+      response_type: 'id_token',
+      response_mode: 'form_post',
+      scope: 'openid',
+      state,
+      login_hint: 'alice',
+    });
     const { response } = await new UserAgent().follow(url);
     const { fields } = formPostFields(await response!.text());
     expect(fields).toMatchObject({ error: 'invalid_request', state });
   });
 });
 
-describe('hybrid code id_token with response_mode=form_post (express-openid-connect\'s userinfo and validate_claims examples)', () => {
+describe("hybrid code id_token with response_mode=form_post (express-openid-connect's userinfo and validate_claims examples)", () => {
   const testbed = useTestbed();
 
   it('posts code, id_token (with c_hash and the scope claims) and state; openid-client checks the c_hash, exchanges the code and reads userinfo', async () => {
@@ -59,8 +77,14 @@ describe('hybrid code id_token with response_mode=form_post (express-openid-conn
     const state = client.randomState();
     const codeVerifier = client.randomPKCECodeVerifier();
     const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT_URI, response_mode: 'form_post', scope: 'openid profile email', nonce, state, login_hint: 'admin',
-      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier), code_challenge_method: 'S256',
+      redirect_uri: REDIRECT_URI,
+      response_mode: 'form_post',
+      scope: 'openid profile email',
+      nonce,
+      state,
+      login_hint: 'admin',
+      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
     });
     expect(url.searchParams.get('response_type')).toBe('code id_token');
 
@@ -69,24 +93,55 @@ describe('hybrid code id_token with response_mode=form_post (express-openid-conn
     const { action, fields } = formPostFields(await response!.text());
     expect(action).toBe(REDIRECT_URI);
     expect(Object.keys(fields).sort()).toEqual(['code', 'id_token', 'state']);
-    const { payload } = await jwtVerify(fields.id_token, createRemoteJWKSet(new URL(testbed().urls.jwks)), { issuer: testbed().issuer, audience: 'node-openid-client' });
-    expect(payload).toMatchObject({ sub: 'admin', nonce, c_hash: expect.any(String), email: 'admin@example.com', isAdmin: true, org_id: 'Required Organization' });
+    const { payload } = await jwtVerify(fields.id_token, createRemoteJWKSet(new URL(testbed().urls.jwks)), {
+      issuer: testbed().issuer,
+      audience: 'node-openid-client',
+    });
+    expect(payload).toMatchObject({
+      sub: 'admin',
+      nonce,
+      c_hash: expect.any(String),
+      email: 'admin@example.com',
+      isAdmin: true,
+      org_id: 'Required Organization',
+    });
 
     // What the RP's /callback receives: the same form, POSTed.
-    const callback = new Request(REDIRECT_URI, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
-    const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: codeVerifier, expectedNonce: nonce, expectedState: state });
+    const callback = new Request(REDIRECT_URI, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields),
+    });
+    const tokens = await client.authorizationCodeGrant(config, callback, {
+      pkceCodeVerifier: codeVerifier,
+      expectedNonce: nonce,
+      expectedState: state,
+    });
     expect(tokens.claims()).toMatchObject({ sub: 'admin', roles: ['admin', 'payroll'] });
     expect(await client.fetchUserInfo(config, tokens.access_token, 'admin')).toMatchObject({ sub: 'admin', isAdmin: true });
 
     // A code whose c_hash does not match is refused by the RP.
-    const tampered = new Request(REDIRECT_URI, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...fields, code: `${fields.code}x` }) });
-    await expect(client.authorizationCodeGrant(config, tampered, { pkceCodeVerifier: codeVerifier, expectedNonce: nonce, expectedState: state }))
-      .rejects.toMatchObject({ cause: { cause: { claim: 'c_hash' } } });
+    const tampered = new Request(REDIRECT_URI, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ ...fields, code: `${fields.code}x` }),
+    });
+    await expect(
+      client.authorizationCodeGrant(config, tampered, { pkceCodeVerifier: codeVerifier, expectedNonce: nonce, expectedState: state }),
+    ).rejects.toMatchObject({ cause: { cause: { claim: 'c_hash' } } });
   });
 
   it('is refused to a client that did not register it', async () => {
     const config = await discover(testbed(), 'web-app', 'web-app-secret');
-    const url = client.buildAuthorizationUrl(config, { redirect_uri: 'http://localhost:3001/callback', response_type: 'code id_token', response_mode: 'form_post', scope: 'openid', nonce: client.randomNonce(), state: client.randomState(), login_hint: 'alice' });
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: 'http://localhost:3001/callback',
+      response_type: 'code id_token',
+      response_mode: 'form_post',
+      scope: 'openid',
+      nonce: client.randomNonce(),
+      state: client.randomState(),
+      login_hint: 'alice',
+    });
     const { response } = await new UserAgent().follow(url);
     const { fields } = formPostFields(await response!.text());
     // oidc-provider's code for it (RFC 6749 §4.1.2.1 would say unauthorized_client).

@@ -20,7 +20,11 @@ describe('introspection (RFC 7662) and revocation (RFC 7009) of every token the 
   };
   /** RFC 7009 §2.2: 200 with an empty body, whether or not the token was known. */
   const revoke = async (token: string, hint?: string) => {
-    const response = await formRequest(testbed().urls.revocation, { token, ...(hint ? { token_type_hint: hint } : {}) }, { basic: ['web', 'web-secret'] });
+    const response = await formRequest(
+      testbed().urls.revocation,
+      { token, ...(hint ? { token_type_hint: hint } : {}) },
+      { basic: ['web', 'web-secret'] },
+    );
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('');
   };
@@ -28,17 +32,37 @@ describe('introspection (RFC 7662) and revocation (RFC 7009) of every token the 
   /** Signs alice in with resources granted for the profile (JWT) and reports (opaque) APIs. */
   const grant = async () => {
     const config = await web();
-    const { tokens } = await signIn(config, { redirect_uri: REDIRECT_URI, scope: SCOPE, resource: [PROFILE_API, REPORTS_API] }, { resource: PROFILE_API });
+    const { tokens } = await signIn(
+      config,
+      { redirect_uri: REDIRECT_URI, scope: SCOPE, resource: [PROFILE_API, REPORTS_API] },
+      { resource: PROFILE_API },
+    );
     const opaque = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: REPORTS_API });
     const userinfo = await client.refreshTokenGrant(config, opaque.refresh_token!);
-    return { config, jwt: tokens.access_token, opaque: opaque.access_token, userinfo: userinfo.access_token, refreshToken: userinfo.refresh_token! };
+    return {
+      config,
+      jwt: tokens.access_token,
+      opaque: opaque.access_token,
+      userinfo: userinfo.access_token,
+      refreshToken: userinfo.refresh_token!,
+    };
   };
 
   describe('introspection', () => {
     it('reports a JWT access token active with its aud, scope, client_id, sub and exp', async () => {
       const { config, jwt } = await grant();
       const claims = decodeJwt(jwt);
-      const expected = { active: true, aud: PROFILE_API, scope: 'profile email', client_id: 'web', sub: 'alice', exp: claims.exp, iat: claims.iat, iss: testbed().issuer, token_type: 'Bearer' };
+      const expected = {
+        active: true,
+        aud: PROFILE_API,
+        scope: 'profile email',
+        client_id: 'web',
+        sub: 'alice',
+        exp: claims.exp,
+        iat: claims.iat,
+        iss: testbed().issuer,
+        token_type: 'Bearer',
+      };
       expect(await client.tokenIntrospection(config, jwt)).toMatchObject(expected);
       expect(await introspectAs('profile-api', 'profile-api-secret', jwt)).toMatchObject(expected);
     });
@@ -62,14 +86,25 @@ describe('introspection (RFC 7662) and revocation (RFC 7009) of every token the 
 
     it('reports a refresh token active to its client', async () => {
       const { config, refreshToken } = await grant();
-      expect(await client.tokenIntrospection(config, refreshToken)).toMatchObject({ active: true, client_id: 'web', sub: 'alice', exp: expect.any(Number) });
+      expect(await client.tokenIntrospection(config, refreshToken)).toMatchObject({
+        active: true,
+        client_id: 'web',
+        sub: 'alice',
+        exp: expect.any(Number),
+      });
     });
 
     it('reports a client-credentials JWT active to the resource server', async () => {
       const config = await web();
       const { access_token } = await client.clientCredentialsGrant(config, { resource: PROFILE_API, scope: 'profile' });
       const { exp } = decodeJwt(access_token);
-      expect(await introspectAs('profile-api', 'profile-api-secret', access_token)).toMatchObject({ active: true, aud: PROFILE_API, client_id: 'web', scope: 'profile', exp });
+      expect(await introspectAs('profile-api', 'profile-api-secret', access_token)).toMatchObject({
+        active: true,
+        aud: PROFILE_API,
+        client_id: 'web',
+        scope: 'profile',
+        exp,
+      });
     });
 
     it('keeps a JWT access token active for its whole lifetime, not only its first second', async () => {
@@ -83,7 +118,8 @@ describe('introspection (RFC 7662) and revocation (RFC 7009) of every token the 
       const config = await web();
       const before = (await testbed().main.store.health()).entries;
       const tokens = [];
-      for (let i = 0; i < 20; i++) tokens.push((await client.clientCredentialsGrant(config, { resource: PROFILE_API, scope: 'profile' })).access_token);
+      for (let i = 0; i < 20; i++)
+        tokens.push((await client.clientCredentialsGrant(config, { resource: PROFILE_API, scope: 'profile' })).access_token);
       expect((await testbed().main.store.health()).entries).toBe(before);
       const { ClientCredentials } = testbed().main.provider;
       for (const token of tokens) {
@@ -93,20 +129,34 @@ describe('introspection (RFC 7662) and revocation (RFC 7009) of every token the 
       expect(decodeJwt((await grant()).jwt).jti).not.toMatch(/^cc-/);
     });
 
-    it('stores nothing when it issues a user\'s JWT (its jti seals what its claims do not say); introspection reads it all back', async () => {
+    it("stores nothing when it issues a user's JWT (its jti seals what its claims do not say); introspection reads it all back", async () => {
       const config = await web();
-      const { tokens } = await signIn(config, { redirect_uri: REDIRECT_URI, scope: SCOPE, resource: [PROFILE_API, REPORTS_API] }, { resource: PROFILE_API });
+      const { tokens } = await signIn(
+        config,
+        { redirect_uri: REDIRECT_URI, scope: SCOPE, resource: [PROFILE_API, REPORTS_API] },
+        { resource: PROFILE_API },
+      );
       const entries = async () => (await testbed().main.store.health()).entries; // counted by the memory store only
       const before = await entries();
       let { access_token: jwt, refresh_token: refreshToken } = tokens;
-      for (let i = 0; i < 5; i++) ({ access_token: jwt, refresh_token: refreshToken } = await client.refreshTokenGrant(config, refreshToken!, { resource: PROFILE_API }));
+      for (let i = 0; i < 5; i++)
+        ({ access_token: jwt, refresh_token: refreshToken } = await client.refreshTokenGrant(config, refreshToken!, {
+          resource: PROFILE_API,
+        }));
       // Each refresh stores its new refresh token (the used one stays, consumed, until it expires); the JWTs add nothing.
       if (before !== undefined) expect(await entries()).toBe(before + 5);
       const claims = decodeJwt(jwt);
       expect(claims.jti).not.toBe(decodeJwt(tokens.access_token).jti);
       expect(await client.tokenIntrospection(config, jwt)).toEqual({
-        active: true, sub: 'alice', client_id: 'web', aud: PROFILE_API, scope: claims.scope, exp: claims.exp, iat: claims.iat,
-        iss: testbed().issuer, token_type: 'Bearer',
+        active: true,
+        sub: 'alice',
+        client_id: 'web',
+        aud: PROFILE_API,
+        scope: claims.scope,
+        exp: claims.exp,
+        iat: claims.iat,
+        iss: testbed().issuer,
+        token_type: 'Bearer',
       });
     });
 
@@ -140,10 +190,16 @@ describe('introspection (RFC 7662) and revocation (RFC 7009) of every token the 
   });
 
   describe('revocation', () => {
-    it('revoking a user\'s JWT revokes the other JWTs of its grant; the grant stays, and a JWT issued under it afterwards is active', async () => {
+    it("revoking a user's JWT revokes the other JWTs of its grant; the grant stays, and a JWT issued under it afterwards is active", async () => {
       const config = await web();
       const parameters = { redirect_uri: REDIRECT_URI, scope: SCOPE, resource: PROFILE_API };
-      const codeGrant = async (auth: Awaited<ReturnType<typeof authorize>>) => client.authorizationCodeGrant(config, auth.callbackUrl, { pkceCodeVerifier: auth.codeVerifier, expectedState: auth.state, expectedNonce: auth.nonce }, { resource: PROFILE_API });
+      const codeGrant = async (auth: Awaited<ReturnType<typeof authorize>>) =>
+        client.authorizationCodeGrant(
+          config,
+          auth.callbackUrl,
+          { pkceCodeVerifier: auth.codeVerifier, expectedState: auth.state, expectedNonce: auth.nonce },
+          { resource: PROFILE_API },
+        );
       const first = await authorize(config, parameters);
       const earlier = await codeGrant(first);
       const revoked = await client.refreshTokenGrant(config, earlier.refresh_token!, { resource: PROFILE_API });
@@ -165,7 +221,7 @@ describe('introspection (RFC 7662) and revocation (RFC 7009) of every token the 
       expect(await introspectAs('profile-api', 'profile-api-secret', jwt)).toEqual({ active: false });
     });
 
-    it('revoking an access token also revokes the grant\'s other tokens (RFC 7009 §2.1 allows it; oidc-provider does it)', async () => {
+    it("revoking an access token also revokes the grant's other tokens (RFC 7009 §2.1 allows it; oidc-provider does it)", async () => {
       const { config, jwt, opaque, refreshToken } = await grant();
       await revoke(jwt, 'access_token');
       expect(await client.tokenIntrospection(config, opaque)).toEqual({ active: false });
@@ -209,7 +265,10 @@ describe('introspection (RFC 7662) and revocation (RFC 7009) of every token the 
       const { access_token } = await client.clientCredentialsGrant(config, { resource: PROFILE_API, scope: 'profile' });
       const response = await formRequest(testbed().urls.revocation, { token: access_token }, { basic: ['other', 'other-secret'] });
       expect(response.status).toBe(400);
-      expect(await response.json()).toEqual({ error: 'invalid_request', error_description: 'client is not authorized to revoke the presented token' });
+      expect(await response.json()).toEqual({
+        error: 'invalid_request',
+        error_description: 'client is not authorized to revoke the presented token',
+      });
       expect((await client.tokenIntrospection(config, access_token)).active).toBe(true);
     });
 

@@ -5,11 +5,19 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { readJson, postForm } from '../support/http.ts';
+import { postForm, readJson } from '../support/http.ts';
 import { authorize, client } from '../support/openid.ts';
 import { useTestbed } from '../support/testbed.ts';
 
-const BACK_CHANNEL = ['jwks_uri', 'token_endpoint', 'userinfo_endpoint', 'introspection_endpoint', 'revocation_endpoint', 'device_authorization_endpoint', 'pushed_authorization_request_endpoint'];
+const BACK_CHANNEL = [
+  'jwks_uri',
+  'token_endpoint',
+  'userinfo_endpoint',
+  'introspection_endpoint',
+  'revocation_endpoint',
+  'device_authorization_endpoint',
+  'pushed_authorization_request_endpoint',
+];
 const FRONT_CHANNEL = ['authorization_endpoint', 'end_session_endpoint'];
 
 describe('issuer/host split', () => {
@@ -34,7 +42,8 @@ describe('issuer/host split', () => {
 
   it('read by the public name, every endpoint is public', async () => {
     const { body } = await readJson(await fetch(testbed().urls.discovery));
-    for (const member of [...BACK_CHANNEL, ...FRONT_CHANNEL]) expect([member, new URL(body[member] as string).origin]).toEqual([member, publicOrigin()]);
+    for (const member of [...BACK_CHANNEL, ...FRONT_CHANNEL])
+      expect([member, new URL(body[member] as string).origin]).toEqual([member, publicOrigin()]);
   });
 
   it('openid-client discovering by the internal name: code flow, userinfo and refresh carry the public issuer', async () => {
@@ -54,7 +63,11 @@ describe('issuer/host split', () => {
 
     const redirect_uri = 'http://localhost:3000/callback';
     const auth = await authorize(config, { redirect_uri, scope: 'openid profile offline_access' });
-    const tokens = await client.authorizationCodeGrant(config, auth.callbackUrl, { pkceCodeVerifier: auth.codeVerifier, expectedState: auth.state, expectedNonce: auth.nonce });
+    const tokens = await client.authorizationCodeGrant(config, auth.callbackUrl, {
+      pkceCodeVerifier: auth.codeVerifier,
+      expectedState: auth.state,
+      expectedNonce: auth.nonce,
+    });
     expect(tokens.claims()).toMatchObject({ iss: testbed().issuer, sub: 'alice', aud: 'node-openid-client' });
     const info = await client.fetchUserInfo(config, tokens.access_token, 'alice');
     expect(info.name).toBe('Alice Example');
@@ -63,7 +76,11 @@ describe('issuer/host split', () => {
 
     // A resource server in the same network verifies with the JWKS at the internal name.
     const jwks = createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri!));
-    const { payload } = await jwtVerify(refreshed.access_token, jwks, { issuer: testbed().issuer, audience: 'http://localhost:9401/', typ: 'at+jwt' });
+    const { payload } = await jwtVerify(refreshed.access_token, jwks, {
+      issuer: testbed().issuer,
+      audience: 'http://localhost:9401/',
+      typ: 'at+jwt',
+    });
     expect(payload.sub).toBe('alice');
     expect(new URL(config.serverMetadata().jwks_uri!).origin).toBe(internalOrigin());
   });

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CompactEncrypt, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+import { CompactEncrypt, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { parse } from 'yaml';
 import { DEFAULT_FIXTURE_PATH, type FixtureInput, type Testbed } from '../../src/index.ts';
 import { UserAgent } from '../support/agent.ts';
@@ -25,7 +25,16 @@ const jarRequest = (clientId: string) => codeRequest(REDIRECT_URI, { client_id: 
 async function signedRequestObject(testbed: Testbed, parameters: Record<string, string>, overrides: Record<string, unknown> = {}) {
   const { key, kid } = await demoSigningKey();
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ ...parameters, iss: parameters.client_id, aud: testbed.issuer, iat: now, nbf: now, exp: now + 300, jti: client.randomState(), ...overrides })
+  return new SignJWT({
+    ...parameters,
+    iss: parameters.client_id,
+    aud: testbed.issuer,
+    iat: now,
+    nbf: now,
+    exp: now + 300,
+    jti: client.randomState(),
+    ...overrides,
+  })
     .setProtectedHeader({ alg: 'ES256', kid, typ: 'oauth-authz-req+jwt' })
     .sign(key);
 }
@@ -59,11 +68,11 @@ describe('request objects by value (RFC 9101 §5.1)', () => {
     expect(tokens.claims()).toMatchObject({ sub: 'alice', aud: 'jar-client', iss: testbed().issuer, nonce: request.parameters.nonce });
   });
 
-  it('signed, then encrypted to the issuer\'s RSA-OAEP-256 key (a nested JWT): a code flow completes', async () => {
+  it("signed, then encrypted to the issuer's RSA-OAEP-256 key (a nested JWT): a code flow completes", async () => {
     const config = await jarClient(testbed());
     const request = await jarRequest('jar-client');
     const signed = await signedRequestObject(testbed(), request.parameters);
-    const { keys } = await (await fetch(testbed().urls.jwks)).json() as { keys: JWK[] };
+    const { keys } = (await (await fetch(testbed().urls.jwks)).json()) as { keys: JWK[] };
     const encryptionKey = keys.find((key) => key.use === 'enc' && key.alg === 'RSA-OAEP-256')!;
     const encrypted = await new CompactEncrypt(new TextEncoder().encode(signed))
       .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: encryptionKey.kid, cty: 'JWT' })
@@ -154,7 +163,10 @@ describe('request objects by reference (RFC 9101 §5.2)', () => {
 
   it('answers invalid_request_uri when the registered URL does not serve a request object', async () => {
     served.set('/not-a-jwt', { status: 200, body: '<html>hello</html>' });
-    for (const [path, pattern] of [['/missing.jwt', /HTTP 404/], ['/not-a-jwt', /did not serve a request object/]] as const) {
+    for (const [path, pattern] of [
+      ['/missing.jwt', /HTTP 404/],
+      ['/not-a-jwt', /did not serve a request object/],
+    ] as const) {
       const url = new URL(testbed().urls.authorization);
       url.search = new URLSearchParams({ client_id: 'jar-client', request_uri: `${origin}${path}` }).toString();
       const response = await fetch(url, { headers: { accept: 'text/html' } });
@@ -166,8 +178,12 @@ describe('request objects by reference (RFC 9101 §5.2)', () => {
   });
 
   it('advertises request objects and request_uri support in discovery', async () => {
-    const metadata = await (await fetch(testbed().urls.discovery)).json() as Record<string, unknown>;
-    expect(metadata).toMatchObject({ request_parameter_supported: true, request_uri_parameter_supported: true, require_request_uri_registration: true });
+    const metadata = (await (await fetch(testbed().urls.discovery)).json()) as Record<string, unknown>;
+    expect(metadata).toMatchObject({
+      request_parameter_supported: true,
+      request_uri_parameter_supported: true,
+      require_request_uri_registration: true,
+    });
     expect(metadata.request_object_signing_alg_values_supported).toEqual(expect.arrayContaining(['ES256', 'RS256']));
     expect(metadata.request_object_encryption_alg_values_supported).toEqual(expect.arrayContaining(['RSA-OAEP-256', 'ECDH-ES']));
   });

@@ -24,10 +24,17 @@ describe('JARM', () => {
 
     const response = callbackUrl.searchParams.get('response')!;
     expect(decodeProtectedHeader(response)).toMatchObject({ alg: 'RS256' });
-    const { payload } = await jwtVerify(response, createRemoteJWKSet(new URL(testbed().urls.jwks)), { issuer: testbed().issuer, audience: 'node-openid-client' });
+    const { payload } = await jwtVerify(response, createRemoteJWKSet(new URL(testbed().urls.jwks)), {
+      issuer: testbed().issuer,
+      audience: 'node-openid-client',
+    });
     expect(payload).toMatchObject({ code: expect.any(String), state: parameters.state });
 
-    const tokens = await client.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: codeVerifier, expectedState: parameters.state, expectedNonce: parameters.nonce });
+    const tokens = await client.authorizationCodeGrant(config, callbackUrl, {
+      pkceCodeVerifier: codeVerifier,
+      expectedState: parameters.state,
+      expectedNonce: parameters.nonce,
+    });
     expect(tokens.claims()).toMatchObject({ sub: 'alice', aud: 'node-openid-client' });
   });
 
@@ -36,7 +43,10 @@ describe('JARM', () => {
     client.useJwtResponseMode(config);
     const { parameters } = await codeRequest(REDIRECT_URI, { prompt: 'none' });
     const { url: callbackUrl } = await new UserAgent().follow(client.buildAuthorizationUrl(config, parameters), REDIRECT_URI);
-    const { payload } = await jwtVerify(callbackUrl.searchParams.get('response')!, createRemoteJWKSet(new URL(testbed().urls.jwks)), { issuer: testbed().issuer, audience: 'node-openid-client' });
+    const { payload } = await jwtVerify(callbackUrl.searchParams.get('response')!, createRemoteJWKSet(new URL(testbed().urls.jwks)), {
+      issuer: testbed().issuer,
+      audience: 'node-openid-client',
+    });
     expect(payload).toMatchObject({ error: 'login_required', state: parameters.state });
   });
 
@@ -48,12 +58,15 @@ describe('JARM', () => {
     const html = await response!.text();
     expect(html).toContain(`action="${REDIRECT_URI}"`);
     const jwt = /name="response" value="([^"]+)"/.exec(html)?.[1];
-    const { payload } = await jwtVerify(jwt!, createRemoteJWKSet(new URL(testbed().urls.jwks)), { issuer: testbed().issuer, audience: 'node-openid-client' });
+    const { payload } = await jwtVerify(jwt!, createRemoteJWKSet(new URL(testbed().urls.jwks)), {
+      issuer: testbed().issuer,
+      audience: 'node-openid-client',
+    });
     expect(payload.code).toEqual(expect.any(String));
   });
 
   it('advertises the JWT response modes and their algorithms', async () => {
-    const metadata = await (await fetch(testbed().urls.discovery)).json() as Record<string, unknown>;
+    const metadata = (await (await fetch(testbed().urls.discovery)).json()) as Record<string, unknown>;
     expect(metadata.response_modes_supported).toEqual(expect.arrayContaining(['jwt', 'query.jwt', 'fragment.jwt', 'form_post.jwt']));
     expect(metadata.authorization_signing_alg_values_supported).toEqual(expect.arrayContaining(['RS256', 'ES256']));
   });

@@ -17,7 +17,7 @@ import { SUITE_FIXTURE } from '../support/store.ts';
 const scratch = mkdtempSync(join(tmpdir(), 'oidc-testbed-key-pool-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 let dirs = 0;
-const freshDir = () => join(scratch, `pool-${dirs += 1}`);
+const freshDir = () => join(scratch, `pool-${(dirs += 1)}`);
 
 /** Waits (without a timing assertion) until the refill worker has made the pool whole. */
 async function filled(pool: RsaKeyPool): Promise<void> {
@@ -25,8 +25,20 @@ async function filled(pool: RsaKeyPool): Promise<void> {
 }
 
 function expectRsaPair(keys: RsaKeys): void {
-  expect(keys.signing).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig', kid: expect.stringMatching(/^rs256-/), d: expect.any(String) });
-  expect(keys.encryption).toMatchObject({ kty: 'RSA', alg: 'RSA-OAEP-256', use: 'enc', kid: expect.stringMatching(/^enc-rsa-oaep-256-/), d: expect.any(String) });
+  expect(keys.signing).toMatchObject({
+    kty: 'RSA',
+    alg: 'RS256',
+    use: 'sig',
+    kid: expect.stringMatching(/^rs256-/),
+    d: expect.any(String),
+  });
+  expect(keys.encryption).toMatchObject({
+    kty: 'RSA',
+    alg: 'RSA-OAEP-256',
+    use: 'enc',
+    kid: expect.stringMatching(/^enc-rsa-oaep-256-/),
+    d: expect.any(String),
+  });
   expect(Buffer.from(keys.signing.n!, 'base64url').length).toBe(256); // 2048 bits
 }
 
@@ -51,7 +63,9 @@ describe('the RSA key pool', () => {
     const inOtherProcesses = Array.from({ length: 3 }, async () => {
       const child = spawn(process.execPath, ['--input-type=module', '-e', taker], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk; });
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        out += chunk;
+      });
       await once(child, 'close');
       return out.trim().split(' ');
     });
@@ -91,14 +105,19 @@ describe('testbeds given no keys', () => {
     const keyPool = freshDir();
     for (let i = 0; i < 2; i += 1) testbeds.push(await startTestbed({ port: 0, fixture: SUITE_FIXTURE, apis: false, keyPool }));
     const [a, b] = testbeds;
-    const { tokens } = await signIn(await discover(a, 'node-openid-client', 'password'), { redirect_uri: 'http://localhost:3000/callback', scope: 'openid' });
+    const { tokens } = await signIn(await discover(a, 'node-openid-client', 'password'), {
+      redirect_uri: 'http://localhost:3000/callback',
+      scope: 'openid',
+    });
     expect(decodeProtectedHeader(tokens.id_token!).alg).toBe('RS256');
 
     await expect(jwtVerify(tokens.id_token!, createRemoteJWKSet(new URL(a.urls.jwks)), { issuer: a.issuer })).resolves.toBeDefined();
-    await expect(jwtVerify(tokens.id_token!, createRemoteJWKSet(new URL(b.urls.jwks)))).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
-    const kidsOf = async (testbed: Testbed) => ((await (await fetch(testbed.urls.jwks)).json()) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid);
+    await expect(jwtVerify(tokens.id_token!, createRemoteJWKSet(new URL(b.urls.jwks)))).rejects.toMatchObject({
+      code: 'ERR_JWKS_NO_MATCHING_KEY',
+    });
+    const kidsOf = async (testbed: Testbed) =>
+      ((await (await fetch(testbed.urls.jwks)).json()) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid);
     const [kidsA, kidsB] = await Promise.all([kidsOf(a), kidsOf(b)]);
     expect(kidsA.filter((kid) => kidsB.includes(kid))).toEqual([]);
   }, 30_000);
 });
-

@@ -32,9 +32,23 @@ describe('PAR for a client that requires it (par-client: also DPoP-bound)', () =
     expect(url.searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/);
 
     const { url: callbackUrl } = await new UserAgent().follow(url, REDIRECT_URI);
-    const tokens = await client.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: codeVerifier, expectedState: parameters.state, expectedNonce: parameters.nonce }, { resource: PROFILE_API }, { DPoP });
+    const tokens = await client.authorizationCodeGrant(
+      config,
+      callbackUrl,
+      { pkceCodeVerifier: codeVerifier, expectedState: parameters.state, expectedNonce: parameters.nonce },
+      { resource: PROFILE_API },
+      { DPoP },
+    );
     expect(tokens.token_type).toBe('dpop');
-    const response = await client.fetchProtectedResource(config, tokens.access_token, new URL('userinfo', testbed().urls.profileApi), 'GET', null, undefined, { DPoP });
+    const response = await client.fetchProtectedResource(
+      config,
+      tokens.access_token,
+      new URL('userinfo', testbed().urls.profileApi),
+      'GET',
+      null,
+      undefined,
+      { DPoP },
+    );
     expect(response.status).toBe(200);
   });
 
@@ -49,8 +63,13 @@ describe('PAR for a client that requires it (par-client: also DPoP-bound)', () =
     const { parameters, codeVerifier } = await codeParameters();
     const url = await client.buildAuthorizationUrlWithPAR(config, parameters);
     const { url: callbackUrl } = await new UserAgent().follow(url, REDIRECT_URI);
-    await expect(client.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: codeVerifier, expectedState: parameters.state, expectedNonce: parameters.nonce }))
-      .rejects.toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/must send a DPoP proof/) });
+    await expect(
+      client.authorizationCodeGrant(config, callbackUrl, {
+        pkceCodeVerifier: codeVerifier,
+        expectedState: parameters.state,
+        expectedNonce: parameters.nonce,
+      }),
+    ).rejects.toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/must send a DPoP proof/) });
   });
 
   it('a request_uri is single-use: the second authorization request with it is refused (invalid_request_uri)', async () => {
@@ -62,7 +81,7 @@ describe('PAR for a client that requires it (par-client: also DPoP-bound)', () =
   });
 
   it('advertises the endpoint in discovery', async () => {
-    const metadata = await (await fetch(testbed().urls.discovery)).json() as Record<string, unknown>;
+    const metadata = (await (await fetch(testbed().urls.discovery)).json()) as Record<string, unknown>;
     expect(metadata.pushed_authorization_request_endpoint).toBe(testbed().urls.pushedAuthorizationRequest);
     expect(metadata.require_pushed_authorization_requests).not.toBe(true);
   });
@@ -77,7 +96,16 @@ describe('an expired PAR request_uri', () => {
     const config = await discover(testbed, 'jar-client', undefined, {}, client.PrivateKeyJwt({ key, kid }));
     const { parameters } = await codeParameters();
     const now = Math.floor(Date.now() / 1000);
-    const request = await new SignJWT({ ...parameters, client_id: 'jar-client', response_type: 'code', iss: 'jar-client', aud: testbed.issuer, iat: now, nbf: now, exp: now + seconds })
+    const request = await new SignJWT({
+      ...parameters,
+      client_id: 'jar-client',
+      response_type: 'code',
+      iss: 'jar-client',
+      aud: testbed.issuer,
+      iat: now,
+      nbf: now,
+      exp: now + seconds,
+    })
       .setProtectedHeader({ alg: 'ES256', kid, typ: 'oauth-authz-req+jwt' })
       .sign(key);
     return client.buildAuthorizationUrlWithPAR(config, { request });
@@ -93,11 +121,17 @@ describe('an expired PAR request_uri', () => {
 describe('PAR required for every client (issuer.features.par.required)', () => {
   const testbed = useTestbed(async () => {
     const fixture = await defaultFixtureWithKeys();
-    return { fixture: { ...fixture, issuer: { ...fixture.issuer, features: { ...fixture.issuer?.features, par: { required: true } } } } as FixtureInput, apis: false };
+    return {
+      fixture: {
+        ...fixture,
+        issuer: { ...fixture.issuer, features: { ...fixture.issuer?.features, par: { required: true } } },
+      } as FixtureInput,
+      apis: false,
+    };
   });
 
   it('says so in discovery and refuses a plain request from any client (invalid_request)', async () => {
-    const metadata = await (await fetch(testbed().urls.discovery)).json() as Record<string, unknown>;
+    const metadata = (await (await fetch(testbed().urls.discovery)).json()) as Record<string, unknown>;
     expect(metadata.require_pushed_authorization_requests).toBe(true);
     const config = await discover(testbed(), 'node-openid-client', 'password');
     const { parameters } = await codeParameters();

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { calculateJwkThumbprint, decodeJwt } from 'jose';
-import { bearer, callApi, DIRECTORY_API, dpopKey, dpopProof, PROFILE_API } from '../support/resource-servers.ts';
 import { postForm, readJson } from '../support/http.ts';
+import { bearer, callApi, DIRECTORY_API, dpopKey, dpopProof, PROFILE_API } from '../support/resource-servers.ts';
 import { fixturePath, useTestbed } from '../support/testbed.ts';
 
 const LEGACY: [string, string] = ['legacy-app', 'legacy-app-secret'];
@@ -24,7 +24,8 @@ interface TokenResponse {
 
 describe('password grant (default fixture)', () => {
   const testbed = useTestbed();
-  const token = (form: Record<string, string>, basic: [string, string] = LEGACY) => postForm<TokenResponse>(testbed().urls.token, { grant_type: 'password', ...form }, { basic });
+  const token = (form: Record<string, string>, basic: [string, string] = LEGACY) =>
+    postForm<TokenResponse>(testbed().urls.token, { grant_type: 'password', ...form }, { basic });
 
   it('is advertised in discovery', async () => {
     const { body } = await readJson(await fetch(testbed().urls.discovery));
@@ -34,10 +35,28 @@ describe('password grant (default fixture)', () => {
   it('scope openid profile: a JWT for the profile API (the owner of profile), a refresh token and an ID token with her claims', async () => {
     const { status, body } = await token({ ...ALICE, scope: 'openid profile' });
     expect(status).toBe(200);
-    expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: 'profile', refresh_token: expect.any(String), id_token: expect.any(String) });
-    expect(decodeJwt(body.access_token!)).toMatchObject({ iss: testbed().issuer, aud: PROFILE_API, sub: 'alice', client_id: 'legacy-app', scope: 'profile' });
+    expect(body).toMatchObject({
+      token_type: 'Bearer',
+      expires_in: 3600,
+      scope: 'profile',
+      refresh_token: expect.any(String),
+      id_token: expect.any(String),
+    });
+    expect(decodeJwt(body.access_token!)).toMatchObject({
+      iss: testbed().issuer,
+      aud: PROFILE_API,
+      sub: 'alice',
+      client_id: 'legacy-app',
+      scope: 'profile',
+    });
     // The access token cannot be used at userinfo, so the ID token carries the profile claims.
-    expect(decodeJwt(body.id_token!)).toMatchObject({ iss: testbed().issuer, aud: 'legacy-app', sub: 'alice', name: 'Alice Example', auth_time: expect.any(Number) });
+    expect(decodeJwt(body.id_token!)).toMatchObject({
+      iss: testbed().issuer,
+      aud: 'legacy-app',
+      sub: 'alice',
+      name: 'Alice Example',
+      auth_time: expect.any(Number),
+    });
     const api = await callApi(new URL('userinfo', testbed().urls.profileApi), { headers: bearer(body.access_token!) });
     expect(api.status).toBe(200);
     expect(api.body).toMatchObject({ sub: 'alice', name: 'Alice Example' });
@@ -63,7 +82,11 @@ describe('password grant (default fixture)', () => {
 
   it('its refresh token works at the refresh_token grant, and its tokens introspect active', async () => {
     const { body } = await token({ ...ALICE, scope: 'openid profile' });
-    const refreshed = await postForm<TokenResponse>(testbed().urls.token, { grant_type: 'refresh_token', refresh_token: body.refresh_token!, resource: PROFILE_API }, { basic: LEGACY });
+    const refreshed = await postForm<TokenResponse>(
+      testbed().urls.token,
+      { grant_type: 'refresh_token', refresh_token: body.refresh_token!, resource: PROFILE_API },
+      { basic: LEGACY },
+    );
     expect(refreshed.status).toBe(200);
     expect(decodeJwt(refreshed.body.access_token!)).toMatchObject({ aud: PROFILE_API, sub: 'alice', scope: 'profile' });
     const introspection = await postForm(testbed().urls.introspection, { token: refreshed.body.access_token! }, { basic: LEGACY });
@@ -83,7 +106,11 @@ describe('password grant (default fixture)', () => {
   it('with a DPoP proof: a DPoP-bound access token (cnf.jkt of the proof key)', async () => {
     const key = await dpopKey();
     const proof = await dpopProof(key, 'POST', testbed().urls.token, '', { claims: { ath: undefined } });
-    const { status, body } = await postForm<TokenResponse>(testbed().urls.token, { grant_type: 'password', ...ALICE, resource: DIRECTORY_API, scope: 'fr:idm:*' }, { basic: LEGACY, headers: { dpop: proof } });
+    const { status, body } = await postForm<TokenResponse>(
+      testbed().urls.token,
+      { grant_type: 'password', ...ALICE, resource: DIRECTORY_API, scope: 'fr:idm:*' },
+      { basic: LEGACY, headers: { dpop: proof } },
+    );
     expect(status).toBe(200);
     expect(body.token_type).toBe('DPoP');
     expect(decodeJwt(body.access_token!).cnf).toEqual({ jkt: await calculateJwkThumbprint(key.publicJwk) });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { decodeJwt } from 'jose';
 import { UserAgent } from '../support/agent.ts';
-import { authorize, client, codeRequest, discover, signIn } from '../support/openid.ts';
 import { postForm, readJson } from '../support/http.ts';
+import { authorize, client, codeRequest, discover, signIn } from '../support/openid.ts';
 import { useTestbed } from '../support/testbed.ts';
 
 const REDIRECT_URI = 'http://localhost:3000/callback';
@@ -16,7 +16,11 @@ describe('refresh tokens (node-openid-client)', () => {
   const testbed = useTestbed();
   const seedClient = () => discover(testbed(), 'node-openid-client', 'password');
   const refreshRaw = (refreshToken: string, extra: Record<string, string> = {}) =>
-    postForm(testbed().urls.token, { grant_type: 'refresh_token', refresh_token: refreshToken, ...extra }, { basic: ['node-openid-client', 'password'] });
+    postForm(
+      testbed().urls.token,
+      { grant_type: 'refresh_token', refresh_token: refreshToken, ...extra },
+      { basic: ['node-openid-client', 'password'] },
+    );
 
   it('rotates: every refresh answers a new refresh token, and the new one works', async () => {
     const config = await seedClient();
@@ -73,7 +77,13 @@ describe('refresh tokens (node-openid-client)', () => {
   });
 
   it('issues no refresh token to a client without the refresh_token grant', async () => {
-    const config = await discover(testbed(), 'service-client', 'service-client-secret', {}, client.ClientSecretBasic('service-client-secret'));
+    const config = await discover(
+      testbed(),
+      'service-client',
+      'service-client-secret',
+      {},
+      client.ClientSecretBasic('service-client-secret'),
+    );
     const tokens = await client.clientCredentialsGrant(config, { resource: PROFILE_API, scope: 'profile' });
     expect(tokens.refresh_token).toBeUndefined();
   });
@@ -140,7 +150,7 @@ describe('resource indicators (RFC 8707): one refresh token, one audience per ac
   });
 });
 
-describe('the one resource an authorization request names (resource or Auth0\'s audience) is the default target', () => {
+describe("the one resource an authorization request names (resource or Auth0's audience) is the default target", () => {
   const testbed = useTestbed();
   const seedClient = () => discover(testbed(), 'node-openid-client', 'password');
   const isOpaque = (token: string) => token.split('.').length === 1;
@@ -148,27 +158,38 @@ describe('the one resource an authorization request names (resource or Auth0\'s 
   const signInWithPar = async (config: client.Configuration, extra: Record<string, string>) => {
     const { parameters, codeVerifier } = await codeRequest(REDIRECT_URI, extra);
     const { url: callbackUrl } = await new UserAgent().follow(await client.buildAuthorizationUrlWithPAR(config, parameters), REDIRECT_URI);
-    return client.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: codeVerifier, expectedState: parameters.state, expectedNonce: parameters.nonce });
+    return client.authorizationCodeGrant(config, callbackUrl, {
+      pkceCodeVerifier: codeVerifier,
+      expectedState: parameters.state,
+      expectedNonce: parameters.nonce,
+    });
   };
 
   it.each([
     ['audience', { audience: DIRECTORY_API }],
     ['a single resource (oidc-client-ts)', { resource: DIRECTORY_API }],
-  ])('named by %s: the code exchange and a refresh without resource get JWTs for it; a refresh for OpenID scopes only, the userinfo token', async (_case, named) => {
-    const config = await seedClient();
-    const { tokens } = await signIn(config, { redirect_uri: REDIRECT_URI, scope: 'openid profile fr:idm:*', ...named });
-    expect(decodeJwt(tokens.access_token)).toMatchObject({ aud: DIRECTORY_API, scope: 'fr:idm:*', sub: 'alice' });
-    const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!);
-    expect(decodeJwt(refreshed.access_token)).toMatchObject({ aud: DIRECTORY_API, scope: 'fr:idm:*' });
-    const userinfo = await client.refreshTokenGrant(config, refreshed.refresh_token!, { scope: 'openid profile' });
-    expect(isOpaque(userinfo.access_token)).toBe(true);
-    expect(await client.fetchUserInfo(config, userinfo.access_token, 'alice')).toMatchObject({ name: 'Alice Example' });
-  });
+  ])(
+    'named by %s: the code exchange and a refresh without resource get JWTs for it; a refresh for OpenID scopes only, the userinfo token',
+    async (_case, named) => {
+      const config = await seedClient();
+      const { tokens } = await signIn(config, { redirect_uri: REDIRECT_URI, scope: 'openid profile fr:idm:*', ...named });
+      expect(decodeJwt(tokens.access_token)).toMatchObject({ aud: DIRECTORY_API, scope: 'fr:idm:*', sub: 'alice' });
+      const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!);
+      expect(decodeJwt(refreshed.access_token)).toMatchObject({ aud: DIRECTORY_API, scope: 'fr:idm:*' });
+      const userinfo = await client.refreshTokenGrant(config, refreshed.refresh_token!, { scope: 'openid profile' });
+      expect(isOpaque(userinfo.access_token)).toBe(true);
+      expect(await client.fetchUserInfo(config, userinfo.access_token, 'alice')).toMatchObject({ name: 'Alice Example' });
+    },
+  );
 
   it('through PAR too; a resource chosen by the scope (none named) still gives the userinfo token', async () => {
     const config = await seedClient();
-    expect(decodeJwt((await signInWithPar(config, { scope: 'openid fr:idm:*', audience: DIRECTORY_API })).access_token).aud).toBe(DIRECTORY_API);
-    expect(decodeJwt((await signInWithPar(config, { scope: 'openid fr:idm:*', resource: DIRECTORY_API })).access_token).aud).toBe(DIRECTORY_API);
+    expect(decodeJwt((await signInWithPar(config, { scope: 'openid fr:idm:*', audience: DIRECTORY_API })).access_token).aud).toBe(
+      DIRECTORY_API,
+    );
+    expect(decodeJwt((await signInWithPar(config, { scope: 'openid fr:idm:*', resource: DIRECTORY_API })).access_token).aud).toBe(
+      DIRECTORY_API,
+    );
     expect(isOpaque((await signInWithPar(config, { scope: 'openid fr:idm:*' })).access_token)).toBe(true);
     expect(isOpaque((await signIn(config, { redirect_uri: REDIRECT_URI, scope: 'openid fr:idm:*' })).tokens.access_token)).toBe(true);
   });
@@ -179,7 +200,11 @@ describe('the one resource an authorization request names (resource or Auth0\'s 
     const profile = decodeJwt((await client.refreshTokenGrant(config, tokens.refresh_token!, { audience: PROFILE_API })).access_token);
     expect(profile.aud).toBe(PROFILE_API);
     expect(scopesOf(profile.scope as string)).toEqual(['email', 'profile']);
-    const service = await postForm(testbed().urls.token, { grant_type: 'client_credentials', audience: DIRECTORY_API, scope: 'fr:idm:*' }, { basic: ['service-client', 'service-client-secret'] });
+    const service = await postForm(
+      testbed().urls.token,
+      { grant_type: 'client_credentials', audience: DIRECTORY_API, scope: 'fr:idm:*' },
+      { basic: ['service-client', 'service-client-secret'] },
+    );
     expect(service.status).toBe(200);
     expect(decodeJwt(service.body.access_token as string)).toMatchObject({ aud: DIRECTORY_API, scope: 'fr:idm:*' });
   });
@@ -190,7 +215,12 @@ describe('the one resource an authorization request names (resource or Auth0\'s 
     expect(both.callbackUrl.searchParams.get('error')).toBe('invalid_target');
     const unknown = await authorize(config, { redirect_uri: REDIRECT_URI, scope: 'openid', audience: 'https://api.example.com/unknown' });
     expect(unknown.callbackUrl.searchParams.get('error')).toBe('invalid_target');
-    const same = await authorize(config, { redirect_uri: REDIRECT_URI, scope: 'openid fr:idm:*', audience: DIRECTORY_API, resource: DIRECTORY_API });
+    const same = await authorize(config, {
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid fr:idm:*',
+      audience: DIRECTORY_API,
+      resource: DIRECTORY_API,
+    });
     expect(same.callbackUrl.searchParams.get('code')).toEqual(expect.any(String));
 
     const { tokens } = await signIn(config, { redirect_uri: REDIRECT_URI, scope: ALL_SCOPES });
@@ -201,47 +231,80 @@ describe('the one resource an authorization request names (resource or Auth0\'s 
   });
 
   const refreshRawAs = (refreshToken: string, extra: Record<string, string>) =>
-    postForm(testbed().urls.token, { grant_type: 'refresh_token', refresh_token: refreshToken, ...extra }, { basic: ['node-openid-client', 'password'] });
+    postForm(
+      testbed().urls.token,
+      { grant_type: 'refresh_token', refresh_token: refreshToken, ...extra },
+      { basic: ['node-openid-client', 'password'] },
+    );
 
   it('discovery says audience is accepted', async () => {
-    const discovery = await (await fetch(testbed().urls.discovery)).json() as Record<string, unknown>;
+    const discovery = (await (await fetch(testbed().urls.discovery)).json()) as Record<string, unknown>;
     expect(discovery.oidc_testbed_audience_parameter_supported).toBe(true);
   });
 });
 
-describe('audience: a resource\'s `audience` value names it', () => {
+describe("audience: a resource's `audience` value names it", () => {
   const PRODUCTS = 'http://localhost:9405/products/';
   const testbed = useTestbed({
     fixture: {
       resources: [{ indicator: PRODUCTS, name: 'products', audience: 'https://api.example.com/products', scopes: ['read:products'] }],
-      clients: [{ client_id: 'service', client_secret: 'service-secret', grant_types: ['client_credentials'], response_types: [], redirect_uris: [] }],
+      clients: [
+        {
+          client_id: 'service',
+          client_secret: 'service-secret',
+          grant_types: ['client_credentials'],
+          response_types: [],
+          redirect_uris: [],
+        },
+      ],
     },
   });
 
   it('client credentials with audience=<its audience> gets a JWT with that aud', async () => {
-    const { status, body } = await postForm(testbed().urls.token, { grant_type: 'client_credentials', audience: 'https://api.example.com/products', scope: 'read:products' }, { basic: ['service', 'service-secret'] });
+    const { status, body } = await postForm(
+      testbed().urls.token,
+      { grant_type: 'client_credentials', audience: 'https://api.example.com/products', scope: 'read:products' },
+      { basic: ['service', 'service-secret'] },
+    );
     expect(status).toBe(200);
     expect(decodeJwt(body.access_token as string)).toMatchObject({ aud: 'https://api.example.com/products', scope: 'read:products' });
   });
 });
 
-describe('a resource that lists openid among its scopes is also for UserInfo (Auth0\'s API tokens)', () => {
+describe("a resource that lists openid among its scopes is also for UserInfo (Auth0's API tokens)", () => {
   const PRODUCTS = 'https://api.example.com/products';
   const REPORTS = 'http://localhost:9406/reports/';
   const WEB = 'http://localhost:3000/callback';
   const testbed = useTestbed({
     fixture: {
       issuer: { auto_login: true },
-      users: [{ username: 'alice', password: 'alice-password', sub: 'alice', claims: { name: 'Alice Example', email: 'alice@example.com', email_verified: true } }],
+      users: [
+        {
+          username: 'alice',
+          password: 'alice-password',
+          sub: 'alice',
+          claims: { name: 'Alice Example', email: 'alice@example.com', email_verified: true },
+        },
+      ],
       resources: [
         { indicator: PRODUCTS, name: 'products', scopes: ['openid', 'read:products'], signing_alg: 'RS256' },
         { indicator: REPORTS, name: 'reports', scopes: ['reports:read'], token_format: 'opaque' },
       ],
-      clients: [{ client_id: 'web', client_secret: 'web-secret', redirect_uris: [WEB], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], first_party: true }],
+      clients: [
+        {
+          client_id: 'web',
+          client_secret: 'web-secret',
+          redirect_uris: [WEB],
+          grant_types: ['authorization_code', 'refresh_token'],
+          response_types: ['code'],
+          first_party: true,
+        },
+      ],
     },
   });
   const web = () => discover(testbed(), 'web', 'web-secret');
-  const userinfoWith = async (token: string) => readJson(await fetch(testbed().urls.userinfo, { headers: { authorization: `Bearer ${token}` } }));
+  const userinfoWith = async (token: string) =>
+    readJson(await fetch(testbed().urls.userinfo, { headers: { authorization: `Bearer ${token}` } }));
 
   it('an audience login: the JWT for the API carries the OpenID scopes, and userinfo answers for it, its refreshes, and not once it is revoked', async () => {
     const config = await web();
@@ -249,7 +312,12 @@ describe('a resource that lists openid among its scopes is also for UserInfo (Au
     const claims = decodeJwt(tokens.access_token);
     expect(claims.aud).toBe(PRODUCTS);
     expect(scopesOf(claims.scope as string)).toEqual(['email', 'openid', 'profile', 'read:products']);
-    expect(await client.fetchUserInfo(config, tokens.access_token, 'alice')).toEqual({ sub: 'alice', name: 'Alice Example', email: 'alice@example.com', email_verified: true });
+    expect(await client.fetchUserInfo(config, tokens.access_token, 'alice')).toEqual({
+      sub: 'alice',
+      name: 'Alice Example',
+      email: 'alice@example.com',
+      email_verified: true,
+    });
     expect((await userinfoWith(tokens.access_token)).status).toBe(200);
 
     const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!);
@@ -265,7 +333,10 @@ describe('a resource that lists openid among its scopes is also for UserInfo (Au
   it('not a token for a resource without openid, nor one minted without openid; openid alone names no resource', async () => {
     const config = await web();
     const reports = await signIn(config, { redirect_uri: WEB, scope: 'openid reports:read', resource: REPORTS });
-    expect(await userinfoWith(reports.tokens.access_token)).toMatchObject({ status: 403, body: { error: 'insufficient_scope', error_description: 'access token missing openid scope' } });
+    expect(await userinfoWith(reports.tokens.access_token)).toMatchObject({
+      status: 403,
+      body: { error: 'insufficient_scope', error_description: 'access token missing openid scope' },
+    });
 
     const { tokens } = await signIn(config, { redirect_uri: WEB, scope: 'openid read:products', audience: PRODUCTS });
     const apiOnly = await client.refreshTokenGrant(config, tokens.refresh_token!, { scope: 'read:products' });
@@ -274,6 +345,10 @@ describe('a resource that lists openid among its scopes is also for UserInfo (Au
 
     const plain = await signIn(config, { redirect_uri: WEB, scope: 'openid email' });
     expect(plain.tokens.access_token.split('.')).toHaveLength(1);
-    expect((await userinfoWith(plain.tokens.access_token)).body).toEqual({ sub: 'alice', email: 'alice@example.com', email_verified: true });
+    expect((await userinfoWith(plain.tokens.access_token)).body).toEqual({
+      sub: 'alice',
+      email: 'alice@example.com',
+      email_verified: true,
+    });
   });
 });

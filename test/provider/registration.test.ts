@@ -36,7 +36,11 @@ describe('open registration (the default fixture)', () => {
     expect(clientSecret).toEqual(expect.any(String));
     expect(token).toEqual(expect.any(String));
     expect(uri).toBe(`${testbed().urls.registration}/${clientId}`);
-    expect(config.clientMetadata()).toMatchObject({ client_id_issued_at: expect.any(Number), client_secret_expires_at: 0, redirect_uris: [REGISTERED_REDIRECT_URI] });
+    expect(config.clientMetadata()).toMatchObject({
+      client_id_issued_at: expect.any(Number),
+      client_secret_expires_at: 0,
+      redirect_uris: [REGISTERED_REDIRECT_URI],
+    });
 
     const { tokens } = await signIn(config, { redirect_uri: REGISTERED_REDIRECT_URI, scope: 'openid profile' });
     expect(tokens.claims()).toMatchObject({ iss: testbed().issuer, aud: clientId, sub: 'alice' });
@@ -47,12 +51,17 @@ describe('open registration (the default fixture)', () => {
   it('registers a private_key_jwt client with its public keys (jwks), which then authenticates with a signed assertion', async () => {
     const { privateKey: key, publicKey } = await generateKeyPair('ES256');
     const kid = 'registered-rp';
-    const config = await client.dynamicClientRegistration(new URL(testbed().issuer), {
-      ...CODE_CLIENT_METADATA,
-      token_endpoint_auth_method: 'private_key_jwt',
-      token_endpoint_auth_signing_alg: 'ES256',
-      jwks: { keys: [{ ...await exportJWK(publicKey), kid, alg: 'ES256', use: 'sig' }] },
-    }, client.PrivateKeyJwt({ key, kid }), { execute: [client.allowInsecureRequests] });
+    const config = await client.dynamicClientRegistration(
+      new URL(testbed().issuer),
+      {
+        ...CODE_CLIENT_METADATA,
+        token_endpoint_auth_method: 'private_key_jwt',
+        token_endpoint_auth_signing_alg: 'ES256',
+        jwks: { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }] },
+      },
+      client.PrivateKeyJwt({ key, kid }),
+      { execute: [client.allowInsecureRequests] },
+    );
     expect(config.clientMetadata()).not.toHaveProperty('client_secret');
     const { tokens } = await signIn(config, { redirect_uri: REGISTERED_REDIRECT_URI, scope: 'openid' });
     expect(tokens.claims()).toMatchObject({ aud: registration(config).clientId, sub: 'alice' });
@@ -60,7 +69,11 @@ describe('open registration (the default fixture)', () => {
 
   it('gives a registered client tokens for the fixture resources: the profile API accepts its access token', async () => {
     const config = await register(testbed().issuer);
-    const { tokens } = await signIn(config, { redirect_uri: REGISTERED_REDIRECT_URI, scope: 'openid profile', resource: PROFILE_API }, { resource: PROFILE_API });
+    const { tokens } = await signIn(
+      config,
+      { redirect_uri: REGISTERED_REDIRECT_URI, scope: 'openid profile', resource: PROFILE_API },
+      { resource: PROFILE_API },
+    );
     expect(decodeJwt(tokens.access_token)).toMatchObject({ aud: PROFILE_API, client_id: registration(config).clientId, scope: 'profile' });
     const api = await callApi(new URL('userinfo', testbed().urls.profileApi), { headers: bearer(tokens.access_token) });
     expect(api.status).toBe(200);
@@ -69,7 +82,12 @@ describe('open registration (the default fixture)', () => {
 
   it('requires PKCE from a registered confidential client (the engine alone would not)', async () => {
     const config = await register(testbed().issuer);
-    const url = client.buildAuthorizationUrl(config, { redirect_uri: REGISTERED_REDIRECT_URI, scope: 'openid', state: client.randomState(), login_hint: 'alice' });
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: REGISTERED_REDIRECT_URI,
+      scope: 'openid',
+      state: client.randomState(),
+      login_hint: 'alice',
+    });
     const { url: callback } = await new UserAgent().follow(url, REGISTERED_REDIRECT_URI);
     expect(callback.searchParams.get('error')).toBe('invalid_request');
     expect(callback.searchParams.get('error_description')).toMatch(/PKCE/);
@@ -97,7 +115,10 @@ describe('open registration (the default fixture)', () => {
       expect(status).toBe(400);
       expect(body).toEqual({ error: 'invalid_redirect_uri', error_description: expect.any(String) });
     }
-    await expect(register(testbed().issuer, { redirect_uris: ['not a uri'] })).rejects.toMatchObject({ error: 'invalid_redirect_uri', status: 400 });
+    await expect(register(testbed().issuer, { redirect_uris: ['not a uri'] })).rejects.toMatchObject({
+      error: 'invalid_redirect_uri',
+      status: 400,
+    });
   });
 
   it('answers invalid_client_metadata (400) for metadata it cannot accept', async () => {
@@ -119,15 +140,21 @@ describe('open registration (the default fixture)', () => {
   });
 
   describe('management (RFC 7592)', () => {
-    it('reads the client\'s registration with its registration access token', async () => {
+    it("reads the client's registration with its registration access token", async () => {
       const { clientId, clientSecret, token, uri } = registration(await register(testbed().issuer));
       const { status, headers, body } = await registrationRequest(uri, 'GET', { token });
       expect(status).toBe(200);
       expect(headers.get('cache-control')).toBe('no-store');
-      expect(body).toMatchObject({ client_id: clientId, client_secret: clientSecret, registration_access_token: token, registration_client_uri: uri, redirect_uris: [REGISTERED_REDIRECT_URI] });
+      expect(body).toMatchObject({
+        client_id: clientId,
+        client_secret: clientSecret,
+        registration_access_token: token,
+        registration_client_uri: uri,
+        redirect_uris: [REGISTERED_REDIRECT_URI],
+      });
     });
 
-    it('refuses a request without a token (401, a bare Bearer challenge) and one with another client\'s token (401 invalid_token)', async () => {
+    it("refuses a request without a token (401, a bare Bearer challenge) and one with another client's token (401 invalid_token)", async () => {
       const { uri } = registration(await register(testbed().issuer));
       const other = registration(await register(testbed().issuer));
 
@@ -148,7 +175,10 @@ describe('open registration (the default fixture)', () => {
       const { clientId, token, uri } = registration(config);
       const current = (await registrationRequest(uri, 'GET', { token })).body;
 
-      const updated = await registrationRequest(uri, 'PUT', { token, body: updateBody(current, { client_name: 'Renamed', redirect_uris: [OTHER_REDIRECT_URI] }) });
+      const updated = await registrationRequest(uri, 'PUT', {
+        token,
+        body: updateBody(current, { client_name: 'Renamed', redirect_uris: [OTHER_REDIRECT_URI] }),
+      });
       expect(updated.status).toBe(200);
       expect(updated.body).toMatchObject({ client_id: clientId, client_name: 'Renamed', redirect_uris: [OTHER_REDIRECT_URI] });
       const rotated = updated.body.registration_access_token as string;
@@ -190,7 +220,7 @@ describe('open registration (the default fixture)', () => {
   });
 
   it('advertises the registration endpoint', async () => {
-    const metadata = await (await fetch(testbed().urls.discovery)).json() as Record<string, unknown>;
+    const metadata = (await (await fetch(testbed().urls.discovery)).json()) as Record<string, unknown>;
     expect(metadata.registration_endpoint).toBe(testbed().urls.registration);
   });
 });
@@ -207,7 +237,10 @@ describe('registration with an initial access token (RFC 7591 §3)', () => {
   });
 
   it('refuses a registration with a wrong token: 401 invalid_token, named in the challenge', async () => {
-    const { status, body, challenge } = await registrationRequest(testbed().urls.registration, 'POST', { body: CODE_CLIENT_METADATA, token: 'not-the-token' });
+    const { status, body, challenge } = await registrationRequest(testbed().urls.registration, 'POST', {
+      body: CODE_CLIENT_METADATA,
+      token: 'not-the-token',
+    });
     expect(status).toBe(401);
     expect(body.error).toBe('invalid_token');
     expect(challenge).toContain('error="invalid_token"');
@@ -227,7 +260,11 @@ describe('registration with an initial access token (RFC 7591 §3)', () => {
     const read = await registrationRequest(uri, 'GET', { token });
     expect(read.status).toBe(200);
     for (const method of ['PUT', 'DELETE'] as const) {
-      const response = await fetch(uri, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: method === 'PUT' ? JSON.stringify(updateBody(read.body, {})) : undefined });
+      const response = await fetch(uri, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: method === 'PUT' ? JSON.stringify(updateBody(read.body, {})) : undefined,
+      });
       expect({ method, status: response.status }).toEqual({ method, status: 404 });
     }
     expect((await registrationRequest(uri, 'GET', { token })).status).toBe(200);
@@ -238,9 +275,13 @@ describe('registration off (the schema default)', () => {
   const testbed = useTestbed({ fixture: fixturePath('features-off.yaml') });
 
   it('neither advertises nor serves a registration endpoint', async () => {
-    const metadata = await (await fetch(testbed().urls.discovery)).json() as Record<string, unknown>;
+    const metadata = (await (await fetch(testbed().urls.discovery)).json()) as Record<string, unknown>;
     expect(metadata).not.toHaveProperty('registration_endpoint');
-    const response = await fetch(testbed().urls.registration, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(CODE_CLIENT_METADATA) });
+    const response = await fetch(testbed().urls.registration, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(CODE_CLIENT_METADATA),
+    });
     expect(response.status).toBe(404);
   });
 });

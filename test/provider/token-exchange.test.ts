@@ -16,7 +16,18 @@ import { generateSigningKeys } from '../../src/provider/keys.ts';
 import { UserAgent } from '../support/agent.ts';
 import { formRequest, postForm, readJson } from '../support/http.ts';
 import { client, discover, signIn } from '../support/openid.ts';
-import { bearer, callApi, DIRECTORY_API, dpopHandle, dpopKey, dpopProof, forgeAccessToken, PROFILE_API, userTokens, WEB_APP_REDIRECT } from '../support/resource-servers.ts';
+import {
+  bearer,
+  callApi,
+  DIRECTORY_API,
+  dpopHandle,
+  dpopKey,
+  dpopProof,
+  forgeAccessToken,
+  PROFILE_API,
+  userTokens,
+  WEB_APP_REDIRECT,
+} from '../support/resource-servers.ts';
 import { useTestbed } from '../support/testbed.ts';
 
 const GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -67,7 +78,7 @@ describe('token exchange', () => {
   // The default fixture, with signing keys the test knows (to forge tokens) and an express app.
   const testbed = useTestbed(async () => {
     const fixture = parse(readFileSync(DEFAULT_FIXTURE_PATH, 'utf8')) as FixtureInput & { clients: Array<Record<string, unknown>> };
-    fixture.keys = { signing: await generateSigningKeys() as NonNullable<FixtureInput['keys']>['signing'] };
+    fixture.keys = { signing: (await generateSigningKeys()) as NonNullable<FixtureInput['keys']>['signing'] };
     fixture.clients.push(
       {
         client_id: 'express-app',
@@ -83,17 +94,22 @@ describe('token exchange', () => {
     return { fixture };
   });
 
-  const exchange = (form: Record<string, string>, credentials: [string, string] = SEED) => (
-    postForm<ExchangeResponse>(testbed().urls.token, { grant_type: GRANT, ...form }, { basic: credentials })
-  );
-  const exchangeAsWebApp = (form: Record<string, string>) => postForm<ExchangeResponse>(testbed().urls.token, { grant_type: GRANT, ...WEB_APP, ...form });
+  const exchange = (form: Record<string, string>, credentials: [string, string] = SEED) =>
+    postForm<ExchangeResponse>(testbed().urls.token, { grant_type: GRANT, ...form }, { basic: credentials });
+  const exchangeAsWebApp = (form: Record<string, string>) =>
+    postForm<ExchangeResponse>(testbed().urls.token, { grant_type: GRANT, ...WEB_APP, ...form });
   const directoryLogin = (token: string) => callApi(new URL('info/login', testbed().urls.directoryApi), { headers: bearer(token) });
   const profileUserinfo = (token: string) => callApi(new URL('userinfo', testbed().urls.profileApi), { headers: bearer(token) });
   /** alice's token for the profile API (JWT), with her ID token, from web-app's code flow. */
   const aliceProfileTokens = async (scope = 'profile email') => (await userTokens(testbed(), PROFILE_API, scope)).tokens;
-  const serviceToken = async (clientId: string, secret: string) => (
-    (await postForm<ExchangeResponse>(testbed().urls.token, { grant_type: 'client_credentials', resource: DIRECTORY_API, scope: 'fr:idm:*' }, { basic: [clientId, secret] })).body.access_token!
-  );
+  const serviceToken = async (clientId: string, secret: string) =>
+    (
+      await postForm<ExchangeResponse>(
+        testbed().urls.token,
+        { grant_type: 'client_credentials', resource: DIRECTORY_API, scope: 'fr:idm:*' },
+        { basic: [clientId, secret] },
+      )
+    ).body.access_token!;
 
   it('express-openid-connect customTokenExchange(): the exchanged token is accepted by the directory API, refused by the profile API', async () => {
     const { auth } = await import('express-openid-connect');
@@ -113,14 +129,18 @@ describe('token exchange', () => {
     expect(url.href).toBe(`${appUrl}/`);
     const answer = await agent.fetch(`${appUrl}/exchange`);
     expect(answer.status).toBe(200);
-    const { subject, exchanged } = await answer.json() as { subject: string; exchanged: ExchangeResponse };
+    const { subject, exchanged } = (await answer.json()) as { subject: string; exchanged: ExchangeResponse };
 
     expect(decodeJwt(subject)).toMatchObject({ aud: PROFILE_API, sub: 'alice', client_id: 'express-app' });
     expect((await profileUserinfo(subject)).status).toBe(200);
 
     expect(exchanged).toMatchObject({ issued_token_type: TYPES.access, token_type: expect.stringMatching(/^bearer$/i), scope: 'fr:idm:*' });
     expect(decodeJwt(exchanged.access_token!)).toMatchObject({
-      iss: testbed().issuer, aud: DIRECTORY_API, sub: 'alice', client_id: 'express-app', scope: 'fr:idm:*',
+      iss: testbed().issuer,
+      aud: DIRECTORY_API,
+      sub: 'alice',
+      client_id: 'express-app',
+      scope: 'fr:idm:*',
     });
     expect(decodeJwt(exchanged.access_token!).act).toBeUndefined();
     const atDirectory = await directoryLogin(exchanged.access_token!);
@@ -133,13 +153,30 @@ describe('token exchange', () => {
 
   it('a JWT access token as subject: a token for the target, introspectable and revocable like any other', async () => {
     const { access_token: subject } = await aliceProfileTokens();
-    const { status, body } = await exchangeAsWebApp({ subject_token: subject, subject_token_type: TYPES.access, resource: DIRECTORY_API, scope: 'fr:idm:*' });
+    const { status, body } = await exchangeAsWebApp({
+      subject_token: subject,
+      subject_token_type: TYPES.access,
+      resource: DIRECTORY_API,
+      scope: 'fr:idm:*',
+    });
     expect(status).toBe(200);
-    expect(body).toEqual({ access_token: expect.any(String), issued_token_type: TYPES.access, token_type: 'Bearer', expires_in: 3600, scope: 'fr:idm:*' });
+    expect(body).toEqual({
+      access_token: expect.any(String),
+      issued_token_type: TYPES.access,
+      token_type: 'Bearer',
+      expires_in: 3600,
+      scope: 'fr:idm:*',
+    });
     expect(decodeJwt(body.access_token!)).toMatchObject({ aud: DIRECTORY_API, sub: 'alice', client_id: 'web-app', scope: 'fr:idm:*' });
 
     const introspect = () => postForm(testbed().urls.introspection, { token: body.access_token!, ...WEB_APP });
-    expect((await introspect()).body).toMatchObject({ active: true, sub: 'alice', client_id: 'web-app', aud: DIRECTORY_API, scope: 'fr:idm:*' });
+    expect((await introspect()).body).toMatchObject({
+      active: true,
+      sub: 'alice',
+      client_id: 'web-app',
+      aud: DIRECTORY_API,
+      scope: 'fr:idm:*',
+    });
     expect((await formRequest(testbed().urls.revocation, { token: body.access_token!, ...WEB_APP })).status).toBe(200);
     expect((await introspect()).body).toEqual({ active: false });
     expect((await directoryLogin(body.access_token!)).status).toBe(401);
@@ -149,9 +186,19 @@ describe('token exchange', () => {
     const config = await discover(testbed(), 'web-app', undefined, {}, client.ClientSecretPost('web-app-secret'));
     const { tokens } = await signIn(config, { redirect_uri: WEB_APP_REDIRECT, scope: 'openid' });
     expect(tokens.access_token.split('.')).toHaveLength(1);
-    const { status, body } = await exchange({ subject_token: tokens.access_token, subject_token_type: TYPES.access, audience: PROFILE_API, scope: 'profile' });
+    const { status, body } = await exchange({
+      subject_token: tokens.access_token,
+      subject_token_type: TYPES.access,
+      audience: PROFILE_API,
+      scope: 'profile',
+    });
     expect(status).toBe(200);
-    expect(decodeJwt(body.access_token!)).toMatchObject({ aud: PROFILE_API, sub: 'alice', client_id: 'node-openid-client', scope: 'profile' });
+    expect(decodeJwt(body.access_token!)).toMatchObject({
+      aud: PROFILE_API,
+      sub: 'alice',
+      client_id: 'node-openid-client',
+      scope: 'profile',
+    });
     expect((await profileUserinfo(body.access_token!)).body).toMatchObject({ sub: 'alice', name: 'Alice Example' });
   });
 
@@ -167,7 +214,12 @@ describe('token exchange', () => {
 
   it('an ID token as subject, presented by the client it was issued to; another client is refused', async () => {
     const { id_token: idToken } = await aliceProfileTokens();
-    const { status, body } = await exchangeAsWebApp({ subject_token: idToken!, subject_token_type: TYPES.id, resource: PROFILE_API, scope: 'email' });
+    const { status, body } = await exchangeAsWebApp({
+      subject_token: idToken!,
+      subject_token_type: TYPES.id,
+      resource: PROFILE_API,
+      scope: 'email',
+    });
     expect(status).toBe(200);
     expect(decodeJwt(body.access_token!)).toMatchObject({ aud: PROFILE_API, sub: 'alice', client_id: 'web-app', scope: 'email' });
 
@@ -176,46 +228,90 @@ describe('token exchange', () => {
     expect(foreignClient.body).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/aud/) });
     // An access token is not an ID token.
     const { access_token: accessToken } = await aliceProfileTokens();
-    expect((await exchangeAsWebApp({ subject_token: accessToken, subject_token_type: TYPES.id, resource: PROFILE_API })).body.error).toBe('invalid_request');
+    expect((await exchangeAsWebApp({ subject_token: accessToken, subject_token_type: TYPES.id, resource: PROFILE_API })).body.error).toBe(
+      'invalid_request',
+    );
   });
 
   it('an actor token: the issued token carries act (in the JWT, and in introspection of an opaque one); prior actors nest', async () => {
     const { access_token: subject } = await aliceProfileTokens();
     const actor = await serviceToken(...SEED);
-    const delegated = await exchange({ subject_token: subject, subject_token_type: TYPES.access, actor_token: actor, actor_token_type: TYPES.access, audience: DIRECTORY_API, scope: 'fr:idm:*' });
+    const delegated = await exchange({
+      subject_token: subject,
+      subject_token_type: TYPES.access,
+      actor_token: actor,
+      actor_token_type: TYPES.access,
+      audience: DIRECTORY_API,
+      scope: 'fr:idm:*',
+    });
     expect(delegated.status).toBe(200);
     expect(decodeJwt(delegated.body.access_token!)).toMatchObject({ sub: 'alice', aud: DIRECTORY_API, act: { sub: 'node-openid-client' } });
     expect((await directoryLogin(delegated.body.access_token!)).status).toBe(200);
 
     // The delegated token exchanged again, with another actor: the new actor is current, the first nested.
     const second = await exchange({
-      subject_token: delegated.body.access_token!, subject_token_type: TYPES.access,
-      actor_token: await serviceToken('service-client', 'service-client-secret'), actor_token_type: TYPES.access, scope: 'openid',
+      subject_token: delegated.body.access_token!,
+      subject_token_type: TYPES.access,
+      actor_token: await serviceToken('service-client', 'service-client-secret'),
+      actor_token_type: TYPES.access,
+      scope: 'openid',
     });
     expect(second.status).toBe(200);
     const introspection = await postForm(testbed().urls.introspection, { token: second.body.access_token! }, { basic: SEED });
-    expect(introspection.body).toMatchObject({ active: true, sub: 'alice', act: { sub: 'service-client', act: { sub: 'node-openid-client' } } });
+    expect(introspection.body).toMatchObject({
+      active: true,
+      sub: 'alice',
+      act: { sub: 'service-client', act: { sub: 'node-openid-client' } },
+    });
 
     // Without an actor, an exchange keeps the delegation it started from.
-    const kept = await exchange({ subject_token: delegated.body.access_token!, subject_token_type: TYPES.access, audience: PROFILE_API, scope: 'profile' });
+    const kept = await exchange({
+      subject_token: delegated.body.access_token!,
+      subject_token_type: TYPES.access,
+      audience: PROFILE_API,
+      scope: 'profile',
+    });
     expect(decodeJwt(kept.body.access_token!).act).toEqual({ sub: 'node-openid-client' });
   });
 
   it('scope: narrowing for the same audience works, widening is invalid_scope', async () => {
     const { access_token: subject } = await aliceProfileTokens('profile');
-    const narrowed = await exchange({ subject_token: (await aliceProfileTokens()).access_token, subject_token_type: TYPES.access, resource: PROFILE_API, scope: 'email' });
+    const narrowed = await exchange({
+      subject_token: (await aliceProfileTokens()).access_token,
+      subject_token_type: TYPES.access,
+      resource: PROFILE_API,
+      scope: 'email',
+    });
     expect(narrowed.body).toMatchObject({ scope: 'email' });
-    const widened = await exchange({ subject_token: subject, subject_token_type: TYPES.access, resource: PROFILE_API, scope: 'profile email' });
+    const widened = await exchange({
+      subject_token: subject,
+      subject_token_type: TYPES.access,
+      resource: PROFILE_API,
+      scope: 'profile email',
+    });
     expect(widened.status).toBe(400);
     expect(widened.body).toMatchObject({ error: 'invalid_scope', error_description: expect.stringMatching(/email/) });
-    expect((await exchange({ subject_token: subject, subject_token_type: TYPES.access, resource: PROFILE_API, scope: 'no-such-scope' })).body.error).toBe('invalid_scope');
+    expect(
+      (await exchange({ subject_token: subject, subject_token_type: TYPES.access, resource: PROFILE_API, scope: 'no-such-scope' })).body
+        .error,
+    ).toBe('invalid_scope');
   });
 
   it('scope: a first-party client (web-app, consent implied) may widen a token for the same audience', async () => {
     const { access_token: subject } = await aliceProfileTokens('profile');
-    const widened = await exchangeAsWebApp({ subject_token: subject, subject_token_type: TYPES.access, audience: PROFILE_API, scope: 'profile email' });
+    const widened = await exchangeAsWebApp({
+      subject_token: subject,
+      subject_token_type: TYPES.access,
+      audience: PROFILE_API,
+      scope: 'profile email',
+    });
     expect(widened.status).toBe(200);
-    expect(decodeJwt(widened.body.access_token!)).toMatchObject({ aud: PROFILE_API, sub: 'alice', client_id: 'web-app', scope: 'profile email' });
+    expect(decodeJwt(widened.body.access_token!)).toMatchObject({
+      aud: PROFILE_API,
+      sub: 'alice',
+      client_id: 'web-app',
+      scope: 'profile email',
+    });
   });
 
   it('targets: an unknown audience or resource, or two of them, is invalid_target', async () => {
@@ -227,20 +323,34 @@ describe('token exchange', () => {
       `${new URLSearchParams(base)}&audience=${encodeURIComponent(PROFILE_API)}&audience=${encodeURIComponent(DIRECTORY_API)}`,
       { ...base, scope: 'email', resource: PROFILE_API, audience: DIRECTORY_API },
     ]) {
-      const { status, body } = await postForm<ExchangeResponse>(testbed().urls.token, typeof form === 'string' ? `grant_type=${encodeURIComponent(GRANT)}&${form}` : { grant_type: GRANT, ...form }, { basic: SEED });
+      const { status, body } = await postForm<ExchangeResponse>(
+        testbed().urls.token,
+        typeof form === 'string' ? `grant_type=${encodeURIComponent(GRANT)}&${form}` : { grant_type: GRANT, ...form },
+        { basic: SEED },
+      );
       expect({ status, error: body.error }).toEqual({ status: 400, error: 'invalid_target' });
     }
   });
 
-  it('a revoked subject token (a user\'s JWT, a client-credentials JWT, opaque) is invalid_request', async () => {
+  it("a revoked subject token (a user's JWT, a client-credentials JWT, opaque) is invalid_request", async () => {
     const { access_token: jwt } = await aliceProfileTokens();
     const clientJwt = await serviceToken(...SEED);
-    const opaque = (await postForm<ExchangeResponse>(testbed().urls.token, { grant_type: 'client_credentials' }, { basic: SEED })).body.access_token!;
+    const opaque = (await postForm<ExchangeResponse>(testbed().urls.token, { grant_type: 'client_credentials' }, { basic: SEED })).body
+      .access_token!;
     for (const token of [jwt, clientJwt, opaque]) {
-      expect((await exchange({ subject_token: token, subject_token_type: TYPES.access, audience: DIRECTORY_API, scope: 'fr:idm:*' })).status).toBe(200);
+      expect(
+        (await exchange({ subject_token: token, subject_token_type: TYPES.access, audience: DIRECTORY_API, scope: 'fr:idm:*' })).status,
+      ).toBe(200);
       const credentials = token === jwt ? { ...WEB_APP } : {};
-      expect((await formRequest(testbed().urls.revocation, { token, ...credentials }, token === jwt ? {} : { basic: SEED })).status).toBe(200);
-      const { status, body } = await exchange({ subject_token: token, subject_token_type: TYPES.access, audience: DIRECTORY_API, scope: 'fr:idm:*' });
+      expect((await formRequest(testbed().urls.revocation, { token, ...credentials }, token === jwt ? {} : { basic: SEED })).status).toBe(
+        200,
+      );
+      const { status, body } = await exchange({
+        subject_token: token,
+        subject_token_type: TYPES.access,
+        audience: DIRECTORY_API,
+        scope: 'fr:idm:*',
+      });
       expect(status).toBe(400);
       expect(body).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/revoked/) });
     }
@@ -253,11 +363,24 @@ describe('token exchange', () => {
     const otherIssuer = await forgeAccessToken(testbed(), { iss: 'https://other-issuer.example' });
     const neverIssued = await forgeAccessToken(testbed()); // well signed, but this issuer has no record of it
     for (const token of [otherKey, ourKid, otherIssuer, neverIssued, 'an-opaque-value-this-issuer-never-issued']) {
-      const { status, body } = await exchange({ subject_token: token, subject_token_type: TYPES.access, audience: DIRECTORY_API, scope: 'fr:idm:*' });
+      const { status, body } = await exchange({
+        subject_token: token,
+        subject_token_type: TYPES.access,
+        audience: DIRECTORY_API,
+        scope: 'fr:idm:*',
+      });
       expect({ status, error: body.error }).toEqual({ status: 400, error: 'invalid_request' });
     }
-    const foreignIdToken = await new SignJWT({ sub: 'alice', aud: 'web-app' }).setProtectedHeader({ alg: 'ES256' }).setIssuer(testbed().issuer).setIssuedAt().setExpirationTime('5m').sign(privateKey);
-    expect((await exchangeAsWebApp({ subject_token: foreignIdToken, subject_token_type: TYPES.id, resource: PROFILE_API, scope: 'email' })).body.error).toBe('invalid_request');
+    const foreignIdToken = await new SignJWT({ sub: 'alice', aud: 'web-app' })
+      .setProtectedHeader({ alg: 'ES256' })
+      .setIssuer(testbed().issuer)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(privateKey);
+    expect(
+      (await exchangeAsWebApp({ subject_token: foreignIdToken, subject_token_type: TYPES.id, resource: PROFILE_API, scope: 'email' })).body
+        .error,
+    ).toBe('invalid_request');
   });
 
   it('missing or mismatched parameters and unsupported token types are invalid_request', async () => {
@@ -278,14 +401,27 @@ describe('token exchange', () => {
 
   it('requested_token_type refresh_token: for clients with the refresh_token grant; it then mints tokens for the target', async () => {
     const { access_token: subject } = await aliceProfileTokens();
-    const { status, body } = await exchange({ subject_token: subject, subject_token_type: TYPES.access, requested_token_type: TYPES.refresh, audience: DIRECTORY_API, scope: 'fr:idm:*' });
+    const { status, body } = await exchange({
+      subject_token: subject,
+      subject_token_type: TYPES.access,
+      requested_token_type: TYPES.refresh,
+      audience: DIRECTORY_API,
+      scope: 'fr:idm:*',
+    });
     expect(status).toBe(200);
     expect(body).toMatchObject({ issued_token_type: TYPES.refresh, token_type: 'N_A', scope: 'fr:idm:*' });
-    const refreshed = await postForm<ExchangeResponse>(testbed().urls.token, { grant_type: 'refresh_token', refresh_token: body.access_token! }, { basic: SEED });
+    const refreshed = await postForm<ExchangeResponse>(
+      testbed().urls.token,
+      { grant_type: 'refresh_token', refresh_token: body.access_token! },
+      { basic: SEED },
+    );
     expect(refreshed.status).toBe(200);
     expect(decodeJwt(refreshed.body.access_token!)).toMatchObject({ aud: DIRECTORY_API, sub: 'alice', client_id: 'node-openid-client' });
 
-    const noRefreshGrant = await exchange({ subject_token: subject, subject_token_type: TYPES.access, requested_token_type: TYPES.refresh, audience: DIRECTORY_API }, ['exchange-only', 'exchange-only-secret']);
+    const noRefreshGrant = await exchange(
+      { subject_token: subject, subject_token_type: TYPES.access, requested_token_type: TYPES.refresh, audience: DIRECTORY_API },
+      ['exchange-only', 'exchange-only-secret'],
+    );
     expect(noRefreshGrant.body.error).toBe('invalid_request');
   });
 
@@ -294,10 +430,23 @@ describe('token exchange', () => {
     const config = await discover(testbed(), 'node-openid-client', 'password');
     const key = await dpopKey();
     const DPoP = await dpopHandle(config, key);
-    const tokens = await client.genericGrantRequest(config, GRANT, { subject_token: subject, subject_token_type: TYPES.access, audience: DIRECTORY_API, scope: 'fr:idm:*' }, { DPoP });
+    const tokens = await client.genericGrantRequest(
+      config,
+      GRANT,
+      { subject_token: subject, subject_token_type: TYPES.access, audience: DIRECTORY_API, scope: 'fr:idm:*' },
+      { DPoP },
+    );
     expect(tokens.token_type).toBe('dpop');
     expect(decodeJwt(tokens.access_token)).toMatchObject({ aud: DIRECTORY_API, cnf: { jkt: await calculateJwkThumbprint(key.publicJwk) } });
-    const response = await client.fetchProtectedResource(config, tokens.access_token, new URL('info/login', testbed().urls.directoryApi), 'GET', null, undefined, { DPoP });
+    const response = await client.fetchProtectedResource(
+      config,
+      tokens.access_token,
+      new URL('info/login', testbed().urls.directoryApi),
+      'GET',
+      null,
+      undefined,
+      { DPoP },
+    );
     expect(response.status).toBe(200);
     expect((await callApi(new URL('info/login', testbed().urls.directoryApi), { headers: bearer(tokens.access_token) })).status).toBe(401);
   });
@@ -305,7 +454,12 @@ describe('token exchange', () => {
   it('a replayed DPoP proof is refused (invalid_dpop_proof)', async () => {
     const { access_token: subject } = await aliceProfileTokens();
     const proof = await dpopProof(await dpopKey(), 'POST', testbed().urls.token, '', { claims: { ath: undefined } });
-    const request = () => postForm<ExchangeResponse>(testbed().urls.token, { grant_type: GRANT, subject_token: subject, subject_token_type: TYPES.access, audience: DIRECTORY_API, scope: 'fr:idm:*' }, { basic: SEED, headers: { dpop: proof } });
+    const request = () =>
+      postForm<ExchangeResponse>(
+        testbed().urls.token,
+        { grant_type: GRANT, subject_token: subject, subject_token_type: TYPES.access, audience: DIRECTORY_API, scope: 'fr:idm:*' },
+        { basic: SEED, headers: { dpop: proof } },
+      );
     expect((await request()).body.token_type).toBe('DPoP');
     const replay = await request();
     expect(replay.status).toBe(400);
@@ -314,7 +468,10 @@ describe('token exchange', () => {
 
   it('a client not registered for the grant: unauthorized_client (RFC 6749 §5.2)', async () => {
     const { access_token: subject } = await aliceProfileTokens();
-    const { status, body } = await exchange({ subject_token: subject, subject_token_type: TYPES.access, audience: DIRECTORY_API }, ['service-client', 'service-client-secret']);
+    const { status, body } = await exchange({ subject_token: subject, subject_token_type: TYPES.access, audience: DIRECTORY_API }, [
+      'service-client',
+      'service-client-secret',
+    ]);
     expect(status).toBe(400);
     expect(body.error).toBe('unauthorized_client');
   });

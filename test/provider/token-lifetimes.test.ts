@@ -37,7 +37,7 @@ describe('token lifetimes per resource (test fixture resources.yaml)', () => {
   const testbed = useTestbed({ fixture: fixturePath('resources.yaml') });
   const web = () => discover(testbed(), 'web', undefined, {}, client.ClientSecretBasic('web-secret'));
 
-  it('a resource\'s access_token_ttl sets its tokens\' lifetime; others use issuer.ttl.access_token', async () => {
+  it("a resource's access_token_ttl sets its tokens' lifetime; others use issuer.ttl.access_token", async () => {
     const config = await web();
     const short = await client.clientCredentialsGrant(config, { resource: 'http://localhost:9404/', scope: 'short:read' });
     expect(short.expires_in).toBe(30);
@@ -49,7 +49,11 @@ describe('token lifetimes per resource (test fixture resources.yaml)', () => {
 
   it('applies to opaque resource tokens from a refresh too', async () => {
     const config = await web();
-    const { tokens } = await signIn(config, { redirect_uri: 'http://localhost:3000/callback', scope: 'openid reports:read short:read' }, { resource: 'http://localhost:9404/' });
+    const { tokens } = await signIn(
+      config,
+      { redirect_uri: 'http://localhost:3000/callback', scope: 'openid reports:read short:read' },
+      { resource: 'http://localhost:9404/' },
+    );
     expect(tokens.expires_in).toBe(30);
     const reports = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: 'http://localhost:9403/reports/' });
     expect(reports.expires_in).toBe(120);
@@ -57,7 +61,7 @@ describe('token lifetimes per resource (test fixture resources.yaml)', () => {
     expect(introspection.exp! - introspection.iat!).toBe(120);
   });
 
-  it('a client\'s access_token_ttl wins over the resource\'s', async () => {
+  it("a client's access_token_ttl wins over the resource's", async () => {
     const config = await discover(testbed(), 'quick', undefined, {}, client.ClientSecretBasic('quick-secret'));
     const short = await client.clientCredentialsGrant(config, { resource: 'http://localhost:9404/', scope: 'short:read' });
     expect(short.expires_in).toBe(7);

@@ -11,13 +11,16 @@ const ENVELOPE = { pagedResultsCookie: null, totalPagedResultsPolicy: 'NONE', to
 describe('directory API', () => {
   const testbed = useTestbed();
   const url = (path: string) => new URL(path, testbed().urls.directoryApi);
-  const aliceToken = async (login_hint?: string) => (await userTokens(testbed(), DIRECTORY_API, 'fr:idm:*', { login_hint })).tokens.access_token;
-  const query = async (filter: string, extra = '') => callApi(url(`managed/user?_queryFilter=${encodeURIComponent(filter)}${extra}`), { headers: bearer(await aliceToken()) });
-  const send = async (method: 'PUT' | 'PATCH', id: string, body: unknown, token?: string) => callApi(url(`managed/user/${id}`), {
-    method,
-    headers: { ...bearer(token ?? await aliceToken()), 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+  const aliceToken = async (login_hint?: string) =>
+    (await userTokens(testbed(), DIRECTORY_API, 'fr:idm:*', { login_hint })).tokens.access_token;
+  const query = async (filter: string, extra = '') =>
+    callApi(url(`managed/user?_queryFilter=${encodeURIComponent(filter)}${extra}`), { headers: bearer(await aliceToken()) });
+  const send = async (method: 'PUT' | 'PATCH', id: string, body: unknown, token?: string) =>
+    callApi(url(`managed/user/${id}`), {
+      method,
+      headers: { ...bearer(token ?? (await aliceToken())), 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
 
   it('is served under the resource indicator path', () => {
     expect(new URL(testbed().urls.directoryApi!).pathname).toBe('/openidm/');
@@ -41,7 +44,10 @@ describe('directory API', () => {
 
   it('GET info/login with a client-credentials token: the client, no roles', async () => {
     const response = await callApi(url('info/login'), { headers: bearer(await serviceToken(testbed(), DIRECTORY_API, 'fr:idm:*')) });
-    expect(response.body).toMatchObject({ authenticationId: 'service-client', authorization: { id: 'service-client', roles: [], component: 'internal/user' } });
+    expect(response.body).toMatchObject({
+      authenticationId: 'service-client',
+      authorization: { id: 'service-client', roles: [], component: 'internal/user' },
+    });
   });
 
   it('a token for the profile API is refused (audience)', async () => {
@@ -57,7 +63,21 @@ describe('directory API', () => {
       expect(response.status).toBe(200);
       expect(response.body).toMatchObject({ resultCount: 4, ...ENVELOPE });
       expect(response.body.result).toEqual([
-        expect.objectContaining({ _id: 'alice', _rev: expect.any(String), userName: 'alice', givenName: 'Alice', sn: 'Example', mail: 'alice@example.com', telephoneNumber: '+1 555 0100', postalAddress: '1 Example Street', city: 'Springfield', postalCode: '12345', stateProvince: 'Example State', country: 'US', accountStatus: 'active' }),
+        expect.objectContaining({
+          _id: 'alice',
+          _rev: expect.any(String),
+          userName: 'alice',
+          givenName: 'Alice',
+          sn: 'Example',
+          mail: 'alice@example.com',
+          telephoneNumber: '+1 555 0100',
+          postalAddress: '1 Example Street',
+          city: 'Springfield',
+          postalCode: '12345',
+          stateProvince: 'Example State',
+          country: 'US',
+          accountStatus: 'active',
+        }),
         expect.objectContaining({ _id: 'bob', userName: 'bob', givenName: 'Bob', mail: 'bob@example.com' }),
         expect.objectContaining({ _id: 'admin', userName: 'admin' }),
         expect.objectContaining({ _id: 'sales', userName: 'sales' }),
@@ -71,17 +91,25 @@ describe('directory API', () => {
     });
 
     it('and/or/!/co/sw/pr and _fields', async () => {
-      expect((await query('(mail co "example.com" and !(userName eq "alice") and !(givenName sw "Sa")) or givenName sw "Ad"')).body).toMatchObject({ resultCount: 2, result: [{ _id: 'bob' }, { _id: 'admin' }] });
+      expect(
+        (await query('(mail co "example.com" and !(userName eq "alice") and !(givenName sw "Sa")) or givenName sw "Ad"')).body,
+      ).toMatchObject({ resultCount: 2, result: [{ _id: 'bob' }, { _id: 'admin' }] });
       expect((await query('telephoneNumber pr')).body).toMatchObject({ resultCount: 1, result: [{ _id: 'alice' }] });
       expect((await query('false')).body.resultCount).toBe(0);
-      expect((await query('userName eq "alice"', '&_fields=userName,mail')).body.result).toEqual([{ _id: 'alice', _rev: expect.any(String), userName: 'alice', mail: 'alice@example.com' }]);
+      expect((await query('userName eq "alice"', '&_fields=userName,mail')).body.result).toEqual([
+        { _id: 'alice', _rev: expect.any(String), userName: 'alice', mail: 'alice@example.com' },
+      ]);
     });
 
     it('a bad _queryFilter: 400 in IDM shape', async () => {
       for (const filter of ['userName equals "alice"', 'userName eq', '"unterminated', 'userName eq "a" and', '(true']) {
         const response = await query(filter);
         expect(response.status).toBe(400);
-        expect(response.body).toEqual({ code: 400, reason: 'Bad Request', message: `The value '${filter}' for parameter '_queryFilter' could not be parsed as a valid query filter` });
+        expect(response.body).toEqual({
+          code: 400,
+          reason: 'Bad Request',
+          message: `The value '${filter}' for parameter '_queryFilter' could not be parsed as a valid query filter`,
+        });
       }
     });
 
@@ -95,7 +123,11 @@ describe('directory API', () => {
   describe('managed/user/{id}', () => {
     it('GET a user; an unknown id is 404 in IDM shape', async () => {
       const token = await aliceToken();
-      expect((await callApi(url('managed/user/alice'), { headers: bearer(token) })).body).toMatchObject({ _id: 'alice', userName: 'alice', givenName: 'Alice' });
+      expect((await callApi(url('managed/user/alice'), { headers: bearer(token) })).body).toMatchObject({
+        _id: 'alice',
+        userName: 'alice',
+        givenName: 'Alice',
+      });
       const missing = await callApi(url('managed/user/nobody'), { headers: bearer(token) });
       expect(missing.status).toBe(404);
       expect(missing.body).toEqual({ code: 404, reason: 'Not Found', message: 'Object nobody not found in managed/user' });
@@ -118,9 +150,24 @@ describe('directory API', () => {
 
     it('PUT replaces: writable fields left out are removed', async () => {
       const before = (await callApi(url('managed/user/bob'), { headers: bearer(await aliceToken()) })).body;
-      const response = await send('PUT', 'bob', { _id: 'bob', _rev: before._rev, userName: 'bob', givenName: 'Bobby', sn: 'Example', mail: 'bobby@example.com' });
+      const response = await send('PUT', 'bob', {
+        _id: 'bob',
+        _rev: before._rev,
+        userName: 'bob',
+        givenName: 'Bobby',
+        sn: 'Example',
+        mail: 'bobby@example.com',
+      });
       expect(response.status).toBe(200);
-      expect(response.body).toEqual({ _id: 'bob', _rev: expect.any(String), userName: 'bob', accountStatus: 'active', givenName: 'Bobby', sn: 'Example', mail: 'bobby@example.com' });
+      expect(response.body).toEqual({
+        _id: 'bob',
+        _rev: expect.any(String),
+        userName: 'bob',
+        accountStatus: 'active',
+        givenName: 'Bobby',
+        sn: 'Example',
+        mail: 'bobby@example.com',
+      });
     });
 
     it('refuses read-only fields, unknown fields and operations, and non-JSON bodies', async () => {
@@ -128,13 +175,26 @@ describe('directory API', () => {
         expect(response.status).toBe(400);
         expect(response.body).toEqual({ code: 400, reason: 'Bad Request', message: expect.stringMatching(message) });
       };
-      await expect400(await send('PATCH', 'bob', [{ operation: 'replace', field: '/userName', value: 'mallory' }]), /^userName is read-only/);
+      await expect400(
+        await send('PATCH', 'bob', [{ operation: 'replace', field: '/userName', value: 'mallory' }]),
+        /^userName is read-only/,
+      );
       await expect400(await send('PATCH', 'bob', [{ operation: 'replace', field: '/shoeSize', value: '44' }]), /^Unknown field \/shoeSize/);
-      await expect400(await send('PATCH', 'bob', [{ operation: 'increment', field: '/givenName', value: 1 }]), /^Patch operation increment is not supported/);
+      await expect400(
+        await send('PATCH', 'bob', [{ operation: 'increment', field: '/givenName', value: 1 }]),
+        /^Patch operation increment is not supported/,
+      );
       await expect400(await send('PATCH', 'bob', { givenName: 'x' }), /non-empty JSON array/);
-      await expect400(await send('PATCH', 'bob', [{ operation: 'replace', field: '/givenName', value: 42 }]), /^givenName must be a string/);
+      await expect400(
+        await send('PATCH', 'bob', [{ operation: 'replace', field: '/givenName', value: 42 }]),
+        /^givenName must be a string/,
+      );
       await expect400(await send('PUT', 'bob', { _id: 'someone-else' }), /^_id is read-only/);
-      const text = await callApi(url('managed/user/bob'), { method: 'PATCH', headers: { ...bearer(await aliceToken()), 'content-type': 'text/plain' }, body: 'x' });
+      const text = await callApi(url('managed/user/bob'), {
+        method: 'PATCH',
+        headers: { ...bearer(await aliceToken()), 'content-type': 'text/plain' },
+        body: 'x',
+      });
       expect(text.status).toBe(415);
       expect(text.body).toMatchObject({ code: 415, reason: 'Unsupported Media Type' });
       expect((await send('PATCH', 'nobody', [{ operation: 'remove', field: '/mail' }])).status).toBe(404);

@@ -6,13 +6,12 @@ import { describe, expect, it } from '@jest/globals';
 import { decodeJwt } from 'jose';
 import type { Testbed } from '../../src/index.ts';
 import { client, discover } from '../support/openid.ts';
-import {
-  bearer, callApi, DIRECTORY_API, dpopHandle, dpopKey, dpopProof, serviceToken, type DpopKey,
-} from '../support/resource-servers.ts';
+import { bearer, callApi, DIRECTORY_API, type DpopKey, dpopHandle, dpopKey, dpopProof, serviceToken } from '../support/resource-servers.ts';
 import { useTestbed } from '../support/testbed.ts';
 
 const ALGS = 'algs="ES256 Ed25519 EdDSA"';
-const dpopError = (error: string, description: string) => `DPoP realm="directory-api", error="${error}", error_description="${description}", ${ALGS}`;
+const dpopError = (error: string, description: string) =>
+  `DPoP realm="directory-api", error="${error}", error_description="${description}", ${ALGS}`;
 
 describe('mock APIs: DPoP (RFC 9449)', () => {
   const testbed = useTestbed();
@@ -44,12 +43,20 @@ describe('mock APIs: DPoP (RFC 9449)', () => {
 
   it('a DPoP-bound token sent as Bearer: invalid_token with the DPoP challenge', async () => {
     const { token } = await boundToken();
-    await expectDpopError(bearer(token), 'invalid_token', 'access token is DPoP-bound: send it as Authorization: DPoP with a DPoP proof (RFC 9449 section 7.2)');
+    await expectDpopError(
+      bearer(token),
+      'invalid_token',
+      'access token is DPoP-bound: send it as Authorization: DPoP with a DPoP proof (RFC 9449 section 7.2)',
+    );
   });
 
   it('proof missing', async () => {
     const { token } = await boundToken();
-    await expectDpopError({ authorization: `DPoP ${token}` }, 'invalid_dpop_proof', 'DPoP proof missing: a DPoP-scheme request needs a DPoP header');
+    await expectDpopError(
+      { authorization: `DPoP ${token}` },
+      'invalid_dpop_proof',
+      'DPoP proof missing: a DPoP-scheme request needs a DPoP header',
+    );
   });
 
   it('wrong htu', async () => {
@@ -66,7 +73,11 @@ describe('mock APIs: DPoP (RFC 9449)', () => {
 
   it('wrong htm', async () => {
     const { token, key } = await boundToken();
-    await expectDpopError(withProof(token, await dpopProof(key, 'POST', loginUrl(), token)), 'invalid_dpop_proof', 'DPoP proof htm POST does not match the request method GET');
+    await expectDpopError(
+      withProof(token, await dpopProof(key, 'POST', loginUrl(), token)),
+      'invalid_dpop_proof',
+      'DPoP proof htm POST does not match the request method GET',
+    );
   });
 
   it('replayed jti', async () => {
@@ -79,20 +90,30 @@ describe('mock APIs: DPoP (RFC 9449)', () => {
   it('wrong key: a valid proof by a key the token is not bound to', async () => {
     const { token } = await boundToken();
     const other = await dpopKey();
-    await expectDpopError(withProof(token, await dpopProof(other, 'GET', loginUrl(), token)), 'invalid_dpop_proof',
-      'DPoP proof key does not match the key the access token is bound to (cnf.jkt)');
+    await expectDpopError(
+      withProof(token, await dpopProof(other, 'GET', loginUrl(), token)),
+      'invalid_dpop_proof',
+      'DPoP proof key does not match the key the access token is bound to (cnf.jkt)',
+    );
   });
 
   it('signature by another key than the embedded jwk', async () => {
     const { token, key } = await boundToken();
     const other = await dpopKey();
-    await expectDpopError(withProof(token, await dpopProof(key, 'GET', loginUrl(), token, { signWith: other.privateKey })), 'invalid_dpop_proof',
-      'DPoP proof signature does not verify with its jwk');
+    await expectDpopError(
+      withProof(token, await dpopProof(key, 'GET', loginUrl(), token, { signWith: other.privateKey })),
+      'invalid_dpop_proof',
+      'DPoP proof signature does not verify with its jwk',
+    );
   });
 
   it('ath of another token', async () => {
     const { token, key } = await boundToken();
-    await expectDpopError(withProof(token, await dpopProof(key, 'GET', loginUrl(), 'another-token')), 'invalid_dpop_proof', 'DPoP proof ath does not match the access token');
+    await expectDpopError(
+      withProof(token, await dpopProof(key, 'GET', loginUrl(), 'another-token')),
+      'invalid_dpop_proof',
+      'DPoP proof ath does not match the access token',
+    );
   });
 
   it('iat outside the window', async () => {
@@ -103,14 +124,22 @@ describe('mock APIs: DPoP (RFC 9449)', () => {
 
   it('typ other than dpop+jwt', async () => {
     const { token, key } = await boundToken();
-    await expectDpopError(withProof(token, await dpopProof(key, 'GET', loginUrl(), token, { header: { typ: 'JWT' } })), 'invalid_dpop_proof', 'DPoP proof typ is not dpop+jwt');
+    await expectDpopError(
+      withProof(token, await dpopProof(key, 'GET', loginUrl(), token, { header: { typ: 'JWT' } })),
+      'invalid_dpop_proof',
+      'DPoP proof typ is not dpop+jwt',
+    );
   });
 
   it('an alg outside algs', async () => {
     const { token } = await boundToken();
     const rsa = await dpopKey('RS256');
     const proof = await dpopProof(rsa, 'GET', loginUrl(), token, { header: { alg: 'RS256' } });
-    await expectDpopError(withProof(token, proof), 'invalid_dpop_proof', 'DPoP proof alg RS256 is not accepted (accepted: ES256 Ed25519 EdDSA)');
+    await expectDpopError(
+      withProof(token, proof),
+      'invalid_dpop_proof',
+      'DPoP proof alg RS256 is not accepted (accepted: ES256 Ed25519 EdDSA)',
+    );
   });
 
   it('two DPoP headers', async () => {
@@ -129,13 +158,21 @@ describe('mock APIs: DPoP (RFC 9449)', () => {
     const config = await discover(testbed(), 'service-client', undefined, {}, client.ClientSecretBasic('service-client-secret'));
     const token = await serviceToken(testbed(), DIRECTORY_API, 'fr:idm:*', await dpopHandle(config, key));
     await client.tokenRevocation(config, token);
-    await expectDpopError(withProof(token, await dpopProof(key, 'GET', loginUrl(), token)), 'invalid_token', 'access token has been revoked (or was never issued by this issuer)');
+    await expectDpopError(
+      withProof(token, await dpopProof(key, 'GET', loginUrl(), token)),
+      'invalid_token',
+      'access token has been revoked (or was never issued by this issuer)',
+    );
   });
 
   it('a plain bearer token with the DPoP scheme: invalid_token', async () => {
     const token = await serviceToken(testbed(), DIRECTORY_API, 'fr:idm:*');
     const key = await dpopKey();
-    await expectDpopError(withProof(token, await dpopProof(key, 'GET', loginUrl(), token)), 'invalid_token', 'access token is not DPoP-bound: send it as Authorization: Bearer');
+    await expectDpopError(
+      withProof(token, await dpopProof(key, 'GET', loginUrl(), token)),
+      'invalid_token',
+      'access token is not DPoP-bound: send it as Authorization: Bearer',
+    );
   });
 
   it('a DPoP proof next to a Bearer token: 400 invalid_request', async () => {
@@ -143,7 +180,9 @@ describe('mock APIs: DPoP (RFC 9449)', () => {
     const key = await dpopKey();
     const response = await callApi(loginUrl(), { headers: { ...bearer(token), dpop: await dpopProof(key, 'GET', loginUrl(), token) } });
     expect(response.status).toBe(400);
-    expect(response.challenge).toBe('Bearer realm="directory-api", error="invalid_request", error_description="a DPoP proof was sent with the Bearer scheme: send a DPoP-bound token as Authorization: DPoP <token>"');
+    expect(response.challenge).toBe(
+      'Bearer realm="directory-api", error="invalid_request", error_description="a DPoP proof was sent with the Bearer scheme: send a DPoP-bound token as Authorization: DPoP <token>"',
+    );
   });
 
   it('openid-client fetchProtectedResource with its DPoP handle', async () => {
@@ -151,7 +190,9 @@ describe('mock APIs: DPoP (RFC 9449)', () => {
     const DPoP = client.getDPoPHandle(config, await client.randomDPoPKeyPair());
     const tokens = await client.clientCredentialsGrant(config, { resource: DIRECTORY_API, scope: 'fr:idm:*' }, { DPoP });
     expect(tokens.token_type).toBe('dpop');
-    const response = await client.fetchProtectedResource(config, tokens.access_token, new URL(loginUrl()), 'GET', undefined, undefined, { DPoP });
+    const response = await client.fetchProtectedResource(config, tokens.access_token, new URL(loginUrl()), 'GET', undefined, undefined, {
+      DPoP,
+    });
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ authenticationId: 'service-client' });
   });
@@ -165,15 +206,23 @@ describe('mock APIs: server-issued DPoP nonces (apis.useDpopNonce)', () => {
     const key = await dpopKey();
     const config = await discover(testbed(), 'service-client', undefined, {}, client.ClientSecretBasic('service-client-secret'));
     const token = await serviceToken(testbed(), DIRECTORY_API, 'fr:idm:*', await dpopHandle(config, key));
-    const first = await callApi(loginUrl(), { headers: { authorization: `DPoP ${token}`, dpop: await dpopProof(key, 'GET', loginUrl(), token) } });
+    const first = await callApi(loginUrl(), {
+      headers: { authorization: `DPoP ${token}`, dpop: await dpopProof(key, 'GET', loginUrl(), token) },
+    });
     expect(first.status).toBe(401);
-    expect(first.challenge).toBe(`DPoP realm="directory-api", error="use_dpop_nonce", error_description="this API requires a server-provided nonce in the DPoP proof: retry with the DPoP-Nonce value", ${ALGS}`);
+    expect(first.challenge).toBe(
+      `DPoP realm="directory-api", error="use_dpop_nonce", error_description="this API requires a server-provided nonce in the DPoP proof: retry with the DPoP-Nonce value", ${ALGS}`,
+    );
     const nonce = first.headers.get('dpop-nonce');
     expect(nonce).toEqual(expect.any(String));
-    const wrong = await callApi(loginUrl(), { headers: { authorization: `DPoP ${token}`, dpop: await dpopProof(key, 'GET', loginUrl(), token, { claims: { nonce: 'made-up' } }) } });
+    const wrong = await callApi(loginUrl(), {
+      headers: { authorization: `DPoP ${token}`, dpop: await dpopProof(key, 'GET', loginUrl(), token, { claims: { nonce: 'made-up' } }) },
+    });
     expect(wrong.status).toBe(401);
     expect(wrong.body.error).toBe('use_dpop_nonce');
-    const second = await callApi(loginUrl(), { headers: { authorization: `DPoP ${token}`, dpop: await dpopProof(key, 'GET', loginUrl(), token, { claims: { nonce: nonce! } }) } });
+    const second = await callApi(loginUrl(), {
+      headers: { authorization: `DPoP ${token}`, dpop: await dpopProof(key, 'GET', loginUrl(), token, { claims: { nonce: nonce! } }) },
+    });
     expect(second.status).toBe(200);
   });
 
@@ -181,7 +230,9 @@ describe('mock APIs: server-issued DPoP nonces (apis.useDpopNonce)', () => {
     const config = await discover(testbed(), 'service-client', undefined, {}, client.ClientSecretBasic('service-client-secret'));
     const DPoP = client.getDPoPHandle(config, await client.randomDPoPKeyPair());
     const tokens = await client.clientCredentialsGrant(config, { resource: DIRECTORY_API, scope: 'fr:idm:*' }, { DPoP });
-    const response = await client.fetchProtectedResource(config, tokens.access_token, new URL(loginUrl()), 'GET', undefined, undefined, { DPoP });
+    const response = await client.fetchProtectedResource(config, tokens.access_token, new URL(loginUrl()), 'GET', undefined, undefined, {
+      DPoP,
+    });
     expect(response.status).toBe(200);
   });
 });
@@ -195,7 +246,9 @@ describe('mock APIs: DPoP htu behind a proxy', () => {
     const config = await discover(testbed(), 'service-client', undefined, {}, client.ClientSecretBasic('service-client-secret'));
     const token = await serviceToken(testbed(), DIRECTORY_API, 'fr:idm:*', await dpopHandle(config, key));
     const proof = await dpopProof(key, 'GET', publicUrl, token);
-    return callApi(new URL('info/login', testbed().urls.directoryApi), { headers: { authorization: `DPoP ${token}`, dpop: proof, ...forwarded } });
+    return callApi(new URL('info/login', testbed().urls.directoryApi), {
+      headers: { authorization: `DPoP ${token}`, dpop: proof, ...forwarded },
+    });
   };
 
   describe('by default X-Forwarded-* is ignored', () => {
@@ -203,7 +256,9 @@ describe('mock APIs: DPoP htu behind a proxy', () => {
     it('a proof for the forwarded URL does not match', async () => {
       const response = await call(testbed);
       expect(response.status).toBe(401);
-      expect(response.body.error_description).toBe(`DPoP proof htu does not match the request URL ${new URL('info/login', testbed().urls.directoryApi).href}`);
+      expect(response.body.error_description).toBe(
+        `DPoP proof htu does not match the request URL ${new URL('info/login', testbed().urls.directoryApi).href}`,
+      );
     });
   });
 

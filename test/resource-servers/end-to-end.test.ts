@@ -7,12 +7,24 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from '@jest/globals';
 import { decodeJwt } from 'jose';
 import { client, discover, signIn } from '../support/openid.ts';
-import { bearer, callApi, DIRECTORY_API, PROFILE_API, serviceToken, userTokens, webApp, WEB_APP_REDIRECT } from '../support/resource-servers.ts';
+import {
+  bearer,
+  callApi,
+  DIRECTORY_API,
+  PROFILE_API,
+  serviceToken,
+  userTokens,
+  WEB_APP_REDIRECT,
+  webApp,
+} from '../support/resource-servers.ts';
 import { fixturePath, useTestbed } from '../support/testbed.ts';
 
 /** The API's challenge as openid-client parsed it, from a failed fetchProtectedResource. */
 async function challengeOf(call: Promise<Response>): Promise<Record<string, string> & { scheme: string }> {
-  const failure = await call.then(() => undefined, (error: unknown) => error);
+  const failure = await call.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
   expect(failure).toBeInstanceOf(client.WWWAuthenticateChallengeError);
   const [challenge] = (failure as client.WWWAuthenticateChallengeError).cause;
   return { scheme: challenge.scheme, ...challenge.parameters };
@@ -38,7 +50,10 @@ describe('mock APIs end to end with openid-client', () => {
   it('the seed app: 4-second tokens per resource (chosen by scope), invalid_token after expiry, a refresh fixes it', async () => {
     const config = await discover(testbed(), 'node-openid-client', 'password');
     // openid-client-helper: one sign-in (the "master" token set), then a refresh per resource scope.
-    const { tokens: master } = await signIn(config, { redirect_uri: 'http://localhost:3000/forgerock/redirect', scope: 'openid profile fr:idm:*' });
+    const { tokens: master } = await signIn(config, {
+      redirect_uri: 'http://localhost:3000/forgerock/redirect',
+      scope: 'openid profile fr:idm:*',
+    });
     const tokens = await client.refreshTokenGrant(config, master.refresh_token!, { scope: 'profile' });
     const claims = decodeJwt(tokens.access_token);
     expect(claims).toMatchObject({ aud: PROFILE_API, scope: 'profile' });
@@ -50,7 +65,12 @@ describe('mock APIs end to end with openid-client', () => {
 
     await sleep(claims.exp! * 1000 - Date.now() + 50);
     const challenge = await challengeOf(client.fetchProtectedResource(config, tokens.access_token, userinfo(), 'GET'));
-    expect(challenge).toEqual({ scheme: 'bearer', realm: 'profile-api', error: 'invalid_token', error_description: 'access token expired' });
+    expect(challenge).toEqual({
+      scheme: 'bearer',
+      realm: 'profile-api',
+      error: 'invalid_token',
+      error_description: 'access token expired',
+    });
 
     const renewed = await client.refreshTokenGrant(config, forDirectory.refresh_token!, { scope: 'profile' });
     expect((await client.fetchProtectedResource(config, renewed.access_token, userinfo(), 'GET')).status).toBe(200);
@@ -66,7 +86,9 @@ describe('mock APIs end to end with openid-client', () => {
     expect(await response.json()).toMatchObject({ sub: 'alice' });
     // Without the proof the same token is refused, with the DPoP challenge.
     expect(await challengeOf(client.fetchProtectedResource(config, tokens.access_token, userinfo(), 'GET'))).toMatchObject({
-      scheme: 'dpop', error: 'invalid_token', algs: 'ES256 Ed25519 EdDSA',
+      scheme: 'dpop',
+      error: 'invalid_token',
+      algs: 'ES256 Ed25519 EdDSA',
     });
   });
 
@@ -75,7 +97,8 @@ describe('mock APIs end to end with openid-client', () => {
     expect((await client.fetchProtectedResource(config, tokens.access_token, login(), 'GET')).status).toBe(200);
     await client.tokenRevocation(config, tokens.access_token);
     expect(await challengeOf(client.fetchProtectedResource(config, tokens.access_token, login(), 'GET'))).toMatchObject({
-      error: 'invalid_token', error_description: 'access token has been revoked (or was never issued by this issuer)',
+      error: 'invalid_token',
+      error_description: 'access token has been revoked (or was never issued by this issuer)',
     });
   });
 
@@ -88,7 +111,10 @@ describe('mock APIs end to end with openid-client', () => {
     await client.tokenRevocation(config, token);
     const refused = await callApi(login(), { headers: bearer(token) });
     expect(refused.status).toBe(401);
-    expect(refused.body).toEqual({ error: 'invalid_token', error_description: 'access token has been revoked (or was never issued by this issuer)' });
+    expect(refused.body).toEqual({
+      error: 'invalid_token',
+      error_description: 'access token has been revoked (or was never issued by this issuer)',
+    });
     // Another token of the same client is untouched.
     expect((await callApi(login(), { headers: bearer(await serviceToken(testbed(), DIRECTORY_API, 'fr:idm:*')) })).status).toBe(200);
   });
@@ -100,22 +126,34 @@ describe('mock APIs end to end: an opaque-token resource, through introspection'
 
   it('an opaque token works, and its revocation is honoured at once', async () => {
     const config = await webApp(testbed());
-    const { tokens } = await signIn(config, { redirect_uri: WEB_APP_REDIRECT, scope: 'openid profile email', resource: PROFILE_API }, { resource: PROFILE_API });
+    const { tokens } = await signIn(
+      config,
+      { redirect_uri: WEB_APP_REDIRECT, scope: 'openid profile email', resource: PROFILE_API },
+      { resource: PROFILE_API },
+    );
     expect(tokens.access_token.split('.')).toHaveLength(1);
     const response = await client.fetchProtectedResource(config, tokens.access_token, userinfo(), 'GET');
-    expect(await response.json()).toEqual({ sub: 'alice', name: 'Alice Example', given_name: 'Alice', email: 'alice@example.com', email_verified: true });
+    expect(await response.json()).toEqual({
+      sub: 'alice',
+      name: 'Alice Example',
+      given_name: 'Alice',
+      email: 'alice@example.com',
+      email_verified: true,
+    });
     expect((await client.fetchProtectedResource(config, tokens.access_token, userinfo(), 'GET')).status).toBe(200);
 
     await client.tokenRevocation(config, tokens.access_token);
     expect(await challengeOf(client.fetchProtectedResource(config, tokens.access_token, userinfo(), 'GET'))).toMatchObject({
-      error: 'invalid_token', error_description: 'access token has been revoked (or was never issued by this issuer)',
+      error: 'invalid_token',
+      error_description: 'access token has been revoked (or was never issued by this issuer)',
     });
   });
 
   it('an unknown opaque token: invalid_token from introspection', async () => {
     const config = await webApp(testbed());
     expect(await challengeOf(client.fetchProtectedResource(config, 'no-such-token', userinfo(), 'GET'))).toMatchObject({
-      error: 'invalid_token', error_description: 'access token is not active (expired, revoked or unknown to the issuer)',
+      error: 'invalid_token',
+      error_description: 'access token is not active (expired, revoked or unknown to the issuer)',
     });
   });
 });

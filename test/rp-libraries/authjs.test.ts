@@ -4,8 +4,9 @@
  * Auth.js takes from the ID token. Once with a fixture client, once with a client registered by
  * dynamic client registration (RFC 7591) at the default fixture's open /reg.
  */
+
+import { ExpressAuth, type ExpressAuthConfig, getSession } from '@auth/express';
 import { beforeAll, describe, expect } from '@jest/globals';
-import { ExpressAuth, getSession, type ExpressAuthConfig } from '@auth/express';
 import express from 'express';
 import type { FixtureInput } from '../../src/index.ts';
 import { defaultFixtureAt, useAppServer } from '../support/app-server.ts';
@@ -22,14 +23,17 @@ function fixtureFor(origin: string): FixtureInput {
   const fixture = defaultFixtureAt(origin);
   return {
     ...fixture,
-    clients: [...fixture.clients!, {
-      client_id: FIXTURE_CLIENT.id,
-      client_secret: FIXTURE_CLIENT.secret,
-      client_name: 'Auth.js app',
-      redirect_uris: [`${origin}/auth/callback/testbed`],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-    }],
+    clients: [
+      ...fixture.clients!,
+      {
+        client_id: FIXTURE_CLIENT.id,
+        client_secret: FIXTURE_CLIENT.secret,
+        client_name: 'Auth.js app',
+        redirect_uris: [`${origin}/auth/callback/testbed`],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+      },
+    ],
   };
 }
 
@@ -50,7 +54,12 @@ describe('Auth.js (@auth/express) with a generic OIDC provider', () => {
     });
     expect(registered.status).toBe(201);
     const provider = (id: string, clientId: string, clientSecret: string) => ({
-      id, name: id === 'testbed' ? 'Testbed' : 'Testbed (registered)', type: 'oidc' as const, issuer: testbed().issuer, clientId, clientSecret,
+      id,
+      name: id === 'testbed' ? 'Testbed' : 'Testbed (registered)',
+      type: 'oidc' as const,
+      issuer: testbed().issuer,
+      clientId,
+      clientSecret,
     });
     const config: ExpressAuthConfig = {
       trustHost: true,
@@ -73,20 +82,26 @@ describe('Auth.js (@auth/express) with a generic OIDC provider', () => {
     { provider: 'testbed', button: 'Sign in with Testbed' },
     { provider: 'testbed-registered', button: 'Sign in with Testbed (registered)' },
   ]) {
-    browserTest(`signs alice in with the ${provider === 'testbed' ? 'fixture' : 'registered'} client; the session user has her name and email`, async () => {
-      await inBrowser(async (page) => {
-        await page.goto(`${server.origin()}/auth/signin?callbackUrl=${encodeURIComponent(`${server.origin()}/`)}`);
-        const [authorization] = await Promise.all([
-          page.waitForRequest((request) => request.url().startsWith(testbed().urls.authorization)),
-          page.getByRole('button', { name: button, exact: true }).click(),
-        ]);
-        expect(Object.fromEntries(new URL(authorization.url()).searchParams)).toMatchObject({
-          response_type: 'code', scope: 'openid profile email', code_challenge_method: 'S256', redirect_uri: `${server.origin()}/auth/callback/${provider}`,
+    browserTest(
+      `signs alice in with the ${provider === 'testbed' ? 'fixture' : 'registered'} client; the session user has her name and email`,
+      async () => {
+        await inBrowser(async (page) => {
+          await page.goto(`${server.origin()}/auth/signin?callbackUrl=${encodeURIComponent(`${server.origin()}/`)}`);
+          const [authorization] = await Promise.all([
+            page.waitForRequest((request) => request.url().startsWith(testbed().urls.authorization)),
+            page.getByRole('button', { name: button, exact: true }).click(),
+          ]);
+          expect(Object.fromEntries(new URL(authorization.url()).searchParams)).toMatchObject({
+            response_type: 'code',
+            scope: 'openid profile email',
+            code_challenge_method: 'S256',
+            redirect_uri: `${server.origin()}/auth/callback/${provider}`,
+          });
+          await signInOnPage(page, ALICE, `${server.origin()}/`);
+          const session = JSON.parse((await page.textContent('#session'))!) as { user: Record<string, unknown> };
+          expect(session.user).toMatchObject({ name: 'Alice Example', email: 'alice@example.com' });
         });
-        await signInOnPage(page, ALICE, `${server.origin()}/`);
-        const session = JSON.parse((await page.textContent('#session'))!) as { user: Record<string, unknown> };
-        expect(session.user).toMatchObject({ name: 'Alice Example', email: 'alice@example.com' });
-      });
-    });
+      },
+    );
   }
 });

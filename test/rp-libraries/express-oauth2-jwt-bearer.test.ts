@@ -16,7 +16,11 @@ import { useTestbed } from '../support/testbed.ts';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/express-openid-connect.yaml', import.meta.url));
 const PRODUCTS = 'https://api.example.com/products';
-const CLIENT = { id: 'express-openid-connect-example', secret: 'express-openid-connect-example-secret', redirectUri: 'http://localhost:3000/callback' };
+const CLIENT = {
+  id: 'express-openid-connect-example',
+  secret: 'express-openid-connect-example-secret',
+  redirectUri: 'http://localhost:3000/callback',
+};
 
 describe('express-oauth2-jwt-bearer as the products API of fixtures/express-openid-connect.yaml', () => {
   const api = useAppServer();

@@ -6,8 +6,8 @@
  * `signinSilent` renewal by refresh token, and `signoutRedirect` ending the testbed session.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { RequestListener } from 'node:http';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect } from '@jest/globals';
 import type { Page } from 'playwright-core';
@@ -22,7 +22,10 @@ import { useTestbed } from '../support/testbed.ts';
 const SPA_ORIGIN = 'http://localhost:5173';
 
 /** The library's browser bundle (a script that defines the global `oidc`), beside its package.json. */
-const BUNDLE = readFileSync(join(dirname(createRequire(import.meta.url).resolve('oidc-client-ts/package.json')), 'dist/browser/oidc-client-ts.min.js'), 'utf8');
+const BUNDLE = readFileSync(
+  join(dirname(createRequire(import.meta.url).resolve('oidc-client-ts/package.json')), 'dist/browser/oidc-client-ts.min.js'),
+  'utf8',
+);
 
 interface PageConfig {
   issuer: string;
@@ -66,7 +69,8 @@ function spaServer(config: PageConfig): RequestListener {
   return (request, response) => {
     const path = new URL(request.url!, config.origin).pathname;
     if (path === '/oidc-client-ts.js') response.writeHead(200, { 'content-type': 'text/javascript' }).end(BUNDLE);
-    else if (path === '/' || path === '/callback') response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(spaPage(config));
+    else if (path === '/' || path === '/callback')
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(spaPage(config));
     else response.writeHead(404).end();
   };
 }
@@ -86,7 +90,9 @@ async function shown<T>(page: Page, id: string): Promise<T> {
 
 /** Clicks the button and reads what the page shows next in `id`. */
 async function clickAndRead<T>(page: Page, button: string, id: string): Promise<T> {
-  await page.evaluate((element) => { document.getElementById(element)!.textContent = ''; }, id);
+  await page.evaluate((element) => {
+    document.getElementById(element)!.textContent = '';
+  }, id);
   await page.click(`#${button}`);
   return shown<T>(page, id);
 }
@@ -106,9 +112,16 @@ describe('oidc-client-ts in Chromium as spa-client', () => {
       await page.goto(`${server.origin()}/`);
       expect(await shown(page, 'user')).toBeNull();
 
-      const [authorization] = await Promise.all([page.waitForRequest((request) => request.url().startsWith(urls.authorization)), page.click('#login')]);
+      const [authorization] = await Promise.all([
+        page.waitForRequest((request) => request.url().startsWith(urls.authorization)),
+        page.click('#login'),
+      ]);
       expect(Object.fromEntries(new URL(authorization.url()).searchParams)).toMatchObject({
-        client_id: 'spa-client', response_type: 'code', code_challenge_method: 'S256', resource: PROFILE_API, redirect_uri: `${server.origin()}/callback`,
+        client_id: 'spa-client',
+        response_type: 'code',
+        code_challenge_method: 'S256',
+        resource: PROFILE_API,
+        redirect_uri: `${server.origin()}/callback`,
       });
       // spa-client is first-party: the login page, then straight back (no consent page).
       const [exchange] = await Promise.all([
@@ -123,12 +136,19 @@ describe('oidc-client-ts in Chromium as spa-client', () => {
       expect(user.scope.split(' ').sort()).toEqual(['email', 'profile']);
 
       // The access token is for the resource the login asked for: the profile API takes it.
-      expect(await clickAndRead(page, 'call-api', 'api')).toMatchObject({ status: 200, body: { sub: 'alice', name: 'Alice Example', email: 'alice@example.com' } });
+      expect(await clickAndRead(page, 'call-api', 'api')).toMatchObject({
+        status: 200,
+        body: { sub: 'alice', name: 'Alice Example', email: 'alice@example.com' },
+      });
 
       // signinSilent with a refresh token in the session: a refresh_token grant from the page.
       const [refresh] = await Promise.all([
         page.waitForResponse((response) => response.url() === urls.token && response.request().method() === 'POST'),
-        page.evaluate(() => { document.getElementById('user')!.textContent = ''; }).then(() => page.click('#renew')),
+        page
+          .evaluate(() => {
+            document.getElementById('user')!.textContent = '';
+          })
+          .then(() => page.click('#renew')),
       ]);
       expect(refresh.status()).toBe(200);
       expect(new URLSearchParams(refresh.request().postData()!).get('grant_type')).toBe('refresh_token');

@@ -22,16 +22,19 @@ function fixtureFor(origin: string): FixtureInput {
   const fixture = defaultFixtureAt(origin);
   return {
     ...fixture,
-    clients: [...fixture.clients!, {
-      client_id: CLIENT.id,
-      client_secret: CLIENT.secret,
-      client_name: 'Passport app',
-      token_endpoint_auth_method: 'client_secret_post',
-      pkce_required: false,
-      redirect_uris: [`${origin}/callback`],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-    }],
+    clients: [
+      ...fixture.clients!,
+      {
+        client_id: CLIENT.id,
+        client_secret: CLIENT.secret,
+        client_name: 'Passport app',
+        token_endpoint_auth_method: 'client_secret_post',
+        pkce_required: false,
+        redirect_uris: [`${origin}/callback`],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+      },
+    ],
   };
 }
 
@@ -44,17 +47,22 @@ describe('Passport (passport-openidconnect)', () => {
     const { issuer, urls } = testbed();
     // An authenticator of this app's own (not the passport singleton): one per test app.
     const authenticator = new passport.Passport();
-    authenticator.use(new OpenIDConnectStrategy({
-      issuer,
-      authorizationURL: urls.authorization,
-      tokenURL: urls.token,
-      userInfoURL: urls.userinfo,
-      clientID: CLIENT.id,
-      clientSecret: CLIENT.secret,
-      callbackURL: `${server.origin()}/callback`,
-      scope: ['profile', 'email'],
-      skipUserProfile: false,
-    }, (_issuer: string, profile: Profile, done: (error: null, user: Profile) => void) => done(null, profile)));
+    authenticator.use(
+      new OpenIDConnectStrategy(
+        {
+          issuer,
+          authorizationURL: urls.authorization,
+          tokenURL: urls.token,
+          userInfoURL: urls.userinfo,
+          clientID: CLIENT.id,
+          clientSecret: CLIENT.secret,
+          callbackURL: `${server.origin()}/callback`,
+          scope: ['profile', 'email'],
+          skipUserProfile: false,
+        },
+        (_issuer: string, profile: Profile, done: (error: null, user: Profile) => void) => done(null, profile),
+      ),
+    );
     authenticator.serializeUser((user, done) => done(null, user));
     authenticator.deserializeUser((user: Express.User, done) => done(null, user));
 
@@ -62,12 +70,19 @@ describe('Passport (passport-openidconnect)', () => {
     app.use(session({ secret: 'a-session-secret-for-the-test-app-only', resave: false, saveUninitialized: false }));
     app.use(authenticator.session());
     app.get('/login', authenticator.authenticate('openidconnect'));
-    app.get('/callback', authenticator.authenticate('openidconnect', { failureRedirect: '/failed', failureMessage: true }), (_req, res) => res.redirect('/profile'));
+    app.get('/callback', authenticator.authenticate('openidconnect', { failureRedirect: '/failed', failureMessage: true }), (_req, res) =>
+      res.redirect('/profile'),
+    );
     app.get('/profile', (req, res) => {
       if (!req.user) return res.redirect('/login');
       res.type('html').send(`<!DOCTYPE html><title>Profile</title><pre id="profile">${JSON.stringify(req.user)}</pre>`);
     });
-    app.get('/failed', (req, res) => res.status(401).type('text').send(JSON.stringify((req.session as { messages?: string[] }).messages)));
+    app.get('/failed', (req, res) =>
+      res
+        .status(401)
+        .type('text')
+        .send(JSON.stringify((req.session as { messages?: string[] }).messages)),
+    );
     server.serve(app);
   });
 
@@ -77,7 +92,11 @@ describe('Passport (passport-openidconnect)', () => {
         page.waitForRequest((request) => request.url().startsWith(testbed().urls.authorization)),
         page.goto(`${server.origin()}/profile`),
       ]);
-      expect(Object.fromEntries(new URL(authorization.url()).searchParams)).toMatchObject({ response_type: 'code', scope: 'openid profile email', client_id: CLIENT.id });
+      expect(Object.fromEntries(new URL(authorization.url()).searchParams)).toMatchObject({
+        response_type: 'code',
+        scope: 'openid profile email',
+        client_id: CLIENT.id,
+      });
       await signInOnPage(page, ALICE, `${server.origin()}/profile`);
       const profile = JSON.parse((await page.textContent('#profile'))!) as Record<string, unknown>;
       expect(profile).toMatchObject({

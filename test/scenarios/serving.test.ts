@@ -7,8 +7,6 @@ import { describe, expect, it } from '@jest/globals';
 import { client, discoverAt, signIn } from '../support/openid.ts';
 import { useTestbed } from '../support/testbed.ts';
 
-const REDIRECT_URI = 'http://localhost:3000/callback';
-
 describe('scenario issuers', () => {
   const testbed = useTestbed({ apis: false });
 
@@ -17,12 +15,16 @@ describe('scenario issuers', () => {
     const issuer = `${testbed().issuer}/scenarios/happy-path/runs/${run}`;
     const discovery = await fetch(`${issuer}/.well-known/openid-configuration`);
     expect(discovery.status).toBe(200);
-    const metadata = await discovery.json() as { issuer: string; jwks_uri: string; token_endpoint: string };
+    const metadata = (await discovery.json()) as { issuer: string; jwks_uri: string; token_endpoint: string };
     expect(metadata.issuer).toBe(issuer);
     expect(metadata.token_endpoint).toBe(`${issuer}/token`);
     const rfc8414 = await fetch(`${testbed().issuer}/.well-known/oauth-authorization-server/scenarios/happy-path/runs/${run}`);
     expect(((await rfc8414.json()) as { issuer: string }).issuer).toBe(issuer);
-    const [own, main] = await Promise.all([fetch(metadata.jwks_uri), fetch(testbed().urls.jwks)].map(async (answer) => ((await (await answer).json()) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid)));
+    const [own, main] = await Promise.all(
+      [fetch(metadata.jwks_uri), fetch(testbed().urls.jwks)].map(async (answer) =>
+        ((await (await answer).json()) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid),
+      ),
+    );
     expect(own.some((kid) => main.includes(kid))).toBe(false);
   });
 
@@ -30,11 +32,17 @@ describe('scenario issuers', () => {
     const handle = await testbed().scenario('happy-path', { run: randomUUID() });
     expect(handle.verdict().status).toBe('waiting');
     const config = await discoverAt(handle.issuer, 'spa-client');
-    const { tokens } = await signIn(config, { redirect_uri: 'http://localhost:5173/callback', scope: 'openid profile', login_hint: 'alice' });
+    const { tokens } = await signIn(config, {
+      redirect_uri: 'http://localhost:5173/callback',
+      scope: 'openid profile',
+      login_hint: 'alice',
+    });
     await client.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub);
     const verdict = await handle.waitForVerdict({ timeoutMs: 2000 });
     expect(verdict).toMatchObject({ scenario: 'happy-path', status: 'passed' });
-    expect(verdict.requests.map((request) => request.endpoint)).toEqual(expect.arrayContaining(['discovery', 'authorization', 'token', 'userinfo']));
+    expect(verdict.requests.map((request) => request.endpoint)).toEqual(
+      expect.arrayContaining(['discovery', 'authorization', 'token', 'userinfo']),
+    );
   });
 
   it('answers 404 not_found with the nearest name for an unknown scenario, 400 for a bad run id', async () => {
@@ -52,9 +60,16 @@ describe('scenario issuers', () => {
   it('lists the catalog as JSON, with each standing issuer', async () => {
     const answer = await fetch(`${testbed().issuer}/_testbed/scenarios`, { headers: { accept: 'application/json' } });
     expect(answer.status).toBe(200);
-    const { scenarios } = await answer.json() as { scenarios: Array<{ name: string; issuer: string; plans: string[]; defect: string; expect: string }> };
-    expect(scenarios.map((scenario) => scenario.name)).toEqual(expect.arrayContaining(['happy-path', 'id-token-invalid-nonce', 'discovery-issuer-mismatch', 'backchannel-logout-alg-none']));
-    expect(scenarios.find((scenario) => scenario.name === 'id-token-invalid-iss')).toMatchObject({ issuer: `${testbed().issuer}/scenarios/id-token-invalid-iss`, plans: expect.arrayContaining(['basic']) });
+    const { scenarios } = (await answer.json()) as {
+      scenarios: Array<{ name: string; issuer: string; plans: string[]; defect: string; expect: string }>;
+    };
+    expect(scenarios.map((scenario) => scenario.name)).toEqual(
+      expect.arrayContaining(['happy-path', 'id-token-invalid-nonce', 'discovery-issuer-mismatch', 'backchannel-logout-alg-none']),
+    );
+    expect(scenarios.find((scenario) => scenario.name === 'id-token-invalid-iss')).toMatchObject({
+      issuer: `${testbed().issuer}/scenarios/id-token-invalid-iss`,
+      plans: expect.arrayContaining(['basic']),
+    });
     expect(testbed().scenarios).toEqual(scenarios);
   });
 });
@@ -65,7 +80,14 @@ describe('a negative ID-token scenario, judged both ways', () => {
   const login = async (run: string) => {
     const handle = await testbed().scenario('id-token-invalid-nonce', { run });
     const config = await discoverAt(handle.issuer, 'spa-client');
-    const failure = await signIn(config, { redirect_uri: 'http://localhost:5173/callback', scope: 'openid profile', login_hint: 'alice' }).then(() => undefined, (error: unknown) => error);
+    const failure = await signIn(config, {
+      redirect_uri: 'http://localhost:5173/callback',
+      scope: 'openid profile',
+      login_hint: 'alice',
+    }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     return { handle, config, failure: failure as { code?: string; cause?: { message?: string; claim?: string } } };
   };
 

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { startTestbed, type Testbed } from '../../src/index.ts';
-import { uniquePrefix, SUITE_FIXTURE } from '../support/store.ts';
+import { SUITE_FIXTURE, uniquePrefix } from '../support/store.ts';
 import { clientCredentialsRevocation, codeRefreshIntrospectRevoke, deviceFlow, sessionReuse } from './core-flows.ts';
 import { RedisCluster, requireRedisBinaries } from './redis-servers.ts';
 
@@ -28,19 +28,20 @@ const binaries = requireRedisBinaries();
     const health = await (await fetch(testbed.urls.health)).json();
     expect(health).toMatchObject({ status: 'ok', store: { ok: true, kind: 'redis', status: 'ready', target: cluster.url } });
   });
-  it('code + PKCE, userinfo, refresh per resource, introspection, revocation, reuse detection', () => codeRefreshIntrospectRevoke(testbed.issuer));
+  it('code + PKCE, userinfo, refresh per resource, introspection, revocation, reuse detection', () =>
+    codeRefreshIntrospectRevoke(testbed.issuer));
   it('session reuse with prompt=none', () => sessionReuse(testbed.issuer));
   it('client credentials JWT revocation', () => clientCredentialsRevocation(testbed.issuer));
   it('device authorization grant', () => deviceFlow(testbed.issuer));
 
-  it('keeps all of one issuer\'s keys on one slot', async () => {
+  it("keeps all of one issuer's keys on one slot", async () => {
     const slots = new Set<number>();
     let keys = 0;
     for (const server of cluster.servers) {
       const node = new Redis(server.port, '127.0.0.1');
       for (const key of await node.keys(`${prefix}*`)) {
         keys += 1;
-        slots.add(await node.cluster('KEYSLOT', key) as number);
+        slots.add((await node.cluster('KEYSLOT', key)) as number);
       }
       node.disconnect();
     }

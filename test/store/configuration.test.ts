@@ -4,14 +4,14 @@
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { FixtureError, startTestbed, validateFixture, type Testbed } from '../../src/index.ts';
 import { loadDefaultFixture } from '../../src/fixtures/load.ts';
+import { FixtureError, startTestbed, type Testbed, validateFixture } from '../../src/index.ts';
 import { requireRedis, testRedisUrl, uniquePrefix } from '../support/store.ts';
 import { runCli, waitForBanner } from './testbed-processes.ts';
 
 const redisUp = await requireRedis();
 
-describe('the fixture\'s redis section', () => {
+describe("the fixture's redis section", () => {
   it('takes a Redis URL and a prefix', () => {
     const fixture = validateFixture({ redis: { url: 'redis+sentinel://s1:26379,s2:26379/mymaster', prefix: 'ci-run-1:' } });
     expect(fixture.redis).toEqual({ url: 'redis+sentinel://s1:26379,s2:26379/mymaster', prefix: 'ci-run-1:' });
@@ -19,8 +19,12 @@ describe('the fixture\'s redis section', () => {
 
   it('refuses other URLs and prefixes with braces, naming the field', () => {
     expect(() => validateFixture({ redis: { url: 'http://cache:6379' } })).toThrow(FixtureError);
-    expect(() => validateFixture({ redis: { url: 'http://cache:6379' } })).toThrow(/redis\.url: must be a redis:\/\/, rediss:\/\/, redis\+cluster:\/\/ or redis\+sentinel:\/\/ URL/);
-    expect(() => validateFixture({ redis: { url: 'redis://cache', prefix: '{app}:' } })).toThrow(/redis\.prefix: must not contain \{ or \}/);
+    expect(() => validateFixture({ redis: { url: 'http://cache:6379' } })).toThrow(
+      /redis\.url: must be a redis:\/\/, rediss:\/\/, redis\+cluster:\/\/ or redis\+sentinel:\/\/ URL/,
+    );
+    expect(() => validateFixture({ redis: { url: 'redis://cache', prefix: '{app}:' } })).toThrow(
+      /redis\.prefix: must not contain \{ or \}/,
+    );
     expect(() => validateFixture({ redis: { url: 'redis://cache', db: 2 } })).toThrow(/unknown field "db"/);
   });
 });
@@ -37,7 +41,7 @@ describe('the fixture\'s redis section', () => {
   });
   const storeOf = async (testbed: Testbed) => ((await (await fetch(testbed.urls.health)).json()) as { store: { kind: string } }).store.kind;
 
-  it('uses the fixture\'s Redis and prefix; the redis option wins, and false keeps memory', async () => {
+  it("uses the fixture's Redis and prefix; the redis option wins, and false keeps memory", async () => {
     const fixture = { ...loadDefaultFixture(), redis: { url: testRedisUrl(), prefix } };
     const fromFixture = await startTestbed({ port: 0, apis: false, fixture });
     started.push(fromFixture);
@@ -52,8 +56,13 @@ describe('the fixture\'s redis section', () => {
   });
 
   it('the CLI reads REDIS_URL; --redis wins over it', async () => {
-    const fromEnvironment = runCli(['start', '--port', '0', '--no-apis', '--redis-prefix', prefix, '--log-level', 'warn'], { REDIS_URL: testRedisUrl() });
-    const fromFlag = runCli(['start', '--port', '0', '--no-apis', '--redis', testRedisUrl(), '--redis-prefix', prefix, '--log-level', 'warn'], { REDIS_URL: 'redis://127.0.0.1:1' });
+    const fromEnvironment = runCli(['start', '--port', '0', '--no-apis', '--redis-prefix', prefix, '--log-level', 'warn'], {
+      REDIS_URL: testRedisUrl(),
+    });
+    const fromFlag = runCli(
+      ['start', '--port', '0', '--no-apis', '--redis', testRedisUrl(), '--redis-prefix', prefix, '--log-level', 'warn'],
+      { REDIS_URL: 'redis://127.0.0.1:1' },
+    );
     try {
       for (const run of [fromEnvironment, fromFlag]) {
         const port = await waitForBanner(run);

@@ -25,7 +25,11 @@ export function discoverAt(issuer: string, clientId: string, secret?: string): P
 export async function codeRefreshIntrospectRevoke(issuer: string): Promise<void> {
   const config = await discoverAt(issuer, 'node-openid-client', 'password');
   const auth = await authorize(config, { redirect_uri: REDIRECT_URI, scope: 'openid profile email offline_access fr:idm:*' });
-  const tokens = await client.authorizationCodeGrant(config, auth.callbackUrl, { pkceCodeVerifier: auth.codeVerifier, expectedState: auth.state, expectedNonce: auth.nonce });
+  const tokens = await client.authorizationCodeGrant(config, auth.callbackUrl, {
+    pkceCodeVerifier: auth.codeVerifier,
+    expectedState: auth.state,
+    expectedNonce: auth.nonce,
+  });
   expect(tokens.claims()).toMatchObject({ iss: issuer, sub: 'alice', aud: 'node-openid-client' });
   expect(await client.fetchUserInfo(config, tokens.access_token, 'alice')).toMatchObject({ sub: 'alice', name: 'Alice Example' });
 
@@ -36,10 +40,18 @@ export async function codeRefreshIntrospectRevoke(issuer: string): Promise<void>
   expect(decodeJwt(directory.access_token)).toMatchObject({ aud: DIRECTORY_API, scope: 'fr:idm:*' });
 
   expect(await client.tokenIntrospection(config, directory.access_token)).toMatchObject({ active: true, sub: 'alice', aud: DIRECTORY_API });
-  expect(await client.tokenIntrospection(config, directory.refresh_token!)).toMatchObject({ active: true, client_id: 'node-openid-client', sub: 'alice' });
+  expect(await client.tokenIntrospection(config, directory.refresh_token!)).toMatchObject({
+    active: true,
+    client_id: 'node-openid-client',
+    sub: 'alice',
+  });
 
   // Reusing a rotated refresh token revokes the whole grant (RFC 9700 §4.14.2).
-  const reuse = await postForm(config.serverMetadata().token_endpoint!, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! }, { basic: ['node-openid-client', 'password'] });
+  const reuse = await postForm(
+    config.serverMetadata().token_endpoint!,
+    { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! },
+    { basic: ['node-openid-client', 'password'] },
+  );
   expect(reuse.status).toBe(400);
   expect(reuse.body.error).toBe('invalid_grant');
   expect(await client.tokenIntrospection(config, directory.refresh_token!)).toEqual({ active: false });
@@ -47,7 +59,12 @@ export async function codeRefreshIntrospectRevoke(issuer: string): Promise<void>
 
   // Revocation (RFC 7009) of an access token of a new grant.
   const again = await authorize(config, { redirect_uri: REDIRECT_URI, scope: 'openid offline_access fr:idm:*' });
-  const fresh = await client.authorizationCodeGrant(config, again.callbackUrl, { pkceCodeVerifier: again.codeVerifier, expectedState: again.state, expectedNonce: again.nonce }, { resource: DIRECTORY_API });
+  const fresh = await client.authorizationCodeGrant(
+    config,
+    again.callbackUrl,
+    { pkceCodeVerifier: again.codeVerifier, expectedState: again.state, expectedNonce: again.nonce },
+    { resource: DIRECTORY_API },
+  );
   expect(await client.tokenIntrospection(config, fresh.access_token)).toMatchObject({ active: true, aud: DIRECTORY_API });
   await client.tokenRevocation(config, fresh.access_token);
   expect(await client.tokenIntrospection(config, fresh.access_token)).toEqual({ active: false });
@@ -85,7 +102,12 @@ export async function deviceFlow(issuer: string): Promise<void> {
   const agent = new UserAgent();
   const entryUrl = new URL(device.verification_uri);
   const entryPage = await (await agent.fetch(entryUrl)).text();
-  const confirm = await postPageForm(agent, formAction(entryPage, entryUrl), { xsrf: hiddenInput(entryPage, 'xsrf'), user_code: device.user_code }, 'text/html');
+  const confirm = await postPageForm(
+    agent,
+    formAction(entryPage, entryUrl),
+    { xsrf: hiddenInput(entryPage, 'xsrf'), user_code: device.user_code },
+    'text/html',
+  );
   const confirmPage = await confirm.text();
   expect(confirmPage).toContain(device.user_code);
   const confirmed = await answerDeviceConfirmation(agent, confirmPage, entryUrl, 'confirm');

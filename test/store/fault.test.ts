@@ -8,11 +8,11 @@
  * --wait-for-redis. How fast the 503s and the recovery are is measured by bench/redis-outage.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startTestbed, StoreStartupError, type Testbed } from '../../src/index.ts';
+import { StoreStartupError, startTestbed, type Testbed } from '../../src/index.ts';
 import { UserAgent } from '../support/agent.ts';
 import { formRequest, postForm, readJson } from '../support/http.ts';
 import { client, signIn } from '../support/openid.ts';
-import { uniquePrefix, SUITE_FIXTURE } from '../support/store.ts';
+import { SUITE_FIXTURE, uniquePrefix } from '../support/store.ts';
 import { discoverAt, REDIRECT_URI } from './core-flows.ts';
 import { freePort, RedisServer, requireRedisBinaries } from './redis-servers.ts';
 import { runCli, waitForBanner } from './testbed-processes.ts';
@@ -41,7 +41,12 @@ function waitUntilHealthy(url: string): Promise<void> {
   let testbed: Testbed;
   beforeAll(async () => {
     redis = await RedisServer.start({ args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
-    testbed = await startTestbed({ port: 0, fixture: SUITE_FIXTURE, logLevel: 'silent', redis: { url: redis.url, prefix: uniquePrefix('fault') } });
+    testbed = await startTestbed({
+      port: 0,
+      fixture: SUITE_FIXTURE,
+      logLevel: 'silent',
+      redis: { url: redis.url, prefix: uniquePrefix('fault') },
+    });
   });
   afterAll(async () => {
     await testbed?.stop();
@@ -52,14 +57,23 @@ function waitUntilHealthy(url: string): Promise<void> {
     const { urls } = testbed;
     const before = await postForm(urls.token, { grant_type: 'client_credentials' }, { basic: SERVICE });
     expect(before.status).toBe(200);
-    const forDirectory = await postForm(urls.token, { grant_type: 'client_credentials', resource: 'http://localhost:9402/openidm/', scope: 'fr:idm:*' }, { basic: SERVICE });
+    const forDirectory = await postForm(
+      urls.token,
+      { grant_type: 'client_credentials', resource: 'http://localhost:9402/openidm/', scope: 'fr:idm:*' },
+      { basic: SERVICE },
+    );
     expect(forDirectory.status).toBe(200);
     // A browser stopped at the login page: its interaction lives in Redis.
     const agent = new UserAgent();
-    const config = await client.discovery(new URL(testbed.issuer), 'node-openid-client', {}, client.ClientSecretBasic('password'), { execute: [client.allowInsecureRequests] });
+    const config = await client.discovery(new URL(testbed.issuer), 'node-openid-client', {}, client.ClientSecretBasic('password'), {
+      execute: [client.allowInsecureRequests],
+    });
     const authorizationUrl = client.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT_URI, scope: 'openid', state: 'state-1',
-      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256',
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid',
+      state: 'state-1',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
     });
     const { url: loginPage, response } = await agent.follow(authorizationUrl, REDIRECT_URI);
     expect(response?.status).toBe(200);
@@ -73,11 +87,17 @@ function waitUntilHealthy(url: string): Promise<void> {
     expect(token.headers.get('retry-after')).toBe('1');
 
     // The mock APIs check revocation state in the store: they answer the same 503, not a 500.
-    const api = await fetch(`${urls.directoryApi}info/login`, { headers: { authorization: `Bearer ${forDirectory.body.access_token as string}` } });
+    const api = await fetch(`${urls.directoryApi}info/login`, {
+      headers: { authorization: `Bearer ${forDirectory.body.access_token as string}` },
+    });
     expect(api.status).toBe(503);
     expect(await api.json()).toEqual(UNAVAILABLE);
 
-    const introspection = await postForm(urls.introspection, { token: before.body.access_token as string }, { basic: ['profile-api', 'profile-api-secret'] });
+    const introspection = await postForm(
+      urls.introspection,
+      { token: before.body.access_token as string },
+      { basic: ['profile-api', 'profile-api-secret'] },
+    );
     expect(introspection.status).toBe(503);
     expect(introspection.body).toEqual(UNAVAILABLE);
 
@@ -90,10 +110,16 @@ function waitUntilHealthy(url: string): Promise<void> {
     expect(authorization.status).toBe(303);
     const callback = new URL(authorization.headers.get('location')!);
     expect(`${callback.origin}${callback.pathname}`).toBe(REDIRECT_URI);
-    expect(Object.fromEntries(callback.searchParams)).toMatchObject({ error: 'temporarily_unavailable', state: 'state-1', iss: testbed.issuer });
+    expect(Object.fromEntries(callback.searchParams)).toMatchObject({
+      error: 'temporarily_unavailable',
+      state: 'state-1',
+      iss: testbed.issuer,
+    });
 
     // An unknown client cannot be redirected to: the browser gets the error page.
-    const page = await fetch(`${urls.authorization}?client_id=unknown-client&response_type=code&scope=openid`, { headers: { accept: 'text/html' } });
+    const page = await fetch(`${urls.authorization}?client_id=unknown-client&response_type=code&scope=openid`, {
+      headers: { accept: 'text/html' },
+    });
     expect(page.status).toBe(503);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     expect(await page.text()).toContain('temporarily_unavailable');
@@ -111,14 +137,20 @@ function waitUntilHealthy(url: string): Promise<void> {
     await waitUntilHealthy(urls.health);
     const after = await postForm(urls.token, { grant_type: 'client_credentials' }, { basic: SERVICE });
     expect(after.status).toBe(200);
-    const active = await postForm(urls.introspection, { token: after.body.access_token as string }, { basic: ['profile-api', 'profile-api-secret'] });
+    const active = await postForm(
+      urls.introspection,
+      { token: after.body.access_token as string },
+      { basic: ['profile-api', 'profile-api-secret'] },
+    );
     expect(active.status).toBe(200);
     expect(active.body).toMatchObject({ active: true, client_id: 'service-client' });
   });
 
   it('answers a burst of requests during the outage, none hanging', async () => {
     await redis.stop();
-    const answers = await Promise.all(Array.from({ length: 20 }, () => formRequest(testbed.urls.token, { grant_type: 'client_credentials' }, { basic: SERVICE })));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => formRequest(testbed.urls.token, { grant_type: 'client_credentials' }, { basic: SERVICE })),
+    );
     expect(answers.map((answer) => answer.status)).toEqual(Array(20).fill(503));
     await redis.start();
     await waitUntilHealthy(testbed.urls.health);
@@ -136,17 +168,35 @@ function waitUntilHealthy(url: string): Promise<void> {
     };
     // Three loops per endpoint, each request tagged with what Redis was doing when it was sent.
     type Phase = 'up' | 'stopping' | 'down' | 'starting' | 'back';
-    interface Answer { endpoint: string; sent: Phase; status: number; body: string; retryAfter: string | null }
+    interface Answer {
+      endpoint: string;
+      sent: Phase;
+      status: number;
+      body: string;
+      retryAfter: string | null;
+    }
     const answers: Answer[] = [];
     const state = { phase: 'up' as Phase, running: true };
-    const loops = Object.entries(endpoints).flatMap(([endpoint, send]) => Array.from({ length: 3 }, async () => {
-      while (state.running) {
-        const sent = state.phase;
-        const response = await send();
-        answers.push({ endpoint, sent, status: response.status, body: await response.text(), retryAfter: response.headers.get('retry-after') });
-      }
-    }));
-    const seen = (sent: Phase, status: number, count: number) => Object.keys(endpoints).every((endpoint) => answers.filter((answer) => answer.endpoint === endpoint && answer.sent === sent && answer.status === status).length >= count);
+    const loops = Object.entries(endpoints).flatMap(([endpoint, send]) =>
+      Array.from({ length: 3 }, async () => {
+        while (state.running) {
+          const sent = state.phase;
+          const response = await send();
+          answers.push({
+            endpoint,
+            sent,
+            status: response.status,
+            body: await response.text(),
+            retryAfter: response.headers.get('retry-after'),
+          });
+        }
+      }),
+    );
+    const seen = (sent: Phase, status: number, count: number) =>
+      Object.keys(endpoints).every(
+        (endpoint) =>
+          answers.filter((answer) => answer.endpoint === endpoint && answer.sent === sent && answer.status === status).length >= count,
+      );
     try {
       await until('200s before the outage', () => seen('up', 200, 3));
       state.phase = 'stopping';
@@ -169,7 +219,10 @@ function waitUntilHealthy(url: string): Promise<void> {
       expect(answer.retryAfter).toBe('1');
     }
     // What was stored before the outage is still there.
-    expect((await postForm(urls.introspection, { token: opaque }, { basic: INTROSPECTOR })).body).toMatchObject({ active: true, client_id: 'service-client' });
+    expect((await postForm(urls.introspection, { token: opaque }, { basic: INTROSPECTOR })).body).toMatchObject({
+      active: true,
+      client_id: 'service-client',
+    });
     expect(await client.fetchUserInfo(spa, tokens.access_token, 'alice')).toMatchObject({ sub: 'alice' });
   });
 });
@@ -188,14 +241,27 @@ function waitUntilHealthy(url: string): Promise<void> {
     const url = `redis://:hunter2@127.0.0.1:${port}`;
     const failed = await runCli(['start', '--port', '0', '--no-apis', '--redis', url]).exited;
     expect(failed.code).toBe(2);
-    expect(failed.output.trim().split('\n')).toEqual([expect.stringContaining(`oidc-testbed: cannot reach Redis at redis://:***@127.0.0.1:${port} (connect ECONNREFUSED`)]);
+    expect(failed.output.trim().split('\n')).toEqual([
+      expect.stringContaining(`oidc-testbed: cannot reach Redis at redis://:***@127.0.0.1:${port} (connect ECONNREFUSED`),
+    ]);
     expect(failed.output).not.toContain('hunter2');
 
-    const waiting = runCli(['start', '--port', '0', '--no-apis', '--redis', `redis://127.0.0.1:${port}`, '--wait-for-redis', '--log-level', 'warn']);
+    const waiting = runCli([
+      'start',
+      '--port',
+      '0',
+      '--no-apis',
+      '--redis',
+      `redis://127.0.0.1:${port}`,
+      '--wait-for-redis',
+      '--log-level',
+      'warn',
+    ]);
     let redis: RedisServer | undefined;
     try {
       // Wait until it says it is waiting, then start Redis.
-      for (let attempt = 0; attempt < 200 && !waiting.output().includes('waiting for Redis'); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+      for (let attempt = 0; attempt < 200 && !waiting.output().includes('waiting for Redis'); attempt += 1)
+        await new Promise((resolve) => setTimeout(resolve, 50));
       expect(waiting.output()).toContain('waiting for Redis');
       expect(waiting.child.exitCode).toBeNull();
       redis = await RedisServer.start({ port });

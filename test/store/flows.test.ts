@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestbed, type Testbed, type TestbedOptions } from '../../src/index.ts';
-import { requireRedis, testRedisUrl, uniquePrefix, SUITE_FIXTURE } from '../support/store.ts';
+import { requireRedis, SUITE_FIXTURE, testRedisUrl, uniquePrefix } from '../support/store.ts';
 import { clientCredentialsRevocation, codeRefreshIntrospectRevoke, deviceFlow, sessionReuse } from './core-flows.ts';
 
 const redisUp = await requireRedis();
@@ -14,14 +14,19 @@ if (redisUp) stores.push(['redis', { redis: { url: testRedisUrl(), prefix: uniqu
 
 describe.each(stores)('core flows on the %s store', (kind, options) => {
   let testbed: Testbed;
-  beforeAll(async () => { testbed = await startTestbed({ port: 0, fixture: SUITE_FIXTURE, apis: false, ...options }); });
-  afterAll(async () => { await testbed.stop(); });
+  beforeAll(async () => {
+    testbed = await startTestbed({ port: 0, fixture: SUITE_FIXTURE, apis: false, ...options });
+  });
+  afterAll(async () => {
+    await testbed.stop();
+  });
 
   it('runs on the intended store', async () => {
-    const health = await (await fetch(testbed.urls.health)).json() as { store: { kind: string } };
+    const health = (await (await fetch(testbed.urls.health)).json()) as { store: { kind: string } };
     expect(health.store.kind).toBe(kind);
   });
-  it('code + PKCE, userinfo, refresh per resource, introspection, revocation, reuse detection', () => codeRefreshIntrospectRevoke(testbed.issuer));
+  it('code + PKCE, userinfo, refresh per resource, introspection, revocation, reuse detection', () =>
+    codeRefreshIntrospectRevoke(testbed.issuer));
   it('session reuse with prompt=none', () => sessionReuse(testbed.issuer));
   it('client credentials JWT revocation', () => clientCredentialsRevocation(testbed.issuer));
   it('device authorization grant', () => deviceFlow(testbed.issuer));

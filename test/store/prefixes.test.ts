@@ -7,9 +7,9 @@ import { Redis } from 'ioredis';
 import { startTestbed, type Testbed } from '../../src/index.ts';
 import { UserAgent } from '../support/agent.ts';
 import { authorize, client } from '../support/openid.ts';
-import { requireRedis, testRedisUrl, uniquePrefix, SUITE_FIXTURE } from '../support/store.ts';
+import { requireRedis, SUITE_FIXTURE, testRedisUrl, uniquePrefix } from '../support/store.ts';
 import { clientCredentialsRevocation, codeRefreshIntrospectRevoke, discoverAt, REDIRECT_URI } from './core-flows.ts';
-import { startSwitch, type Switch } from './testbed-processes.ts';
+import { type Switch, startSwitch } from './testbed-processes.ts';
 
 const redisUp = await requireRedis();
 
@@ -19,12 +19,18 @@ const redisUp = await requireRedis();
   let issuer: string;
   let a: Testbed;
   let b: Testbed;
-  const on = (testbed: Testbed) => { gateway.target = Number(new URL(testbed.urls.health).port); };
+  const on = (testbed: Testbed) => {
+    gateway.target = Number(new URL(testbed.urls.health).port);
+  };
 
   beforeAll(async () => {
     gateway = await startSwitch();
     issuer = `http://localhost:${gateway.port}`;
-    [a, b] = await Promise.all(prefixes.map((prefix) => startTestbed({ port: 0, fixture: SUITE_FIXTURE, apis: false, issuer, redis: { url: testRedisUrl(), prefix, purgeOnClose: true } })));
+    [a, b] = await Promise.all(
+      prefixes.map((prefix) =>
+        startTestbed({ port: 0, fixture: SUITE_FIXTURE, apis: false, issuer, redis: { url: testRedisUrl(), prefix, purgeOnClose: true } }),
+      ),
+    );
   });
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
@@ -43,13 +49,17 @@ const redisUp = await requireRedis();
     await clientCredentialsRevocation(issuer);
   });
 
-  it('they sign with different keys, and neither knows the other\'s tokens or sessions', async () => {
+  it("they sign with different keys, and neither knows the other's tokens or sessions", async () => {
     on(a);
     const jwksA = await (await fetch(`${issuer}/jwks`)).json();
     const config = await discoverAt(issuer, 'node-openid-client', 'password');
     const agent = new UserAgent();
     const auth = await authorize(config, { redirect_uri: REDIRECT_URI, scope: 'openid offline_access' }, agent);
-    const tokens = await client.authorizationCodeGrant(config, auth.callbackUrl, { pkceCodeVerifier: auth.codeVerifier, expectedState: auth.state, expectedNonce: auth.nonce });
+    const tokens = await client.authorizationCodeGrant(config, auth.callbackUrl, {
+      pkceCodeVerifier: auth.codeVerifier,
+      expectedState: auth.state,
+      expectedNonce: auth.nonce,
+    });
     expect(await client.tokenIntrospection(config, tokens.access_token)).toMatchObject({ active: true });
 
     on(b);

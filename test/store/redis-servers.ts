@@ -3,7 +3,7 @@
  * loopback ports, without persistence, in a temporary directory. The machine's Redis on 6379 is
  * never touched.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,7 @@ export function requireRedisBinaries(): boolean {
 export async function freePort(plus?: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt += 1) {
     const port = 20000 + Math.floor(Math.random() * 20000);
-    if (await isFree(port) && (plus === undefined || await isFree(port + plus))) return port;
+    if ((await isFree(port)) && (plus === undefined || (await isFree(port + plus)))) return port;
   }
   throw new Error('no free port found');
 }
@@ -48,7 +48,7 @@ export class RedisServer {
 
   /** Starts `redis-server` (or a Sentinel, with `--sentinel` and a config file) and waits for PING. */
   static async start(options: { port?: number; args?: string[]; sentinelConfig?: string } = {}): Promise<RedisServer> {
-    const port = options.port ?? await freePort();
+    const port = options.port ?? (await freePort());
     const server = new RedisServer(port, options.args ?? []);
     await server.start(options.sentinelConfig);
     return server;
@@ -87,7 +87,13 @@ export class RedisServer {
 
   async #waitForPing(): Promise<void> {
     for (let attempt = 0; attempt < 100; attempt += 1) {
-      const client = new Redis(this.port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: false, disconnectTimeout: 50 });
+      const client = new Redis(this.port, '127.0.0.1', {
+        lazyConnect: true,
+        retryStrategy: () => null,
+        maxRetriesPerRequest: 0,
+        enableOfflineQueue: false,
+        disconnectTimeout: 50,
+      });
       client.on('error', () => {});
       try {
         await client.connect();
@@ -116,10 +122,20 @@ export class RedisCluster {
     try {
       for (let index = 0; index < masters; index += 1) {
         const port = await freePort(10000);
-        servers.push(await RedisServer.start({ port, args: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000'] }));
+        servers.push(
+          await RedisServer.start({
+            port,
+            args: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000'],
+          }),
+        );
       }
-      const create = spawnSync('redis-cli', ['--cluster', 'create', ...servers.map((server) => `127.0.0.1:${server.port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
-      if (create.status !== 0 || !create.stdout.includes('All 16384 slots covered')) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
+      const create = spawnSync(
+        'redis-cli',
+        ['--cluster', 'create', ...servers.map((server) => `127.0.0.1:${server.port}`), '--cluster-replicas', '0', '--cluster-yes'],
+        { encoding: 'utf8' },
+      );
+      if (create.status !== 0 || !create.stdout.includes('All 16384 slots covered'))
+        throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
       await waitForClusterOk(servers);
       return new RedisCluster(servers);
     } catch (error) {
@@ -139,7 +155,9 @@ export class RedisCluster {
 
 async function waitForClusterOk(servers: RedisServer[]): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt += 1) {
-    const states = servers.map((server) => spawnSync('redis-cli', ['-p', String(server.port), 'cluster', 'info'], { encoding: 'utf8' }).stdout);
+    const states = servers.map(
+      (server) => spawnSync('redis-cli', ['-p', String(server.port), 'cluster', 'info'], { encoding: 'utf8' }).stdout,
+    );
     if (states.every((info) => info.includes('cluster_state:ok'))) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -26,7 +26,12 @@ const redisUp = await requireRedis();
     running = await startTestbed(options);
     const { issuer } = running;
     const registered = await register(issuer);
-    const { client_id: clientId, client_secret: clientSecret, registration_access_token: token, registration_client_uri: uri } = registered.clientMetadata() as client.ClientMetadata & { registration_access_token: string; registration_client_uri: string };
+    const {
+      client_id: clientId,
+      client_secret: clientSecret,
+      registration_access_token: token,
+      registration_client_uri: uri,
+    } = registered.clientMetadata() as client.ClientMetadata & { registration_access_token: string; registration_client_uri: string };
 
     // Stored without an expiry (RFC 7591 §3.2.1 client_secret_expires_at: 0).
     const raw = new Redis(testRedisUrl());
@@ -41,7 +46,13 @@ const redisUp = await requireRedis();
     expect(running.issuer).toBe(issuer);
 
     // What an RP keeps from its registration: client_id and secret, used against the restarted issuer.
-    const config = await client.discovery(new URL(issuer), clientId, { client_secret: clientSecret, token_endpoint_auth_method: 'client_secret_post' }, undefined, { execute: [client.allowInsecureRequests] });
+    const config = await client.discovery(
+      new URL(issuer),
+      clientId,
+      { client_secret: clientSecret, token_endpoint_auth_method: 'client_secret_post' },
+      undefined,
+      { execute: [client.allowInsecureRequests] },
+    );
     const { tokens } = await signIn(config, { redirect_uri: REGISTERED_REDIRECT_URI, scope: 'openid profile' });
     expect(tokens.claims()).toMatchObject({ iss: issuer, aud: clientId, sub: 'alice' });
 

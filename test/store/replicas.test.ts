@@ -10,7 +10,7 @@ import { postForm } from '../support/http.ts';
 import { authorize, client } from '../support/openid.ts';
 import { requireRedis, testRedisUrl, uniquePrefix } from '../support/store.ts';
 import { discoverAt, PROFILE_API, REDIRECT_URI } from './core-flows.ts';
-import { startSwitch, startTestbedProcess, type Switch, type TestbedProcess } from './testbed-processes.ts';
+import { type Switch, startSwitch, startTestbedProcess, type TestbedProcess } from './testbed-processes.ts';
 
 const redisUp = await requireRedis();
 const SECRET: [string, string] = ['node-openid-client', 'password'];
@@ -22,7 +22,9 @@ const SECRET: [string, string] = ['node-openid-client', 'password'];
   let one: TestbedProcess;
   let two: TestbedProcess;
   /** Sends the following requests to a replica. */
-  const on = (replica: TestbedProcess) => { gateway.target = replica.port; };
+  const on = (replica: TestbedProcess) => {
+    gateway.target = replica.port;
+  };
   const profileApiOf = (replica: TestbedProcess) => /profile API\s+(http:\/\/\S+)/.exec(replica.output())![1];
 
   beforeAll(async () => {
@@ -44,9 +46,9 @@ const SECRET: [string, string] = ['node-openid-client', 'password'];
 
   it('both replicas publish the same signing keys', async () => {
     on(one);
-    const first = await (await fetch(`${issuer}/jwks`)).json() as { keys: Array<{ kid: string }> };
+    const first = (await (await fetch(`${issuer}/jwks`)).json()) as { keys: Array<{ kid: string }> };
     on(two);
-    const second = await (await fetch(`${issuer}/jwks`)).json() as { keys: Array<{ kid: string }> };
+    const second = (await (await fetch(`${issuer}/jwks`)).json()) as { keys: Array<{ kid: string }> };
     expect(first.keys.length).toBeGreaterThan(0);
     expect(second).toEqual(first);
   });
@@ -58,7 +60,11 @@ const SECRET: [string, string] = ['node-openid-client', 'password'];
     const auth = await authorize(config, { redirect_uri: REDIRECT_URI, scope: 'openid profile offline_access profile:write' }, agent);
 
     on(two);
-    const tokens = await client.authorizationCodeGrant(config, auth.callbackUrl, { pkceCodeVerifier: auth.codeVerifier, expectedState: auth.state, expectedNonce: auth.nonce });
+    const tokens = await client.authorizationCodeGrant(config, auth.callbackUrl, {
+      pkceCodeVerifier: auth.codeVerifier,
+      expectedState: auth.state,
+      expectedNonce: auth.nonce,
+    });
     expect(tokens.claims()).toMatchObject({ iss: issuer, sub: 'alice' });
 
     on(one);
@@ -79,7 +85,11 @@ const SECRET: [string, string] = ['node-openid-client', 'password'];
 
     on(one);
     expect(await client.tokenIntrospection(config, refreshed.access_token)).toEqual({ active: false });
-    const refreshAgain = await postForm(config.serverMetadata().token_endpoint!, { grant_type: 'refresh_token', refresh_token: refreshed.refresh_token! }, { basic: SECRET });
+    const refreshAgain = await postForm(
+      config.serverMetadata().token_endpoint!,
+      { grant_type: 'refresh_token', refresh_token: refreshed.refresh_token! },
+      { basic: SECRET },
+    );
     expect(refreshAgain.status).toBe(400);
     expect(refreshAgain.body.error).toBe('invalid_grant');
   });
@@ -89,7 +99,12 @@ const SECRET: [string, string] = ['node-openid-client', 'password'];
     const config = await discoverAt(issuer, 'node-openid-client', 'password');
     const auth = await authorize(config, { redirect_uri: REDIRECT_URI, scope: 'openid offline_access' });
     const code = auth.callbackUrl.searchParams.get('code')!;
-    const redeem = () => postForm(config.serverMetadata().token_endpoint!, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: auth.codeVerifier }, { basic: SECRET });
+    const redeem = () =>
+      postForm(
+        config.serverMetadata().token_endpoint!,
+        { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: auth.codeVerifier },
+        { basic: SECRET },
+      );
 
     on(two);
     const first = await redeem();
@@ -105,23 +120,32 @@ const SECRET: [string, string] = ['node-openid-client', 'password'];
 
     on(two);
     expect(await client.tokenIntrospection(config, accessToken)).toEqual({ active: false });
-    const refresh = await postForm(config.serverMetadata().token_endpoint!, { grant_type: 'refresh_token', refresh_token: refreshToken }, { basic: SECRET });
+    const refresh = await postForm(
+      config.serverMetadata().token_endpoint!,
+      { grant_type: 'refresh_token', refresh_token: refreshToken },
+      { basic: SECRET },
+    );
     expect(refresh.body.error).toBe('invalid_grant');
   });
 
   it('a CIBA request made on 1 is listed and approved through the control endpoints of 2, and redeemed on 1', async () => {
     on(one);
     const config = await discoverAt(issuer, 'ciba-client', 'ciba-client-secret');
-    const started = await client.initiateBackchannelAuthentication(config, { scope: 'openid', login_hint: 'bob', binding_message: 'replicas' });
+    const started = await client.initiateBackchannelAuthentication(config, {
+      scope: 'openid',
+      login_hint: 'bob',
+      binding_message: 'replicas',
+    });
 
     on(two);
-    const control = (path: string, method = 'GET') => fetch(`${issuer}/_testbed/ciba${path}`, { method, headers: { accept: 'application/json' } });
-    const listed = await (await control('')).json() as { pending: Array<{ auth_req_id: string; binding_message?: string }> };
+    const control = (path: string, method = 'GET') =>
+      fetch(`${issuer}/_testbed/ciba${path}`, { method, headers: { accept: 'application/json' } });
+    const listed = (await (await control('')).json()) as { pending: Array<{ auth_req_id: string; binding_message?: string }> };
     expect(listed.pending.find((request) => request.auth_req_id === started.auth_req_id)?.binding_message).toBe('replicas');
     expect(await (await control(`/${started.auth_req_id}/approve`, 'POST')).json()).toEqual({ status: 'approved' });
 
     on(one);
-    const after = await (await control('')).json() as { pending: Array<{ auth_req_id: string }> };
+    const after = (await (await control('')).json()) as { pending: Array<{ auth_req_id: string }> };
     expect(after.pending.map((request) => request.auth_req_id)).not.toContain(started.auth_req_id);
     const tokens = await client.pollBackchannelAuthenticationGrant(config, { ...started, interval: 0 });
     expect(tokens.claims()).toMatchObject({ iss: issuer, sub: 'bob', aud: 'ciba-client' });
@@ -131,7 +155,11 @@ const SECRET: [string, string] = ['node-openid-client', 'password'];
     on(one);
     const config = await discoverAt(issuer, 'node-openid-client', 'password');
     const auth = await authorize(config, { redirect_uri: REDIRECT_URI, scope: 'openid profile offline_access profile:write' });
-    const tokens = await client.authorizationCodeGrant(config, auth.callbackUrl, { pkceCodeVerifier: auth.codeVerifier, expectedState: auth.state, expectedNonce: auth.nonce });
+    const tokens = await client.authorizationCodeGrant(config, auth.callbackUrl, {
+      pkceCodeVerifier: auth.codeVerifier,
+      expectedState: auth.state,
+      expectedNonce: auth.nonce,
+    });
     const api = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: PROFILE_API, scope: 'profile profile:write' });
     const nickname = `nick-${Date.now()}`;
     const patched = await fetch(new URL('me', profileApiOf(one)), {

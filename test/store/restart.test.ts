@@ -3,7 +3,7 @@
  * signed in), grants and tokens (refresh, introspection, userinfo).
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 import { startTestbed, type Testbed, type TestbedOptions } from '../../src/index.ts';
 import { UserAgent } from '../support/agent.ts';
 import { authorize, client } from '../support/openid.ts';
@@ -25,11 +25,15 @@ const redisUp = await requireRedis();
     const options: TestbedOptions = { port: await freePort(), fixture: SUITE_FIXTURE, apis: false, redis: { url: testRedisUrl(), prefix } };
     running = await startTestbed(options);
     const { issuer } = running;
-    const jwksBefore = await (await fetch(running.urls.jwks)).json() as JSONWebKeySet;
+    const jwksBefore = (await (await fetch(running.urls.jwks)).json()) as JSONWebKeySet;
     let config = await discoverAt(issuer, 'node-openid-client', 'password');
     const agent = new UserAgent();
     const auth = await authorize(config, { redirect_uri: REDIRECT_URI, scope: 'openid profile offline_access' }, agent);
-    const tokens = await client.authorizationCodeGrant(config, auth.callbackUrl, { pkceCodeVerifier: auth.codeVerifier, expectedState: auth.state, expectedNonce: auth.nonce });
+    const tokens = await client.authorizationCodeGrant(config, auth.callbackUrl, {
+      pkceCodeVerifier: auth.codeVerifier,
+      expectedState: auth.state,
+      expectedNonce: auth.nonce,
+    });
     const jwt = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: PROFILE_API });
 
     await running.stop();
@@ -39,7 +43,11 @@ const redisUp = await requireRedis();
     config = await discoverAt(issuer, 'node-openid-client', 'password');
 
     expect(await (await fetch(running.urls.jwks)).json()).toEqual(jwksBefore);
-    const { payload } = await jwtVerify(jwt.access_token, createLocalJWKSet(await (await fetch(running.urls.jwks)).json() as JSONWebKeySet), { issuer, audience: PROFILE_API });
+    const { payload } = await jwtVerify(
+      jwt.access_token,
+      createLocalJWKSet((await (await fetch(running.urls.jwks)).json()) as JSONWebKeySet),
+      { issuer, audience: PROFILE_API },
+    );
     expect(payload.sub).toBe('alice');
     expect(await client.tokenIntrospection(config, jwt.access_token)).toMatchObject({ active: true, sub: 'alice' });
     expect(await client.fetchUserInfo(config, tokens.access_token, 'alice')).toMatchObject({ name: 'Alice Example' });

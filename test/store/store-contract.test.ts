@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import type { AdapterPayload } from 'oidc-provider';
-import { MemoryStore, RedisStore, type Store } from '../../src/index.ts';
 import type { FixtureUser } from '../../src/fixtures/schema.ts';
+import { MemoryStore, RedisStore, type Store } from '../../src/index.ts';
 import { EXPIRED_RECORD_GRACE_SECONDS } from '../../src/store/store.ts';
 import { UserDirectory } from '../../src/store/user-directory.ts';
 import { requireRedis, testRedisUrl, uniquePrefix } from '../support/store.ts';
@@ -27,27 +27,41 @@ describe.each(stores)('%s store', (_kind, open) => {
     root = await open();
     store = root.namespace('http://localhost:9400');
   });
-  afterAll(async () => { await root.close(); });
+  afterAll(async () => {
+    await root.close();
+  });
 
-  it('finds what it stored; keeps it EXPIRED_RECORD_GRACE_SECONDS past its TTL (for the engine\'s expired_token), then nothing', async () => {
-    const codes = store.adapterFor('AuthorizationCode');
-    await codes.upsert('code-1', { jti: 'code-1', kind: 'AuthorizationCode', exp: epoch() + 1 } as AdapterPayload, 1);
-    expect(await codes.find('code-1')).toMatchObject({ jti: 'code-1', kind: 'AuthorizationCode' });
-    expect(await codes.find('other')).toBeUndefined();
-    await sleep(1100);
-    expect(await codes.find('code-1')).toMatchObject({ jti: 'code-1' }); // expired, still there for the engine to say so
-    await sleep(EXPIRED_RECORD_GRACE_SECONDS * 1000);
-    expect(await codes.find('code-1')).toBeUndefined();
-    // consume of a record gone, or never stored, re-creates nothing
-    await codes.consume('code-1');
-    await codes.consume('never-stored');
-    expect(await codes.find('code-1')).toBeUndefined();
-    expect(await codes.find('never-stored')).toBeUndefined();
-  }, (EXPIRED_RECORD_GRACE_SECONDS + 10) * 1000);
+  it(
+    "finds what it stored; keeps it EXPIRED_RECORD_GRACE_SECONDS past its TTL (for the engine's expired_token), then nothing",
+    async () => {
+      const codes = store.adapterFor('AuthorizationCode');
+      await codes.upsert('code-1', { jti: 'code-1', kind: 'AuthorizationCode', exp: epoch() + 1 } as AdapterPayload, 1);
+      expect(await codes.find('code-1')).toMatchObject({ jti: 'code-1', kind: 'AuthorizationCode' });
+      expect(await codes.find('other')).toBeUndefined();
+      await sleep(1100);
+      expect(await codes.find('code-1')).toMatchObject({ jti: 'code-1' }); // expired, still there for the engine to say so
+      await sleep(EXPIRED_RECORD_GRACE_SECONDS * 1000);
+      expect(await codes.find('code-1')).toBeUndefined();
+      // consume of a record gone, or never stored, re-creates nothing
+      await codes.consume('code-1');
+      await codes.consume('never-stored');
+      expect(await codes.find('code-1')).toBeUndefined();
+      expect(await codes.find('never-stored')).toBeUndefined();
+    },
+    (EXPIRED_RECORD_GRACE_SECONDS + 10) * 1000,
+  );
 
   it('consume marks the record and keeps the payload byte for byte (empty arrays, large numbers)', async () => {
     const tokens = store.adapterFor('RefreshToken');
-    const payload = { jti: 'rt-1', kind: 'RefreshToken', amr: [], extra: {}, big: 9007199254740991, ratio: 0.1234567890123, name: 'Zoë "quoted" } ,"consumed":1}' };
+    const payload = {
+      jti: 'rt-1',
+      kind: 'RefreshToken',
+      amr: [],
+      extra: {},
+      big: 9007199254740991,
+      ratio: 0.1234567890123,
+      name: 'Zoë "quoted" } ,"consumed":1}',
+    };
     await tokens.upsert('rt-1', payload as unknown as AdapterPayload, 60);
     const before = epoch();
     await tokens.consume('rt-1');

@@ -3,7 +3,7 @@
  * them: one HTTP listener at the issuer's URL that forwards each request to the replica the test
  * chose, the way a load balancer would (Host header kept).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -37,11 +37,22 @@ function childEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv
 }
 
 /** Runs the CLI with `args`; resolves with its exit code and output once it exits. */
-export function runCli(args: string[], env: Record<string, string> = {}): { exited: Promise<{ code: number | null; output: string }>; child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, ['src/cli/main.ts', ...args], { cwd: REPO, env: childEnvironment(env), stdio: ['ignore', 'pipe', 'pipe'] });
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+): { exited: Promise<{ code: number | null; output: string }>; child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, ['src/cli/main.ts', ...args], {
+    cwd: REPO,
+    env: childEnvironment(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
   const exited = new Promise<{ code: number | null; output: string }>((resolve) => child.once('exit', (code) => resolve({ code, output })));
   return { exited, child, output: () => output };
 }
@@ -49,7 +60,21 @@ export function runCli(args: string[], env: Record<string, string> = {}): { exit
 /** Starts a replica on a free port with the given issuer and Redis; resolves once it is up. */
 export async function startTestbedProcess(options: StartOptions): Promise<TestbedProcess> {
   const apis = options.apis ? ['--profile-api-port', '0', '--directory-api-port', '0'] : ['--no-apis'];
-  const args = ['start', '--port', '0', ...apis, '--issuer', options.issuer, '--redis', options.redis, '--redis-prefix', options.prefix, '--log-level', 'warn', ...(options.extraArgs ?? [])];
+  const args = [
+    'start',
+    '--port',
+    '0',
+    ...apis,
+    '--issuer',
+    options.issuer,
+    '--redis',
+    options.redis,
+    '--redis-prefix',
+    options.prefix,
+    '--log-level',
+    'warn',
+    ...(options.extraArgs ?? []),
+  ];
   const run = runCli(args, options.env);
   const port = await waitForBanner(run);
   return {
@@ -86,10 +111,13 @@ export interface Switch {
 export async function startSwitch(): Promise<Switch> {
   const state = { target: 0 };
   const server: Server = createServer((incoming, outgoing) => {
-    const upstream = request({ host: '127.0.0.1', port: state.target, method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer) => {
-      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(outgoing);
-    });
+    const upstream = request(
+      { host: '127.0.0.1', port: state.target, method: incoming.method, path: incoming.url, headers: incoming.headers },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      },
+    );
     upstream.on('error', () => {
       outgoing.writeHead(502);
       outgoing.end();
@@ -99,11 +127,16 @@ export async function startSwitch(): Promise<Switch> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
-    get target() { return state.target; },
-    set target(port: number) { state.target = port; },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    get target() {
+      return state.target;
+    },
+    set target(port: number) {
+      state.target = port;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestbed, type Testbed } from '../../src/index.ts';
-import { parseRedisUrl, redactRedisUrl, RedisUrlError } from '../../src/store/redis-url.ts';
+import { parseRedisUrl, RedisUrlError, redactRedisUrl } from '../../src/store/redis-url.ts';
 import { postForm } from '../support/http.ts';
-import { uniquePrefix, SUITE_FIXTURE } from '../support/store.ts';
+import { SUITE_FIXTURE, uniquePrefix } from '../support/store.ts';
 import { clientCredentialsRevocation, codeRefreshIntrospectRevoke } from './core-flows.ts';
 import { freePort, RedisServer, requireRedisBinaries } from './redis-servers.ts';
 import { runCli, waitForBanner } from './testbed-processes.ts';
@@ -30,7 +30,9 @@ describe('Redis URLs', () => {
     expect(redactRedisUrl('redis://:hunter2@host:6379')).toBe('redis://:***@host:6379');
     expect(redactRedisUrl('rediss://app:hunter2@host')).toBe('rediss://app:***@host');
     expect(redactRedisUrl('redis://hunter2@host')).toBe('redis://***@host');
-    expect(redactRedisUrl('redis+sentinel://u:p@s1,s2/m?sentinelPassword=hunter2&x=1')).toBe('redis+sentinel://u:***@s1,s2/m?sentinelPassword=***&x=1');
+    expect(redactRedisUrl('redis+sentinel://u:p@s1,s2/m?sentinelPassword=hunter2&x=1')).toBe(
+      'redis+sentinel://u:***@s1,s2/m?sentinelPassword=***&x=1',
+    );
     expect(parseRedisUrl('redis://:hunter2@host:6379').display).not.toContain('hunter2');
   });
 
@@ -59,8 +61,16 @@ describe('Redis URLs', () => {
   let testbed: Testbed;
   beforeAll(async () => {
     primary = await RedisServer.start();
-    sentinel = await RedisServer.start({ sentinelConfig: `sentinel monitor testbed 127.0.0.1 ${primary.port} 1\nsentinel down-after-milliseconds testbed 5000\n` });
-    testbed = await startTestbed({ port: 0, fixture: SUITE_FIXTURE, apis: false, logLevel: 'silent', redis: { url: `redis+sentinel://127.0.0.1:${sentinel.port}/testbed`, prefix: uniquePrefix('sentinel') } });
+    sentinel = await RedisServer.start({
+      sentinelConfig: `sentinel monitor testbed 127.0.0.1 ${primary.port} 1\nsentinel down-after-milliseconds testbed 5000\n`,
+    });
+    testbed = await startTestbed({
+      port: 0,
+      fixture: SUITE_FIXTURE,
+      apis: false,
+      logLevel: 'silent',
+      redis: { url: `redis+sentinel://127.0.0.1:${sentinel.port}/testbed`, prefix: uniquePrefix('sentinel') },
+    });
   }, 30000);
   afterAll(async () => {
     await testbed?.stop();
@@ -89,12 +99,55 @@ if (!openssl && process.env.CI) throw new Error('openssl is not installed and CI
       const result = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
       if (result.status !== 0) throw new Error(`openssl ${args[0]} failed: ${result.stderr}`);
     };
-    run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=oidc-testbed test CA']);
+    run([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=oidc-testbed test CA',
+    ]);
     writeFileSync(join(dir, 'san.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
     run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
-    run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '1', '-extfile', 'san.cnf']);
+    run([
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.crt',
+      '-days',
+      '1',
+      '-extfile',
+      'san.cnf',
+    ]);
     tlsPort = await freePort();
-    server = await RedisServer.start({ args: ['--tls-port', String(tlsPort), '--tls-cert-file', join(dir, 'server.crt'), '--tls-key-file', join(dir, 'server.key'), '--tls-ca-cert-file', join(dir, 'ca.crt'), '--tls-auth-clients', 'no'] });
+    server = await RedisServer.start({
+      args: [
+        '--tls-port',
+        String(tlsPort),
+        '--tls-cert-file',
+        join(dir, 'server.crt'),
+        '--tls-key-file',
+        join(dir, 'server.key'),
+        '--tls-ca-cert-file',
+        join(dir, 'ca.crt'),
+        '--tls-auth-clients',
+        'no',
+      ],
+    });
   }, 30000);
   afterAll(async () => {
     await server?.destroy();
@@ -102,12 +155,34 @@ if (!openssl && process.env.CI) throw new Error('openssl is not installed and CI
   });
 
   it('a testbed process trusting the CA (NODE_EXTRA_CA_CERTS) issues and introspects tokens', async () => {
-    const run = runCli(['start', '--port', '0', '--no-apis', '--redis', `rediss://localhost:${tlsPort}`, '--redis-prefix', uniquePrefix('tls'), '--log-level', 'warn'], { NODE_EXTRA_CA_CERTS: join(dir, 'ca.crt') });
+    const run = runCli(
+      [
+        'start',
+        '--port',
+        '0',
+        '--no-apis',
+        '--redis',
+        `rediss://localhost:${tlsPort}`,
+        '--redis-prefix',
+        uniquePrefix('tls'),
+        '--log-level',
+        'warn',
+      ],
+      { NODE_EXTRA_CA_CERTS: join(dir, 'ca.crt') },
+    );
     try {
       const port = await waitForBanner(run);
-      const token = await postForm(`http://127.0.0.1:${port}/token`, { grant_type: 'client_credentials' }, { basic: ['service-client', 'service-client-secret'] });
+      const token = await postForm(
+        `http://127.0.0.1:${port}/token`,
+        { grant_type: 'client_credentials' },
+        { basic: ['service-client', 'service-client-secret'] },
+      );
       expect(token.status).toBe(200);
-      const introspection = await postForm(`http://127.0.0.1:${port}/token/introspection`, { token: token.body.access_token as string }, { basic: ['profile-api', 'profile-api-secret'] });
+      const introspection = await postForm(
+        `http://127.0.0.1:${port}/token/introspection`,
+        { token: token.body.access_token as string },
+        { basic: ['profile-api', 'profile-api-secret'] },
+      );
       expect(introspection.body).toMatchObject({ active: true, client_id: 'service-client' });
       const keys = spawnSync('redis-cli', ['-p', String(server.port), 'dbsize'], { encoding: 'utf8' }).stdout.trim();
       expect(Number(keys)).toBeGreaterThan(0);

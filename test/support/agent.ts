@@ -40,7 +40,10 @@ export class UserAgent {
   }
 
   #cookieHeader(url: URL): string {
-    return [...this.#cookies].filter(([, cookie]) => url.pathname.startsWith(cookie.path)).map(([name, cookie]) => `${name}=${cookie.value}`).join('; ');
+    return [...this.#cookies]
+      .filter(([, cookie]) => url.pathname.startsWith(cookie.path))
+      .map(([name, cookie]) => `${name}=${cookie.value}`)
+      .join('; ');
   }
 
   #store(line: string): void {
@@ -49,8 +52,9 @@ export class UserAgent {
     const name = pair.slice(0, index);
     const value = pair.slice(index + 1);
     const path = attributes.find((attribute) => attribute.toLowerCase().startsWith('path='))?.slice(5) ?? '/';
-    const expired = attributes.some((attribute) => /^expires=/i.test(attribute) && Date.parse(attribute.slice(8)) < Date.now())
-      || attributes.some((attribute) => /^max-age=0$/i.test(attribute));
+    const expired =
+      attributes.some((attribute) => /^expires=/i.test(attribute) && Date.parse(attribute.slice(8)) < Date.now()) ||
+      attributes.some((attribute) => /^max-age=0$/i.test(attribute));
     if (expired || value === '') this.#cookies.delete(name);
     else this.#cookies.set(name, { value, path });
   }

@@ -66,6 +66,8 @@ function moved(value: unknown, from: readonly string[], origin: string): unknown
  */
 export function defaultFixtureAt(origin: string, from: readonly string[] = DEMO_RP_ORIGINS): FixtureInput {
   const fixture = parse(readFileSync(DEFAULT_FIXTURE_PATH, 'utf8')) as FixtureInput & { clients: Array<Record<string, unknown>> };
-  const clients = fixture.clients.map((entry) => Object.fromEntries(Object.entries(entry).map(([key, value]) => [key, moved(value, from, origin)])));
+  const clients = fixture.clients.map((entry) =>
+    Object.fromEntries(Object.entries(entry).map(([key, value]) => [key, moved(value, from, origin)])),
+  );
   return { ...fixture, clients } as FixtureInput;
 }

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
@@ -52,7 +52,8 @@ export async function formProblems(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const problems: string[] = [];
     const isSubmitter = (element: Element): element is HTMLButtonElement | HTMLInputElement =>
-      (element instanceof HTMLButtonElement || element instanceof HTMLInputElement) && (element.type === 'submit' || element.type === 'image');
+      (element instanceof HTMLButtonElement || element instanceof HTMLInputElement) &&
+      (element.type === 'submit' || element.type === 'image');
     const describe = (element: Element) => {
       const tag = element.tagName.toLowerCase();
       const name = element.getAttribute('name');
@@ -65,7 +66,9 @@ export async function formProblems(page: Page): Promise<string[]> {
         const names = Array.from(new FormData(form, submitter).keys());
         const repeated = [...new Set(names.filter((name, index) => names.indexOf(name) !== index))];
         if (repeated.length > 0) {
-          problems.push(`${describe(form)} submitted by ${submitter ? describe(submitter) : 'Enter'} posts ${repeated.join(', ')} more than once`);
+          problems.push(
+            `${describe(form)} submitted by ${submitter ? describe(submitter) : 'Enter'} posts ${repeated.join(', ')} more than once`,
+          );
         }
       }
     }

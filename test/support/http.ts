@@ -20,7 +20,11 @@ export function basicAuthorization(clientId: string, secret: string): string {
 }
 
 /** POSTs an application/x-www-form-urlencoded body (no redirects followed). */
-export function formRequest(url: string, form: Record<string, string> | URLSearchParams | string, options: FormOptions = {}): Promise<Response> {
+export function formRequest(
+  url: string,
+  form: Record<string, string> | URLSearchParams | string,
+  options: FormOptions = {},
+): Promise<Response> {
   const headers = new Headers({ 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...options.headers });
   if (options.basic) headers.set('authorization', basicAuthorization(...options.basic));
   const body = typeof form === 'string' ? form : new URLSearchParams(form).toString();
@@ -28,7 +32,11 @@ export function formRequest(url: string, form: Record<string, string> | URLSearc
 }
 
 /** POSTs an application/x-www-form-urlencoded body and reads a JSON answer. */
-export async function postForm<T = Record<string, unknown>>(url: string, form: Record<string, string> | URLSearchParams | string, options: FormOptions = {}): Promise<JsonResponse<T>> {
+export async function postForm<T = Record<string, unknown>>(
+  url: string,
+  form: Record<string, string> | URLSearchParams | string,
+  options: FormOptions = {},
+): Promise<JsonResponse<T>> {
   return readJson<T>(await formRequest(url, form, options));
 }
 
@@ -38,7 +46,9 @@ export async function readJson<T = Record<string, unknown>>(response: Response):
   try {
     body = JSON.parse(text) as T;
   } catch {
-    throw new Error(`expected JSON from ${response.url} (${response.status} ${response.headers.get('content-type')}), got: ${text.slice(0, 200)}`);
+    throw new Error(
+      `expected JSON from ${response.url} (${response.status} ${response.headers.get('content-type')}), got: ${text.slice(0, 200)}`,
+    );
   }
   return { status: response.status, headers: response.headers, body };
 }

@@ -29,7 +29,12 @@ export function formAction(html: string, pageUrl: URL): URL {
 }
 
 /** POSTs a form through the agent (its cookies), asking for JSON. */
-export async function postPageForm(agent: UserAgent, url: URL | string, form: Record<string, string>, accept = 'application/json'): Promise<Response> {
+export async function postPageForm(
+  agent: UserAgent,
+  url: URL | string,
+  form: Record<string, string>,
+  accept = 'application/json',
+): Promise<Response> {
   return agent.fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', accept },
@@ -38,16 +43,26 @@ export async function postPageForm(agent: UserAgent, url: URL | string, form: Re
 }
 
 /** Answers the device flow's confirmation page: `confirm` (continue to sign-in) or `abort`. */
-export function answerDeviceConfirmation(agent: UserAgent, confirmPage: string, pageUrl: URL, answer: 'confirm' | 'abort'): Promise<Response> {
-  return postPageForm(agent, formAction(confirmPage, pageUrl), {
-    xsrf: hiddenInput(confirmPage, 'xsrf'),
-    user_code: hiddenInput(confirmPage, 'user_code'),
-    [answer]: 'yes',
-  }, 'text/html');
+export function answerDeviceConfirmation(
+  agent: UserAgent,
+  confirmPage: string,
+  pageUrl: URL,
+  answer: 'confirm' | 'abort',
+): Promise<Response> {
+  return postPageForm(
+    agent,
+    formAction(confirmPage, pageUrl),
+    {
+      xsrf: hiddenInput(confirmPage, 'xsrf'),
+      user_code: hiddenInput(confirmPage, 'user_code'),
+      [answer]: 'yes',
+    },
+    'text/html',
+  );
 }
 
 async function redirectTo(response: Response, step: string): Promise<URL> {
-  const body = await response.json() as { redirectTo?: string; error?: string };
+  const body = (await response.json()) as { redirectTo?: string; error?: string };
   if (response.status !== 200 || !body.redirectTo) throw new Error(`${step} answered ${response.status}: ${JSON.stringify(body)}`);
   return new URL(body.redirectTo);
 }
@@ -57,7 +72,12 @@ async function redirectTo(response: Response, step: string): Promise<URL> {
  * `credentials` through the login form POST, and whenever it shows a consent page, allows. Stops at
  * a URL starting with `stopAt` or at the first other page (e.g. the device flow's success page).
  */
-export async function walkInteractions(agent: UserAgent, start: URL | string, credentials: Credentials, stopAt?: string): Promise<PageResult> {
+export async function walkInteractions(
+  agent: UserAgent,
+  start: URL | string,
+  credentials: Credentials,
+  stopAt?: string,
+): Promise<PageResult> {
   let current = new URL(start);
   const steps: PageResult['steps'] = [];
   for (let step = 0; step < 10; step += 1) {

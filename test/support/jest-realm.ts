@@ -18,11 +18,17 @@ function adopt(value: unknown, seen: Map<object, unknown>): unknown {
   const copy: Record<string, unknown> | unknown[] = prototype === OUTER_ARRAY ? [] : {};
   seen.set(value, copy);
   for (const key of Object.keys(value)) {
-    Object.defineProperty(copy, key, { value: adopt((value as Record<string, unknown>)[key], seen), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(copy, key, {
+      value: adopt((value as Record<string, unknown>)[key], seen),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return copy;
 }
 
 if (OUTER_OBJECT !== Object.prototype) {
-  globalThis.structuredClone = ((value: unknown, options?: StructuredSerializeOptions) => adopt(outerClone(value, options), new Map())) as typeof structuredClone;
+  globalThis.structuredClone = ((value: unknown, options?: StructuredSerializeOptions) =>
+    adopt(outerClone(value, options), new Map())) as typeof structuredClone;
 }

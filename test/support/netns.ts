@@ -16,7 +16,10 @@ export interface OtherHost {
   /** The namespace's address: the server sees connections from it. */
   peerAddress: string;
   /** A fetch made inside the namespace; the body is read as text. */
-  fetch(url: string, init?: { method?: string; headers?: Record<string, string> }): Promise<{ status: number; headers: Record<string, string>; body: string }>;
+  fetch(
+    url: string,
+    init?: { method?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; headers: Record<string, string>; body: string }>;
   close(): void;
 }
 
@@ -61,7 +64,10 @@ console.log(JSON.stringify({ status: response.status, headers: Object.fromEntrie
 }
 
 function cleanUp(namespace: string, hostLink: string): void {
-  for (const args of [['link', 'del', hostLink], ['netns', 'del', namespace]]) {
+  for (const args of [
+    ['link', 'del', hostLink],
+    ['netns', 'del', namespace],
+  ]) {
     try {
       execFileSync('ip', args, { stdio: 'ignore' });
     } catch {

@@ -3,8 +3,16 @@ import type { Testbed } from '../../src/index.ts';
 import { UserAgent } from './agent.ts';
 
 /** openid-client configuration for a testbed client (plain http on loopback allowed). */
-export async function discover(testbed: Testbed, clientId: string, secret?: string, metadata: Partial<client.ClientMetadata> = {}, auth?: client.ClientAuth): Promise<client.Configuration> {
-  return client.discovery(new URL(testbed.issuer), clientId, { client_secret: secret, ...metadata }, auth, { execute: [client.allowInsecureRequests] });
+export async function discover(
+  testbed: Testbed,
+  clientId: string,
+  secret?: string,
+  metadata: Partial<client.ClientMetadata> = {},
+  auth?: client.ClientAuth,
+): Promise<client.Configuration> {
+  return client.discovery(new URL(testbed.issuer), clientId, { client_secret: secret, ...metadata }, auth, {
+    execute: [client.allowInsecureRequests],
+  });
 }
 
 /**
@@ -28,7 +36,11 @@ export interface AuthorizationResult {
  * Runs the front channel of a code flow headlessly: login_hint auto-login (the default fixture's
  * `auto_login`), PKCE S256, state and nonce. Returns the callback URL to hand to openid-client.
  */
-export async function authorize(config: client.Configuration, parameters: { redirect_uri: string } & Record<string, string | readonly string[]>, agent = new UserAgent()): Promise<AuthorizationResult> {
+export async function authorize(
+  config: client.Configuration,
+  parameters: { redirect_uri: string } & Record<string, string | readonly string[]>,
+  agent = new UserAgent(),
+): Promise<AuthorizationResult> {
   const { parameters: base, codeVerifier } = await codeRequest(parameters.redirect_uri);
   const { state, nonce } = base;
   const search = new URLSearchParams(base);
@@ -40,14 +52,24 @@ export async function authorize(config: client.Configuration, parameters: { redi
   }
   const url = client.buildAuthorizationUrl(config, search);
   const { url: callbackUrl, response } = await agent.follow(url, parameters.redirect_uri);
-  if (response) throw new Error(`authorization stopped at ${callbackUrl.href} with ${response.status}: ${(await response.text()).slice(0, 300)}`);
+  if (response)
+    throw new Error(`authorization stopped at ${callbackUrl.href} with ${response.status}: ${(await response.text()).slice(0, 300)}`);
   return { callbackUrl, codeVerifier, state, nonce, agent };
 }
 
 /** The whole code flow: `authorize()` then the code exchange (checking state, nonce, PKCE, iss). */
-export async function signIn(config: client.Configuration, parameters: Parameters<typeof authorize>[1], tokenParameters: Record<string, string> = {}) {
+export async function signIn(
+  config: client.Configuration,
+  parameters: Parameters<typeof authorize>[1],
+  tokenParameters: Record<string, string> = {},
+) {
   const auth = await authorize(config, parameters);
-  const tokens = await client.authorizationCodeGrant(config, auth.callbackUrl, { pkceCodeVerifier: auth.codeVerifier, expectedState: auth.state, expectedNonce: auth.nonce }, tokenParameters);
+  const tokens = await client.authorizationCodeGrant(
+    config,
+    auth.callbackUrl,
+    { pkceCodeVerifier: auth.codeVerifier, expectedState: auth.state, expectedNonce: auth.nonce },
+    tokenParameters,
+  );
   return { auth, tokens };
 }
 
@@ -73,7 +95,9 @@ export async function codeRequest(redirectUri: string, extra: Record<string, str
  * The error an authorization request ends with: from the error redirect (RFC 6749 §4.1.2.1), or,
  * when the testbed cannot redirect, from its error page or JSON error.
  */
-export async function authorizationError(url: URL | string): Promise<{ status: number; error?: string | null; description?: string | null }> {
+export async function authorizationError(
+  url: URL | string,
+): Promise<{ status: number; error?: string | null; description?: string | null }> {
   const response = await fetch(url, { redirect: 'manual', headers: { accept: 'application/json' } });
   const location = response.headers.get('location');
   if (location) {
@@ -81,6 +105,10 @@ export async function authorizationError(url: URL | string): Promise<{ status: n
     return { status: response.status, error: target.searchParams.get('error'), description: target.searchParams.get('error_description') };
   }
   const text = await response.text();
-  const json = text.startsWith('{') ? JSON.parse(text) as { error?: string; error_description?: string } : undefined;
-  return { status: response.status, error: json?.error ?? /invalid_[a-z_]+|request_uri_not_supported/.exec(text)?.[0], description: json?.error_description };
+  const json = text.startsWith('{') ? (JSON.parse(text) as { error?: string; error_description?: string }) : undefined;
+  return {
+    status: response.status,
+    error: json?.error ?? /invalid_[a-z_]+|request_uri_not_supported/.exec(text)?.[0],
+    description: json?.error_description,
+  };
 }

@@ -2,7 +2,7 @@
  * TCP ports for servers a test starts outside this process (containers, child processes), which
  * cannot be handed port 0. Checked on every interface, as `docker run -p` publishes.
  */
-import { createServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 
 /** Whether nothing listens on `port` now. */
 export function portIsFree(port: number, host = '0.0.0.0'): Promise<boolean> {

@@ -83,7 +83,8 @@ export class RawConnections {
       const result = await exchange(kept, true, bytes, request, patience);
       // The server may close a connection it kept just as the next request goes out (RFC 9112
       // §9.3.1): nothing of an answer arrived, so the request is sent again on a new one.
-      if (result.received > 0 || result.outcome.kind === 'response' || result.outcome.kind === 'timeout') return this.#keepOrClose(host, kept, result);
+      if (result.received > 0 || result.outcome.kind === 'response' || result.outcome.kind === 'timeout')
+        return this.#keepOrClose(host, kept, result);
     }
     kept?.destroy();
     const socket = open(url);
@@ -206,7 +207,8 @@ class ResponseReader {
       const [statusLine, ...lines] = this.#buffer.subarray(0, end).toString('latin1').split('\r\n');
       const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1]);
       if (!status) throw new Error(`not an HTTP response: ${statusLine.slice(0, 80)}`);
-      if (status < 200) { // an interim response (100 Continue): the real one follows
+      if (status < 200) {
+        // an interim response (100 Continue): the real one follows
         this.#buffer = this.#buffer.subarray(end + 4);
         continue;
       }

@@ -2,7 +2,7 @@
  * Dynamic client registration (RFC 7591) through openid-client, and raw RFC 7592 management calls
  * (openid-client has no management API) that read status, headers and error bodies.
  */
-import { readJson, type JsonResponse } from './http.ts';
+import { type JsonResponse, readJson } from './http.ts';
 import { client } from './openid.ts';
 
 export const REGISTERED_REDIRECT_URI = 'http://localhost:4000/callback';
@@ -19,23 +19,40 @@ export const CODE_CLIENT_METADATA: Partial<client.ClientMetadata> = {
 };
 
 /** Registers a client at `issuer` with openid-client; the configuration is ready for flows. */
-export function register(issuer: string, metadata: Partial<client.ClientMetadata> = CODE_CLIENT_METADATA, initialAccessToken?: string): Promise<client.Configuration> {
-  return client.dynamicClientRegistration(new URL(issuer), metadata, undefined, { execute: [client.allowInsecureRequests], initialAccessToken });
+export function register(
+  issuer: string,
+  metadata: Partial<client.ClientMetadata> = CODE_CLIENT_METADATA,
+  initialAccessToken?: string,
+): Promise<client.Configuration> {
+  return client.dynamicClientRegistration(new URL(issuer), metadata, undefined, {
+    execute: [client.allowInsecureRequests],
+    initialAccessToken,
+  });
 }
 
 /** A registration or management request with a JSON body and an optional bearer token. */
-export async function registrationRequest(url: string, method: 'POST' | 'GET' | 'PUT' | 'DELETE', options: { body?: unknown; token?: string } = {}): Promise<JsonResponse & { challenge: string | null }> {
+export async function registrationRequest(
+  url: string,
+  method: 'POST' | 'GET' | 'PUT' | 'DELETE',
+  options: { body?: unknown; token?: string } = {},
+): Promise<JsonResponse & { challenge: string | null }> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   const response = await fetch(url, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
   const challenge = response.headers.get('www-authenticate');
   if (response.status === 204) return { status: 204, headers: response.headers, body: {}, challenge };
-  return { ...await readJson(response), challenge };
+  return { ...(await readJson(response)), challenge };
 }
 
 /** RFC 7592 §2.2: an update carries the full metadata, without the server-managed fields. */
 export function updateBody(current: Record<string, unknown>, changes: Record<string, unknown>): Record<string, unknown> {
-  const { registration_access_token: _token, registration_client_uri: _uri, client_id_issued_at: _issued, client_secret_expires_at: _expires, ...metadata } = current;
+  const {
+    registration_access_token: _token,
+    registration_client_uri: _uri,
+    client_id_issued_at: _issued,
+    client_secret_expires_at: _expires,
+    ...metadata
+  } = current;
   return { ...metadata, ...changes };
 }

@@ -4,7 +4,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
 import { parse } from 'yaml';
 import { DEFAULT_FIXTURE_PATH, type FixtureInput, type Testbed } from '../../src/index.ts';
 import { generateSigningKeys } from '../../src/provider/keys.ts';
@@ -17,7 +17,7 @@ export const WEB_APP_REDIRECT = 'http://localhost:3001/callback';
 /** The embedded default fixture, with generated signing keys the test can sign with. */
 export async function defaultFixtureWithKeys(): Promise<FixtureInput> {
   const fixture = parse(readFileSync(DEFAULT_FIXTURE_PATH, 'utf8')) as FixtureInput;
-  const signing = await generateSigningKeys() as Array<JWK & { kty: string }>;
+  const signing = (await generateSigningKeys()) as Array<JWK & { kty: string }>;
   return { ...fixture, keys: { ...fixture.keys, signing } };
 }
 
@@ -25,11 +25,16 @@ export async function defaultFixtureWithKeys(): Promise<FixtureInput> {
 export async function testbedKey(testbed: Testbed, alg = 'ES256'): Promise<{ key: CryptoKey; kid: string; jwk: JWK }> {
   const jwk = (testbed.fixture.keys.signing as JWK[] | undefined)?.find((candidate) => candidate.alg === alg);
   if (!jwk) throw new Error(`the fixture has no ${alg} signing key`);
-  return { key: await importJWK(jwk, alg) as CryptoKey, kid: jwk.kid!, jwk };
+  return { key: (await importJWK(jwk, alg)) as CryptoKey, kid: jwk.kid!, jwk };
 }
 
 /** A JWT access token as the IdP would issue it for the profile API, with `claims` and `header` overriding. */
-export async function forgeAccessToken(testbed: Testbed, claims: JWTPayload = {}, header: Record<string, unknown> = {}, signingKey?: CryptoKey | Uint8Array): Promise<string> {
+export async function forgeAccessToken(
+  testbed: Testbed,
+  claims: JWTPayload = {},
+  header: Record<string, unknown> = {},
+  signingKey?: CryptoKey | Uint8Array,
+): Promise<string> {
   const { key, kid } = await testbedKey(testbed);
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({
@@ -42,7 +47,9 @@ export async function forgeAccessToken(testbed: Testbed, claims: JWTPayload = {}
     iat: now,
     exp: now + 300,
     ...claims,
-  }).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid, ...header } as { alg: string }).sign(signingKey ?? key);
+  })
+    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid, ...header } as { alg: string })
+    .sign(signingKey ?? key);
 }
 
 /** An unsecured JWT (`alg: none`), which jose refuses to produce. */
@@ -57,12 +64,28 @@ export function webApp(testbed: Testbed): Promise<client.Configuration> {
 }
 
 /** A user (alice unless `login_hint` says otherwise) signs in to web-app; the tokens are for `resource`. */
-export async function userTokens(testbed: Testbed, resource: string, scope: string, options: { login_hint?: string; DPoP?: client.DPoPHandle } = {}) {
+export async function userTokens(
+  testbed: Testbed,
+  resource: string,
+  scope: string,
+  options: { login_hint?: string; DPoP?: client.DPoPHandle } = {},
+) {
   const config = await webApp(testbed);
-  const parameters = { redirect_uri: WEB_APP_REDIRECT, scope: `openid ${scope}`, resource, ...(options.login_hint ? { login_hint: options.login_hint } : {}) };
+  const parameters = {
+    redirect_uri: WEB_APP_REDIRECT,
+    scope: `openid ${scope}`,
+    resource,
+    ...(options.login_hint ? { login_hint: options.login_hint } : {}),
+  };
   if (!options.DPoP) return { config, tokens: (await signIn(config, parameters, { resource })).tokens };
   const auth = await authorize(config, parameters);
-  const tokens = await client.authorizationCodeGrant(config, auth.callbackUrl, { pkceCodeVerifier: auth.codeVerifier, expectedState: auth.state, expectedNonce: auth.nonce }, { resource }, { DPoP: options.DPoP });
+  const tokens = await client.authorizationCodeGrant(
+    config,
+    auth.callbackUrl,
+    { pkceCodeVerifier: auth.codeVerifier, expectedState: auth.state, expectedNonce: auth.nonce },
+    { resource },
+    { DPoP: options.DPoP },
+  );
   return { config, tokens };
 }
 
@@ -82,7 +105,12 @@ export interface ApiResponse {
 export async function callApi(url: string | URL, init: RequestInit = {}): Promise<ApiResponse> {
   const response = await fetch(url, init);
   const text = await response.text();
-  return { status: response.status, headers: response.headers, challenge: response.headers.get('www-authenticate'), body: text ? JSON.parse(text) : {} };
+  return {
+    status: response.status,
+    headers: response.headers,
+    challenge: response.headers.get('www-authenticate'),
+    body: text ? JSON.parse(text) : {},
+  };
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -98,7 +126,13 @@ export async function dpopKey(alg = 'ES256'): Promise<DpopKey> {
 }
 
 /** A DPoP proof (RFC 9449 §4.2) for `htm` `htu`, bound to `accessToken`; every part can be overridden. */
-export async function dpopProof(key: DpopKey, htm: string, htu: string, accessToken: string, overrides: { claims?: JWTPayload; header?: Record<string, unknown>; signWith?: CryptoKey } = {}): Promise<string> {
+export async function dpopProof(
+  key: DpopKey,
+  htm: string,
+  htu: string,
+  accessToken: string,
+  overrides: { claims?: JWTPayload; header?: Record<string, unknown>; signWith?: CryptoKey } = {},
+): Promise<string> {
   return new SignJWT({
     jti: randomUUID(),
     htm,
@@ -106,11 +140,13 @@ export async function dpopProof(key: DpopKey, htm: string, htu: string, accessTo
     iat: Math.floor(Date.now() / 1000),
     ath: createHash('sha256').update(accessToken).digest('base64url'),
     ...overrides.claims,
-  }).setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: key.publicJwk, ...overrides.header } as { alg: string }).sign(overrides.signWith ?? key.privateKey);
+  })
+    .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: key.publicJwk, ...overrides.header } as { alg: string })
+    .sign(overrides.signWith ?? key.privateKey);
 }
 
 /** An openid-client DPoP handle over a DpopKey (so a test can also hand-craft proofs with the same key). */
 export async function dpopHandle(config: client.Configuration, key: DpopKey): Promise<client.DPoPHandle> {
-  const publicKey = await importJWK(key.publicJwk, 'ES256') as CryptoKey;
+  const publicKey = (await importJWK(key.publicJwk, 'ES256')) as CryptoKey;
   return client.getDPoPHandle(config, { privateKey: key.privateKey, publicKey });
 }

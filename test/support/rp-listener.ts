@@ -27,7 +27,9 @@ export function useRpListener(answer: { status: number; headers?: Record<string,
   server.serve((request, response) => {
     let body = '';
     request.setEncoding('utf8');
-    request.on('data', (chunk: string) => { body += chunk; });
+    request.on('data', (chunk: string) => {
+      body += chunk;
+    });
     request.on('end', () => {
       received.push({ path: request.url!, headers: request.headers, body });
       response.writeHead(answer.status, answer.headers).end();

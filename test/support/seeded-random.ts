@@ -10,7 +10,8 @@ export function fuzzSeed(fallback: number): number {
   const raw = process.env.FUZZ_SEED?.trim();
   if (!raw) return fallback >>> 0;
   const seed = Number(raw);
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`FUZZ_SEED must be an integer from 0 to 4294967295 (or 0x-hex), got "${raw}"`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+    throw new Error(`FUZZ_SEED must be an integer from 0 to 4294967295 (or 0x-hex), got "${raw}"`);
   return seed;
 }
 

@@ -47,14 +47,22 @@ export function testbedOptions(overrides: TestbedOptions = {}): TestbedOptions {
  * Redis suites must fail, never skip silently.
  */
 export async function requireRedis(url = testRedisUrl()): Promise<boolean> {
-  const client = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null, disconnectTimeout: 50 });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 1000,
+    retryStrategy: () => null,
+    disconnectTimeout: 50,
+  });
   client.on('error', () => {});
   try {
     await client.connect();
     await client.ping();
     return true;
   } catch (error) {
-    if (process.env.CI) throw new Error(`Redis at ${url} is unreachable (${(error as Error).message}) and CI is set: the Redis tests must run`);
+    if (process.env.CI)
+      throw new Error(`Redis at ${url} is unreachable (${(error as Error).message}) and CI is set: the Redis tests must run`);
     return false;
   } finally {
     client.disconnect();

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect } from '@jest/globals';
 import { parse } from 'yaml';
-import { startTestbed, type FixtureInput, type Testbed, type TestbedOptions } from '../../src/index.ts';
+import { type FixtureInput, startTestbed, type Testbed, type TestbedOptions } from '../../src/index.ts';
 import { testbedOptions } from './store.ts';
 
 export interface LoggedRequest {
@@ -27,7 +27,14 @@ export async function startRecordedTestbed(options: Omit<TestbedOptions, 'port'>
   const requests: LoggedRequest[] = [];
   const testbed = await startTestbed(testbedOptions({ logLevel: 'silent', ...options, port: 0 }));
   const unsubscribe = testbed.requests.subscribe(({ method, path, status }) => requests.push({ method, path, status }));
-  return { testbed, requests, stop: async () => { unsubscribe(); await testbed.stop(); } };
+  return {
+    testbed,
+    requests,
+    stop: async () => {
+      unsubscribe();
+      await testbed.stop();
+    },
+  };
 }
 
 export function serverErrors(requests: readonly LoggedRequest[]): LoggedRequest[] {

@@ -3,4 +3,4 @@
  * bound helpers and custom grants do not (`registerGrantType` passes none); typed in
  * src/types/oidc-provider-internals.d.ts.
  */
-export { default as validateDpop, checkDpopReplay, type DpopProof } from 'oidc-provider/lib/helpers/validate_dpop.js';
+export { checkDpopReplay, type DpopProof, default as validateDpop } from 'oidc-provider/lib/helpers/validate_dpop.js';

@@ -21,10 +21,11 @@ export function pinFrontChannelToIssuer(issuer: string): { discovery: BodyRewrit
     const url = new URL(value);
     return `${origin}${url.pathname}${url.search}`;
   };
-  const pin = (members: readonly string[]): BodyRewrite => function frontChannelOnIssuerOrigin(body) {
-    for (const member of members) {
-      if (member in body) body[member] = onIssuerOrigin(body[member]);
-    }
-  };
+  const pin = (members: readonly string[]): BodyRewrite =>
+    function frontChannelOnIssuerOrigin(body) {
+      for (const member of members) {
+        if (member in body) body[member] = onIssuerOrigin(body[member]);
+      }
+    };
   return { discovery: pin(FRONT_CHANNEL_METADATA), device_authorization: pin(FRONT_CHANNEL_DEVICE) };
 }

@@ -15,10 +15,11 @@
  * | issue-hook.ts: every JWT the engine signs passed through one re-sign hook (scenarios) | `provider.IdToken.prototype.issue({ use })`, per provider instance | test/scenarios/*.test.ts |
  * | ../extensions/ciba.ts: a denial's description on poll | `BackchannelAuthenticationRequest.errorDescription` (backchannelResult stores another name) | test/provider/ciba.test.ts |
  */
-export { correctTokenErrors } from './token-error-corrections.ts';
-export { fetchAllowingLocalTargets, relaxClientRulesForLocalRps, type ClientRuleRelaxations } from './local-relaxations.ts';
-export { pinFrontChannelToIssuer } from './front-channel.ts';
-export { rewriteRouteResponses, type BodyRewrite } from './route-responses.ts';
-export { readEngineForm, type EngineForm, type EngineFormInput } from './engine-form.ts';
+
 export { checkDpopReplay, type DpopProof, validateDpop } from './dpop-validation.ts';
-export { reissueSignedJwts, type IssuedJwt, type ReissueJwt, type SignedJwtUse } from './issue-hook.ts';
+export { type EngineForm, type EngineFormInput, readEngineForm } from './engine-form.ts';
+export { pinFrontChannelToIssuer } from './front-channel.ts';
+export { type IssuedJwt, type ReissueJwt, reissueSignedJwts, type SignedJwtUse } from './issue-hook.ts';
+export { type ClientRuleRelaxations, fetchAllowingLocalTargets, relaxClientRulesForLocalRps } from './local-relaxations.ts';
+export { type BodyRewrite, rewriteRouteResponses } from './route-responses.ts';
+export { correctTokenErrors } from './token-error-corrections.ts';

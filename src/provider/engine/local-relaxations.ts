@@ -27,9 +27,18 @@ export function relaxClientRulesForLocalRps(provider: Provider, relax: ClientRul
   // oidc-provider exposes no option for these; its client schema reports the rules by code or message.
   const schema = (provider.Client as unknown as { Schema: { prototype: { invalidate(message: string, code?: string): void } } }).Schema;
   const { invalidate } = schema.prototype;
-  schema.prototype.invalidate = function invalidateUnlessRelaxed(this: { backchannel_client_notification_endpoint?: string }, message: string, code?: string) {
+  schema.prototype.invalidate = function invalidateUnlessRelaxed(
+    this: { backchannel_client_notification_endpoint?: string },
+    message: string,
+    code?: string,
+  ) {
     if (relax.implicitHttpRedirects && code && IMPLICIT_REDIRECT_RULES.has(code)) return;
-    if (relax.httpCibaNotifications && message === CIBA_NOTIFICATION_HTTPS_RULE && URL.parse(this.backchannel_client_notification_endpoint ?? '')?.protocol === 'http:') return;
+    if (
+      relax.httpCibaNotifications &&
+      message === CIBA_NOTIFICATION_HTTPS_RULE &&
+      URL.parse(this.backchannel_client_notification_endpoint ?? '')?.protocol === 'http:'
+    )
+      return;
     invalidate.call(this, message, code);
   };
 }

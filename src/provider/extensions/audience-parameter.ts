@@ -17,10 +17,11 @@
  * free-form field the engine copies from code to refresh token to rotated refresh token), under a key
  * no claims request uses.
  */
-import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+
 import type { Middleware } from 'koa';
-import { readFormParameters, replaceFormParameters } from '../../http/form-body.ts';
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { answerOAuthError } from '../../http/error-answers.ts';
+import { readFormParameters, replaceFormParameters } from '../../http/form-body.ts';
 import { TOKEN_EXCHANGE } from '../grants/token-exchange.ts';
 import type { ResourceCatalog } from '../resources.ts';
 
@@ -46,7 +47,9 @@ export function checkAudienceParameter(resources: ResourceCatalog) {
       const target = resources.resolveAudience(audience);
       if (!target) throw new errors.InvalidTarget(`unknown audience ${audience}`);
       if (named.some((indicator) => indicator !== target.indicator)) {
-        throw new errors.InvalidTarget(`audience ${audience} and resource ${named.join(' ')} name different resources: an access token has one audience`);
+        throw new errors.InvalidTarget(
+          `audience ${audience} and resource ${named.join(' ')} name different resources: an access token has one audience`,
+        );
       }
       return;
     }
@@ -57,7 +60,11 @@ export function checkAudienceParameter(resources: ResourceCatalog) {
 }
 
 /** Writes the named resource into an authorization code about to be saved (see the module comment). */
-export function recordNamedResource(ctx: KoaContextWithOIDC, code: { kind: string; resource?: string | string[]; claims?: unknown }, resources: ResourceCatalog): void {
+export function recordNamedResource(
+  ctx: KoaContextWithOIDC,
+  code: { kind: string; resource?: string | string[]; claims?: unknown },
+  resources: ResourceCatalog,
+): void {
   const audience = ctx.oidc.params?.audience;
   if (code.kind !== 'AuthorizationCode' || typeof audience !== 'string') return;
   const target = resources.resolveAudience(audience);
@@ -80,7 +87,12 @@ export function audienceAsResource(resources: ResourceCatalog): Middleware {
     const named = audiences.map((audience) => resources.resolveAudience(audience)?.indicator ?? audience);
     const given = params.getAll('resource');
     if (given.length > 0 && [...named, ...given].some((indicator) => indicator !== given[0])) {
-      answerOAuthError(ctx, 400, 'invalid_target', `audience ${audiences.join(' ')} and resource ${given.join(' ')} name different resources: an access token has one audience`);
+      answerOAuthError(
+        ctx,
+        400,
+        'invalid_target',
+        `audience ${audiences.join(' ')} and resource ${given.join(' ')} name different resources: an access token has one audience`,
+      );
       return undefined;
     }
     params.delete('audience');

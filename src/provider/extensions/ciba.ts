@@ -7,12 +7,12 @@
  * the issuer's store (so every replica sees it), until a test or a person decides through the
  * controller: `issuer.ciba` in the library, or the control endpoints under `/_testbed/ciba`.
  */
-import { errors, type Configuration, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
+import { type Configuration, errors, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 import type { IssuerSettings } from '../../fixtures/schema.ts';
 import type { Logger } from '../../log.ts';
 import type { Store } from '../../store/store.ts';
 import type { UserDirectory } from '../../store/user-directory.ts';
-import { saveGrant, type GrantContents } from '../consent-grant.ts';
+import { type GrantContents, saveGrant } from '../consent-grant.ts';
 
 /** The field set of the issuer's store that lists pending requests, one field per auth_req_id. */
 const PENDING = 'ciba-pending';
@@ -88,7 +88,10 @@ export interface CibaFeatureInputs {
 }
 
 /** oidc-provider's `features.ciba` for the fixture's `issuer.features.ciba`. */
-export function cibaFeature(settings: IssuerSettings['features']['ciba'], inputs: CibaFeatureInputs): NonNullable<Configuration['features']>['ciba'] {
+export function cibaFeature(
+  settings: IssuerSettings['features']['ciba'],
+  inputs: CibaFeatureInputs,
+): NonNullable<Configuration['features']>['ciba'] {
   if (!settings.enabled) return { enabled: false };
   const { users, store } = inputs;
   return {
@@ -96,7 +99,9 @@ export function cibaFeature(settings: IssuerSettings['features']['ciba'], inputs
     deliveryModes: [...settings.delivery_modes],
     processLoginHint: async (_ctx, loginHint) => (await users.findByHint(loginHint))?.sub, // none: CIBA §13 unknown_user_id
     processLoginHintToken: async () => {
-      throw new errors.InvalidRequest('login_hint_token is not supported by this testbed: send login_hint (a username or sub) or id_token_hint');
+      throw new errors.InvalidRequest(
+        'login_hint_token is not supported by this testbed: send login_hint (a username or sub) or id_token_hint',
+      );
     },
     validateBindingMessage: async (_ctx, bindingMessage) => {
       if (bindingMessage !== undefined && !BINDING_MESSAGE.test(bindingMessage)) {
@@ -106,7 +111,9 @@ export function cibaFeature(settings: IssuerSettings['features']['ciba'], inputs
     validateRequestContext: async () => {},
     verifyUserCode: async (_ctx, _account, userCode) => {
       if (userCode !== undefined) {
-        throw new errors.InvalidUserCode('user_code is not supported by this testbed (backchannel_user_code_parameter_supported is false): leave it out');
+        throw new errors.InvalidUserCode(
+          'user_code is not supported by this testbed (backchannel_user_code_parameter_supported is false): leave it out',
+        );
       }
     },
     triggerAuthenticationDevice: async (ctx, request, account, client) => {
@@ -195,7 +202,12 @@ export function cibaController(provider: Provider, inputs: CibaControllerInputs)
    * Hands the decision to oidc-provider, which saves it and then pings a ping-mode client. A failed
    * ping (the client's endpoint is down) leaves a saved decision the client can still poll for.
    */
-  const decide = async (record: PendingRecord, request: Request, result: Parameters<Provider['backchannelResult']>[1], options?: Parameters<Provider['backchannelResult']>[2]) => {
+  const decide = async (
+    record: PendingRecord,
+    request: Request,
+    result: Parameters<Provider['backchannelResult']>[1],
+    options?: Parameters<Provider['backchannelResult']>[2],
+  ) => {
     let notified: boolean | undefined = record.deliveryMode === 'ping' ? true : undefined;
     try {
       await provider.backchannelResult(request, result, options);
@@ -203,7 +215,10 @@ export function cibaController(provider: Provider, inputs: CibaControllerInputs)
       const saved = await provider.BackchannelAuthenticationRequest.find(record.authReqId, { ignoreExpiration: true });
       if (record.deliveryMode !== 'ping' || !(saved?.grantId || saved?.error)) throw error;
       notified = false;
-      logger.warn({ event: 'ciba.ping_failed', client_id: record.clientId, auth_req: shortId(record.authReqId), detail: (error as Error).message }, 'CIBA ping notification failed; the client may still poll');
+      logger.warn(
+        { event: 'ciba.ping_failed', client_id: record.clientId, auth_req: shortId(record.authReqId), detail: (error as Error).message },
+        'CIBA ping notification failed; the client may still poll',
+      );
     }
     await store.deleteFields(PENDING, [record.authReqId]);
     return notified;
@@ -211,7 +226,10 @@ export function cibaController(provider: Provider, inputs: CibaControllerInputs)
 
   (provider as unknown as NodeJS.EventEmitter).on('backchannel_authentication_request.saved', (request: Request) => {
     if (request.grantId || request.error) return;
-    logger.info({ event: 'ciba.pending', client_id: request.clientId, sub: request.accountId, auth_req: shortId(request.jti) }, 'CIBA request waiting for approval');
+    logger.info(
+      { event: 'ciba.pending', client_id: request.clientId, sub: request.accountId, auth_req: shortId(request.jti) },
+      'CIBA request waiting for approval',
+    );
   });
 
   return {
@@ -224,7 +242,10 @@ export function cibaController(provider: Provider, inputs: CibaControllerInputs)
       const { record, request } = await open(authReqId);
       const grantId = await saveGrant(provider, { accountId: request.accountId, clientId: record.clientId }, record.consent);
       const notified = await decide(record, request, grantId, { acr: approval.acr, amr: approval.amr, authTime: epoch() });
-      logger.info({ event: 'ciba.approved', client_id: record.clientId, sub: record.sub, auth_req: shortId(authReqId), notified }, 'CIBA request approved');
+      logger.info(
+        { event: 'ciba.approved', client_id: record.clientId, sub: record.sub, auth_req: shortId(authReqId), notified },
+        'CIBA request approved',
+      );
       return { status: 'approved', ...(notified === undefined ? {} : { notified }) };
     },
 
@@ -234,7 +255,10 @@ export function cibaController(provider: Provider, inputs: CibaControllerInputs)
       // store (oidc-provider 9.13); set the stored field so the client's poll carries the description.
       request.errorDescription = description;
       const notified = await decide(record, request, new errors.AccessDenied(description));
-      logger.info({ event: 'ciba.denied', client_id: record.clientId, sub: record.sub, auth_req: shortId(authReqId), notified }, 'CIBA request denied');
+      logger.info(
+        { event: 'ciba.denied', client_id: record.clientId, sub: record.sub, auth_req: shortId(authReqId), notified },
+        'CIBA request denied',
+      );
       return { status: 'denied', ...(notified === undefined ? {} : { notified }) };
     },
   };

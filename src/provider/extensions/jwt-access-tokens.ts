@@ -25,14 +25,14 @@
  * keeping the grant (access-token revocation, RFC 7009 §2.1) — `withGrantRevocationMarks` then
  * stores the moment, and JWTs of that grant issued before it are refused.
  */
-import { createLocalJWKSet, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import { createLocalJWKSet, type JWK, type JWTPayload, jwtVerify } from 'jose';
 import type { Middleware } from 'koa';
 import type { Adapter, AdapterPayload, Provider } from 'oidc-provider';
 import { readFormParameters, replaceFormParameters } from '../../http/form-body.ts';
-import { GRANT_REVOCATION_MARK_MODEL, REVOCATION_MARK_MODEL, type LocalRevisions, type Store } from '../../store/store.ts';
 import { looksLikeJwt, publicJwk } from '../../jose/vocabulary.ts';
-import { isClientCredentialsJti, openJwtState, type JwtStateKey } from './jwt-state.ts';
+import { GRANT_REVOCATION_MARK_MODEL, type LocalRevisions, REVOCATION_MARK_MODEL, type Store } from '../../store/store.ts';
 import { jwtAccessTokenHandle, recordFromClaims, unverifiedJti } from './jwt-records.ts';
+import { isClientCredentialsJti, type JwtStateKey, openJwtState } from './jwt-state.ts';
 
 export type StructuredToken = InstanceType<Provider['AccessToken']> | InstanceType<Provider['ClientCredentials']>;
 
@@ -136,7 +136,10 @@ export class JwtAccessTokens {
    * `recordId` is an opaque token's value or a JWT's handle. Reads the stored payloads, as the
    * engine's `AccessToken.find` + `Grant.find` would, without building its models.
    */
-  async liveUntil(recordId: string, verified: { format: 'jwt' | 'opaque'; tokenId: string; exp: number; client_id?: string }): Promise<number | undefined> {
+  async liveUntil(
+    recordId: string,
+    verified: { format: 'jwt' | 'opaque'; tokenId: string; exp: number; client_id?: string },
+  ): Promise<number | undefined> {
     if (verified.format === 'jwt') {
       const state = await this.#unrevokedState(verified.tokenId, recordId);
       return state ? this.#boundLiveUntil(state, verified.client_id, verified.exp) : undefined;
@@ -213,7 +216,11 @@ export class JwtAccessTokens {
     let claims = verified;
     if (!claims) {
       try {
-        ({ payload: claims } = await jwtVerify(jwt, this.#ownKeys, { issuer: this.#provider.issuer, typ: 'at+jwt', requiredClaims: ['exp', 'iat', 'client_id'] }));
+        ({ payload: claims } = await jwtVerify(jwt, this.#ownKeys, {
+          issuer: this.#provider.issuer,
+          typ: 'at+jwt',
+          requiredClaims: ['exp', 'iat', 'client_id'],
+        }));
       } catch {
         return undefined; // not ours, or expired: the engine then finds nothing
       }

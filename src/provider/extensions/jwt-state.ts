@@ -57,14 +57,16 @@ function openState(key: JwtStateKey, jti: string): unknown {
     if (sealed.length <= IV_BYTES + TAG_BYTES) return undefined;
     const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));
     decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-    return JSON.parse(Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]).toString('utf8'));
+    return JSON.parse(
+      Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]).toString('utf8'),
+    );
   } catch {
     return undefined;
   }
 }
 
 /** A user's JWT state from its `jti`, or undefined when it was not sealed with this key. */
-export function openJwtState(key: JwtStateKey, jti: unknown): Record<string, unknown> & { issuedAt?: number } | undefined {
+export function openJwtState(key: JwtStateKey, jti: unknown): (Record<string, unknown> & { issuedAt?: number }) | undefined {
   const values = typeof jti === 'string' ? openState(key, jti) : undefined;
   if (!Array.isArray(values) || values.length !== USER_STATE_FIELDS.length + 1) return undefined;
   const [issuedAt, ...fields] = values as [number, ...unknown[]];

@@ -7,9 +7,10 @@
  * The URL must be one the client registered in its `request_uris` metadata (OpenID Connect
  * Dynamic Client Registration §2): the server fetches only where the client said it would serve.
  */
-import { answerOAuthError } from '../../http/error-answers.ts';
+
 import type { Context, Middleware } from 'koa';
 import { errors, type Provider } from 'oidc-provider';
+import { answerOAuthError } from '../../http/error-answers.ts';
 import { readFormParameters, replaceFormParameters } from '../../http/form-body.ts';
 import { errorPage } from '../ui/pages.ts';
 
@@ -52,7 +53,7 @@ export function resolveRequestUriByReference(options: RequestUriOptions): Middle
     const client = await provider.Client.find(params.get('client_id') ?? '');
     if (!client) return next();
 
-    const registered = ((client as unknown as { request_uris?: string[] }).request_uris ?? []);
+    const registered = (client as unknown as { request_uris?: string[] }).request_uris ?? [];
     if (!registered.includes(requestUri.split('#')[0])) {
       return refuse(ctx, `request_uri is not registered for this client: register it in the client's request_uris`);
     }
@@ -75,7 +76,10 @@ export function advertiseRequestUriByReference(discovery: Record<string, unknown
   Object.assign(discovery, { request_uri_parameter_supported: true, require_request_uri_registration: true });
 }
 
-async function fetchRequestObject(fetch: RequestUriOptions['fetch'], url: string): Promise<{ requestObject: string } | { problem: string }> {
+async function fetchRequestObject(
+  fetch: RequestUriOptions['fetch'],
+  url: string,
+): Promise<{ requestObject: string } | { problem: string }> {
   let response: Response;
   try {
     response = await fetch(url.split('#')[0], {
@@ -84,7 +88,9 @@ async function fetchRequestObject(fetch: RequestUriOptions['fetch'], url: string
       signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
     });
   } catch (error) {
-    return { problem: `request_uri could not be fetched (${(error as Error).name === 'TimeoutError' ? 'timed out' : 'connection failed'})` };
+    return {
+      problem: `request_uri could not be fetched (${(error as Error).name === 'TimeoutError' ? 'timed out' : 'connection failed'})`,
+    };
   }
   if (response.status !== 200) {
     await response.body?.cancel();

@@ -37,8 +37,20 @@ export function userinfoForOpenIdResourceTokens({ provider, jwtAccessTokens, key
     if (!presented || token?.kind !== 'AccessToken' || token.aud === undefined || !token.scopes.has('openid') || token.jkt) return next();
     const handle = createHmac('sha256', key).update(presented).digest('base64url');
     if (!(await provider.AccessToken.adapter.find(handle))) {
-      const { accountId, grantId, gty, clientId, scope, claims, sessionUid, expiresWithSession, sid, exp } = token as typeof token & { clientId: string; expiresWithSession?: boolean };
-      const twin = new provider.AccessToken({ accountId, grantId, gty, scope, claims, sessionUid, expiresWithSession, sid } as ConstructorParameters<Provider['AccessToken']>[0]);
+      const { accountId, grantId, gty, clientId, scope, claims, sessionUid, expiresWithSession, sid, exp } = token as typeof token & {
+        clientId: string;
+        expiresWithSession?: boolean;
+      };
+      const twin = new provider.AccessToken({
+        accountId,
+        grantId,
+        gty,
+        scope,
+        claims,
+        sessionUid,
+        expiresWithSession,
+        sid,
+      } as ConstructorParameters<Provider['AccessToken']>[0]);
       // Its id is the handle (oidc-provider sets the format when it makes the id itself).
       Object.assign(twin, { jti: handle, format: 'opaque', clientId, exp });
       await twin.save();

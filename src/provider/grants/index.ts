@@ -4,8 +4,8 @@
  */
 import type { Provider } from 'oidc-provider';
 import type { Fixture } from '../../fixtures/schema.ts';
-import type { ClientPolicy } from '../clients.ts';
 import type { UserDirectory } from '../../store/user-directory.ts';
+import type { ClientPolicy } from '../clients.ts';
 import { oidcScopesOf } from '../configuration.ts';
 import type { JwtAccessTokens } from '../extensions/jwt-access-tokens.ts';
 import type { IssuerKeys } from '../keys.ts';
@@ -23,12 +23,21 @@ export interface TestbedGrantInputs {
   policyOf: (clientId: string) => ClientPolicy;
 }
 
-export function registerTestbedGrants(provider: Provider, { fixture, keys, users, resources, jwtAccessTokens, policyOf }: TestbedGrantInputs): void {
+export function registerTestbedGrants(
+  provider: Provider,
+  { fixture, keys, users, resources, jwtAccessTokens, policyOf }: TestbedGrantInputs,
+): void {
   const { features } = fixture.issuer;
   const oidcScopes = oidcScopesOf(fixture);
   if (features.token_exchange) {
     const presentedTokens = new PresentedTokens({ provider, signingKeys: keys.signing, users, jwtAccessTokens });
-    registerTokenExchange(provider, { resources, presentedTokens, oidcScopes, consentImplied: (clientId) => policyOf(clientId).firstParty });
+    registerTokenExchange(provider, {
+      resources,
+      presentedTokens,
+      oidcScopes,
+      consentImplied: (clientId) => policyOf(clientId).firstParty,
+    });
   }
-  if (features.password_grant) registerPasswordGrant(provider, { resources, users, oidcScopes, idTokenClaims: fixture.issuer.id_token_claims });
+  if (features.password_grant)
+    registerPasswordGrant(provider, { resources, users, oidcScopes, idTokenClaims: fixture.issuer.id_token_claims });
 }

@@ -4,9 +4,9 @@
  * client), tokens issued through oidc-provider's models, and DPoP binding.
  */
 import { errors, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
-import { checkDpopReplay, type DpopProof, validateDpop } from '../engine/index.ts';
 import type { IssuerSettings } from '../../fixtures/schema.ts';
 import { saveGrant } from '../consent-grant.ts';
+import { checkDpopReplay, type DpopProof, validateDpop } from '../engine/index.ts';
 import type { ResourceCatalog } from '../resources.ts';
 
 /** A resource server to issue for: its indicator and what `ResourceCatalog.serverInfo` says about it. */
@@ -28,12 +28,22 @@ export interface AccessTokenRequest {
 }
 
 /** Saves a Grant of `oidcScopes` and, for a target, `targetScopes` there, and returns its id. */
-export function grantFor(ctx: KoaContextWithOIDC, accountId: string, oidcScopes: readonly string[], target?: Target, targetScopes: readonly string[] = []): Promise<string> {
-  return saveGrant(ctx.oidc.provider, { accountId, clientId: ctx.oidc.client!.clientId }, {
-    oidcScopes,
-    oidcClaims: [],
-    resourceScopes: target ? { [target.indicator]: targetScopes } : {},
-  });
+export function grantFor(
+  ctx: KoaContextWithOIDC,
+  accountId: string,
+  oidcScopes: readonly string[],
+  target?: Target,
+  targetScopes: readonly string[] = [],
+): Promise<string> {
+  return saveGrant(
+    ctx.oidc.provider,
+    { accountId, clientId: ctx.oidc.client!.clientId },
+    {
+      oidcScopes,
+      oidcClaims: [],
+      resourceScopes: target ? { [target.indicator]: targetScopes } : {},
+    },
+  );
 }
 
 /** The fields an access token and a refresh token of these grants share. */
@@ -54,7 +64,11 @@ export async function issueAccessToken(ctx: KoaContextWithOIDC, grantId: string,
   return { token, value: await token.save() };
 }
 
-export async function issueRefreshToken(ctx: KoaContextWithOIDC, grantId: string, request: Pick<AccessTokenRequest, 'accountId' | 'gty' | 'target' | 'scopes' | 'dpop'>) {
+export async function issueRefreshToken(
+  ctx: KoaContextWithOIDC,
+  grantId: string,
+  request: Pick<AccessTokenRequest, 'accountId' | 'gty' | 'target' | 'scopes' | 'dpop'>,
+) {
   const token = new ctx.oidc.provider.RefreshToken({
     ...tokenFields(ctx, grantId, request),
     resource: request.target?.indicator,
@@ -63,7 +77,8 @@ export async function issueRefreshToken(ctx: KoaContextWithOIDC, grantId: string
     rotations: 0,
   });
   // RFC 9449 §5: a public client's refresh token is bound to its DPoP key, as the built-in grants do.
-  if (request.dpop && ctx.oidc.client!.clientAuthMethod === 'none') (token as unknown as { setThumbprint(prop: 'jkt', value: string): void }).setThumbprint('jkt', request.dpop.thumbprint); // untyped in @types/oidc-provider
+  if (request.dpop && ctx.oidc.client!.clientAuthMethod === 'none')
+    (token as unknown as { setThumbprint(prop: 'jkt', value: string): void }).setThumbprint('jkt', request.dpop.thumbprint); // untyped in @types/oidc-provider
   ctx.oidc.entity('RefreshToken', token);
   return { token, value: await token.save() };
 }
@@ -73,7 +88,13 @@ export async function issueRefreshToken(ctx: KoaContextWithOIDC, grantId: string
  * the granted scopes, except that `id_token_claims: strict` (`conformIdTokenClaims`) leaves them to
  * userinfo unless the access token is for a resource server (and so cannot be used at userinfo).
  */
-export async function issueIdToken(ctx: KoaContextWithOIDC, claims: { sub: string } & Record<string, unknown>, oidcScopes: readonly string[], accessTokenAudience: unknown, mode: IssuerSettings['id_token_claims']): Promise<string> {
+export async function issueIdToken(
+  ctx: KoaContextWithOIDC,
+  claims: { sub: string } & Record<string, unknown>,
+  oidcScopes: readonly string[],
+  accessTokenAudience: unknown,
+  mode: IssuerSettings['id_token_claims'],
+): Promise<string> {
   const scope = mode === 'strict' && !accessTokenAudience ? 'openid' : oidcScopes.join(' ');
   const idToken = new ctx.oidc.provider.IdToken(claims, { ctx });
   // The claims released are filtered by scope (and by these two, as oidc-provider's own grants set them).
@@ -101,7 +122,12 @@ export async function dpopProofOf(ctx: KoaContextWithOIDC): Promise<DpopProof | 
  * client may use that owns a requested scope (the rule of the built-in grants, see resources.ts),
  * else none. `invalid_target` when the client may not have it, or several own the scopes.
  */
-export function resolveTarget(indicator: string | undefined, requested: readonly string[], resources: ResourceCatalog, clientId: string): Target | undefined {
+export function resolveTarget(
+  indicator: string | undefined,
+  requested: readonly string[],
+  resources: ResourceCatalog,
+  clientId: string,
+): Target | undefined {
   let chosen = indicator;
   if (chosen === undefined) {
     const owners = resources.owningAny(new Set(requested), resources.allowedFor(clientId));
@@ -119,10 +145,17 @@ export function rejectUnknownScopes(requested: readonly string[], oidcScopes: Re
 
 /** Space-delimited `scope` as a list without duplicates. */
 export function scopeList(scope: unknown): string[] {
-  return [...new Set(String(scope ?? '').split(' ').filter(Boolean))];
+  return [
+    ...new Set(
+      String(scope ?? '')
+        .split(' ')
+        .filter(Boolean),
+    ),
+  ];
 }
 
 export function requireParameters(ctx: KoaContextWithOIDC, ...names: string[]): void {
   const missing = names.filter((name) => typeof ctx.oidc.params?.[name] !== 'string' || ctx.oidc.params[name] === '');
-  if (missing.length > 0) throw new errors.InvalidRequest(`missing required parameter${missing.length > 1 ? 's' : ''} '${missing.join("', '")}'`);
+  if (missing.length > 0)
+    throw new errors.InvalidRequest(`missing required parameter${missing.length > 1 ? 's' : ''} '${missing.join("', '")}'`);
 }

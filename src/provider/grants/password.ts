@@ -12,7 +12,17 @@ import { errors, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 import type { IssuerSettings } from '../../fixtures/schema.ts';
 import type { UserDirectory } from '../../store/user-directory.ts';
 import type { ResourceCatalog } from '../resources.ts';
-import { dpopProofOf, grantFor, issueAccessToken, issueIdToken, issueRefreshToken, rejectUnknownScopes, requireParameters, resolveTarget, scopeList } from './issue.ts';
+import {
+  dpopProofOf,
+  grantFor,
+  issueAccessToken,
+  issueIdToken,
+  issueRefreshToken,
+  rejectUnknownScopes,
+  requireParameters,
+  resolveTarget,
+  scopeList,
+} from './issue.ts';
 
 export const PASSWORD = 'password';
 
@@ -26,10 +36,18 @@ export interface PasswordGrantOptions {
 
 export function registerPasswordGrant(provider: Provider, options: PasswordGrantOptions): void {
   const handler = async (ctx: KoaContextWithOIDC) => passwordGrant(ctx, options);
-  provider.registerGrantType(PASSWORD, handler as unknown as Parameters<Provider['registerGrantType']>[1], ['username', 'password', 'scope', 'resource']);
+  provider.registerGrantType(PASSWORD, handler as unknown as Parameters<Provider['registerGrantType']>[1], [
+    'username',
+    'password',
+    'scope',
+    'resource',
+  ]);
 }
 
-async function passwordGrant(ctx: KoaContextWithOIDC, { resources, users, oidcScopes, idTokenClaims }: PasswordGrantOptions): Promise<void> {
+async function passwordGrant(
+  ctx: KoaContextWithOIDC,
+  { resources, users, oidcScopes, idTokenClaims }: PasswordGrantOptions,
+): Promise<void> {
   const params = ctx.oidc.params as Record<string, string | undefined>;
   const client = ctx.oidc.client!;
   requireParameters(ctx, 'username', 'password');
@@ -52,7 +70,9 @@ async function passwordGrant(ctx: KoaContextWithOIDC, { resources, users, oidcSc
   const refresh = client.grantTypeAllowed('refresh_token')
     ? (await issueRefreshToken(ctx, grantId, { accountId, gty, target, scopes: requested, dpop })).value
     : undefined;
-  const idToken = oidc.includes('openid') ? await issueIdToken(ctx, { ...user.claims, sub: user.sub }, oidc, token.aud, idTokenClaims) : undefined;
+  const idToken = oidc.includes('openid')
+    ? await issueIdToken(ctx, { ...user.claims, sub: user.sub }, oidc, token.aud, idTokenClaims)
+    : undefined;
 
   ctx.body = {
     access_token: value,

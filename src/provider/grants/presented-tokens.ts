@@ -8,7 +8,7 @@
  *   client (an ID token is meant for its client only, OpenID Connect Core §2), for a known user.
  * Anything else is invalid_request (RFC 8693 §2.2.2).
  */
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import { createLocalJWKSet, decodeProtectedHeader, type JWK, type JWTPayload, jwtVerify } from 'jose';
 import { errors, type Provider } from 'oidc-provider';
 import { ASYMMETRIC_ALGORITHMS, looksLikeJwt, publicJwk } from '../../jose/vocabulary.ts';
 import type { UserDirectory } from '../../store/user-directory.ts';
@@ -61,7 +61,9 @@ export class PresentedTokens {
     const invalid = (why: string) => new errors.InvalidRequest(`${parameter} ${why}`);
     if (type === TOKEN_TYPES.accessToken) return this.#accessToken(value, invalid);
     if (type === TOKEN_TYPES.idToken) return this.#idToken(value, clientId, invalid);
-    throw new errors.InvalidRequest(`${parameter}_type ${type} is not supported (supported: ${TOKEN_TYPES.accessToken} ${TOKEN_TYPES.idToken})`);
+    throw new errors.InvalidRequest(
+      `${parameter}_type ${type} is not supported (supported: ${TOKEN_TYPES.accessToken} ${TOKEN_TYPES.idToken})`,
+    );
   }
 
   async #accessToken(value: string, invalid: (why: string) => Error): Promise<PresentedToken> {

@@ -14,13 +14,30 @@
  */
 import { errors, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 import type { ResourceCatalog } from '../resources.ts';
-import { dpopProofOf, grantFor, issueAccessToken, issueRefreshToken, rejectUnknownScopes, requireParameters, resolveTarget, scopeList, type Target } from './issue.ts';
-import { TOKEN_TYPES, type PresentedToken, type PresentedTokens } from './presented-tokens.ts';
+import {
+  dpopProofOf,
+  grantFor,
+  issueAccessToken,
+  issueRefreshToken,
+  rejectUnknownScopes,
+  requireParameters,
+  resolveTarget,
+  scopeList,
+  type Target,
+} from './issue.ts';
+import { type PresentedToken, type PresentedTokens, TOKEN_TYPES } from './presented-tokens.ts';
 
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
 const PARAMETERS = [
-  'subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type', 'resource', 'audience', 'scope',
+  'subject_token',
+  'subject_token_type',
+  'actor_token',
+  'actor_token_type',
+  'requested_token_type',
+  'resource',
+  'audience',
+  'scope',
 ];
 
 export interface TokenExchangeOptions {
@@ -35,7 +52,10 @@ export interface TokenExchangeOptions {
 export function registerTokenExchange(provider: Provider, options: TokenExchangeOptions): void {
   const handler = async (ctx: KoaContextWithOIDC) => exchange(ctx, options);
   // `resource` and `audience` may repeat (RFC 8693 §2.1); more than one is refused below.
-  provider.registerGrantType(TOKEN_EXCHANGE, handler as unknown as Parameters<Provider['registerGrantType']>[1], PARAMETERS, ['resource', 'audience']);
+  provider.registerGrantType(TOKEN_EXCHANGE, handler as unknown as Parameters<Provider['registerGrantType']>[1], PARAMETERS, [
+    'resource',
+    'audience',
+  ]);
 }
 
 async function exchange(ctx: KoaContextWithOIDC, options: TokenExchangeOptions): Promise<void> {
@@ -48,25 +68,35 @@ async function exchange(ctx: KoaContextWithOIDC, options: TokenExchangeOptions):
   }
   const requestedType = (params.requested_token_type as string | undefined) ?? TOKEN_TYPES.accessToken;
   if (requestedType !== TOKEN_TYPES.accessToken && requestedType !== TOKEN_TYPES.refreshToken) {
-    throw new errors.InvalidRequest(`requested_token_type ${requestedType} is not supported (supported: ${TOKEN_TYPES.accessToken} ${TOKEN_TYPES.refreshToken})`);
+    throw new errors.InvalidRequest(
+      `requested_token_type ${requestedType} is not supported (supported: ${TOKEN_TYPES.accessToken} ${TOKEN_TYPES.refreshToken})`,
+    );
   }
   if (requestedType === TOKEN_TYPES.refreshToken && !client.grantTypeAllowed('refresh_token')) {
     throw new errors.InvalidRequest('a refresh token is issued only to clients registered for the refresh_token grant');
   }
   const dpop = await dpopProofOf(ctx);
 
-  const subject = await presentedTokens.verify('subject_token', params.subject_token as string, params.subject_token_type as string, client.clientId);
-  const actor = params.actor_token === undefined
-    ? undefined
-    : await presentedTokens.verify('actor_token', params.actor_token as string, params.actor_token_type as string, client.clientId);
+  const subject = await presentedTokens.verify(
+    'subject_token',
+    params.subject_token as string,
+    params.subject_token_type as string,
+    client.clientId,
+  );
+  const actor =
+    params.actor_token === undefined
+      ? undefined
+      : await presentedTokens.verify('actor_token', params.actor_token as string, params.actor_token_type as string, client.clientId);
 
   const requested = params.scope === undefined ? undefined : scopeList(params.scope);
   if (requested) rejectUnknownScopes(requested, oidcScopes, resources);
 
   const target = resolveTarget(namedTarget(params, resources), requested ?? [], resources, client.clientId);
-  const scopes = target ? scopesAtTarget(subject, target, requested, consentImplied(client.clientId)) : userinfoScopes(subject, requested ?? [], oidcScopes);
+  const scopes = target
+    ? scopesAtTarget(subject, target, requested, consentImplied(client.clientId))
+    : userinfoScopes(subject, requested ?? [], oidcScopes);
   if (requestedType === TOKEN_TYPES.refreshToken && !subject.user) {
-    throw new errors.InvalidRequest('subject_token is a client\'s own token: refresh tokens are issued for users only');
+    throw new errors.InvalidRequest("subject_token is a client's own token: refresh tokens are issued for users only");
   }
 
   const act = actor ? { sub: actor.sub, ...(subject.act ? { act: subject.act } : {}) } : subject.act;
@@ -76,11 +106,23 @@ async function exchange(ctx: KoaContextWithOIDC, options: TokenExchangeOptions):
   if (requestedType === TOKEN_TYPES.refreshToken) {
     const { token, value } = await issueRefreshToken(ctx, grantId, request);
     // RFC 8693 §2.2.1: the issued token travels in access_token whatever its type; N_A: not an access token.
-    ctx.body = { access_token: value, issued_token_type: TOKEN_TYPES.refreshToken, token_type: 'N_A', expires_in: token.expiration, scope: scopes.join(' ') };
+    ctx.body = {
+      access_token: value,
+      issued_token_type: TOKEN_TYPES.refreshToken,
+      token_type: 'N_A',
+      expires_in: token.expiration,
+      scope: scopes.join(' '),
+    };
     return;
   }
   const { token, value } = await issueAccessToken(ctx, grantId, request);
-  ctx.body = { access_token: value, issued_token_type: TOKEN_TYPES.accessToken, token_type: token.tokenType, expires_in: token.expiration, scope: token.scope ?? '' };
+  ctx.body = {
+    access_token: value,
+    issued_token_type: TOKEN_TYPES.accessToken,
+    token_type: token.tokenType,
+    expires_in: token.expiration,
+    scope: token.scope ?? '',
+  };
 }
 
 /** The indicator the request names (RFC 8693 §2.1 `resource` or `audience`, at most one), if any. */
@@ -89,7 +131,8 @@ function namedTarget(params: Record<string, string | string[] | undefined>, reso
     ...[params.resource ?? []].flat().map((value) => ({ value, resource: resources.find(value) })),
     ...[params.audience ?? []].flat().map((value) => ({ value, resource: resources.findByAudience(value) ?? resources.find(value) })),
   ];
-  if (named.length > 1) throw new errors.InvalidTarget('only one resource or audience per token exchange request: an access token has one audience');
+  if (named.length > 1)
+    throw new errors.InvalidTarget('only one resource or audience per token exchange request: an access token has one audience');
   if (named.length === 0) return undefined;
   const [{ value, resource }] = named;
   if (!resource) throw new errors.InvalidTarget(`unknown resource or audience ${value}`);
@@ -102,14 +145,20 @@ function scopesAtTarget(subject: PresentedToken, target: Target, requested: read
   const sameTarget = subject.audience === audience;
   if (requested === undefined) {
     const scopes = [...subject.scopes].filter((scope) => offered.has(scope));
-    if (scopes.length === 0) throw new errors.InvalidScope(`the subject token carries no scope of ${target.indicator}: name the scopes wanted with scope`, '');
+    if (scopes.length === 0)
+      throw new errors.InvalidScope(`the subject token carries no scope of ${target.indicator}: name the scopes wanted with scope`, '');
     return scopes;
   }
   // Scopes of other resources and OIDC scopes are left out, as in oidc-provider's own grants.
   const scopes = requested.filter((scope) => offered.has(scope));
-  if (scopes.length === 0) throw new errors.InvalidScope(`none of the requested scopes is a scope of ${target.indicator}`, (requested ?? []).join(' '));
+  if (scopes.length === 0)
+    throw new errors.InvalidScope(`none of the requested scopes is a scope of ${target.indicator}`, (requested ?? []).join(' '));
   const beyond = sameTarget && !mayWiden ? scopes.filter((scope) => !subject.scopes.has(scope)) : [];
-  if (beyond.length > 0) throw new errors.InvalidScope(`the subject token, for the same audience, does not carry ${beyond.join(' ')}: a token exchange cannot widen it`, beyond.join(' '));
+  if (beyond.length > 0)
+    throw new errors.InvalidScope(
+      `the subject token, for the same audience, does not carry ${beyond.join(' ')}: a token exchange cannot widen it`,
+      beyond.join(' '),
+    );
   return scopes;
 }
 
@@ -118,6 +167,6 @@ function userinfoScopes(subject: PresentedToken, requested: readonly string[], o
   if (!requested.includes('openid')) {
     throw new errors.InvalidTarget('name the target with resource or audience (or ask for scope openid to get a userinfo token)');
   }
-  if (!subject.user) throw new errors.InvalidRequest('subject_token is a client\'s own token: a userinfo token needs a user');
+  if (!subject.user) throw new errors.InvalidRequest("subject_token is a client's own token: a userinfo token needs a user");
   return requested.filter((scope) => oidcScopes.has(scope));
 }

@@ -6,16 +6,17 @@
  * is on for the client, the user is logged in and consent granted with no page at all. The login
  * and consent POSTs answer JSON `{ redirectTo }` when the request asks for `application/json`.
  */
-import { INTERACTION_PATH } from '../../endpoints.ts';
+
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { InteractionResults, Provider } from 'oidc-provider';
+import { INTERACTION_PATH } from '../../endpoints.ts';
+import { FORM, JSON_TYPES, parseBody } from '../../http/request-body.ts';
 import type { UserDirectory } from '../../store/user-directory.ts';
 import type { ClientPolicy } from '../clients.ts';
 import { saveGrant } from '../consent-grant.ts';
 import type { ResourceCatalog } from '../resources.ts';
 import { consentPage, loginPage } from './pages.ts';
-import { FORM, JSON_TYPES, parseBody } from '../../http/request-body.ts';
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -142,11 +143,15 @@ interface PromptDetails {
 async function grantConsent(provider: Provider, interaction: Interaction): Promise<string> {
   const { grantId, session, params } = interaction;
   const details = interaction.prompt.details as PromptDetails;
-  return saveGrant(provider, { accountId: session?.accountId, clientId: String(params.client_id), grantId }, {
-    oidcScopes: details.missingOIDCScope ?? [],
-    oidcClaims: details.missingOIDCClaims ?? [],
-    resourceScopes: details.missingResourceScopes ?? {},
-  });
+  return saveGrant(
+    provider,
+    { accountId: session?.accountId, clientId: String(params.client_id), grantId },
+    {
+      oidcScopes: details.missingOIDCScope ?? [],
+      oidcClaims: details.missingOIDCClaims ?? [],
+      resourceScopes: details.missingResourceScopes ?? {},
+    },
+  );
 }
 
 function describeConsent(interaction: Interaction, catalog: ResourceCatalog) {

@@ -173,9 +173,7 @@ export function consentPage(p: ConsentPageParams): string {
     parts.push(`<h2>Requested permissions</h2>\n<ul>\n${p.scopes.map(scopeItem).join('\n')}\n</ul>`);
   }
   if (p.claims.length > 0) {
-    parts.push(
-      `<h2>Requested claims</h2>\n<ul>\n${p.claims.map((c) => `<li><code>${escapeHtml(c)}</code></li>`).join('\n')}\n</ul>`,
-    );
+    parts.push(`<h2>Requested claims</h2>\n<ul>\n${p.claims.map((c) => `<li><code>${escapeHtml(c)}</code></li>`).join('\n')}\n</ul>`);
   }
   if (p.resources.length > 0) {
     const items = p.resources.map((r) => {
@@ -183,9 +181,7 @@ export function consentPage(p: ConsentPageParams): string {
         ? `<strong>${escapeHtml(r.name)}</strong> <code>${escapeHtml(r.indicator)}</code>`
         : `<code>${escapeHtml(r.indicator)}</code>`;
       const scopes =
-        r.scopes.length > 0
-          ? `\n<ul>\n${r.scopes.map((s) => `<li><code>${escapeHtml(s)}</code></li>`).join('\n')}\n</ul>`
-          : '';
+        r.scopes.length > 0 ? `\n<ul>\n${r.scopes.map((s) => `<li><code>${escapeHtml(s)}</code></li>`).join('\n')}\n</ul>` : '';
       return `<li>${heading}${scopes}</li>`;
     });
     parts.push(`<h2>Access to APIs</h2>\n<ul>\n${items.join('\n')}\n</ul>`);

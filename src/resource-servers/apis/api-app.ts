@@ -1,11 +1,11 @@
 import type { default as Router, RouterMiddleware } from '@koa/router';
 import Koa, { type Middleware } from 'koa';
-import type { Logger } from '../../log.ts';
 import { answerErrors, type ErrorAnswers } from '../../http/error-answers.ts';
 import { FORM, JSON_TYPES, parseBody } from '../../http/request-body.ts';
+import type { Logger } from '../../log.ts';
 import { errorPage } from '../../provider/ui/pages.ts';
 import { callLog } from './call-log.ts';
-import { cors, type CorsSettings } from './cors.ts';
+import { type CorsSettings, cors } from './cors.ts';
 
 export interface ApiAppParts {
   logger: Logger;
@@ -48,11 +48,18 @@ export function apiApp(parts: ApiAppParts): Koa {
  */
 function otherMethods(router: Router, errors: ErrorAnswers): RouterMiddleware {
   const allowedMethods = router.allowedMethods();
-  return (ctx, next) => allowedMethods(ctx, next).then(() => {
-    if ((ctx.status !== 405 && ctx.status !== 501) || ctx.body != null) return;
-    const allowed = ctx.response.get('Allow');
-    errors.unhandled(ctx, Object.assign(new Error(`${ctx.method} is not allowed on ${ctx.path.slice(0, 100)}; use ${allowed}`), { status: 405, expose: true }));
-  });
+  return (ctx, next) =>
+    allowedMethods(ctx, next).then(() => {
+      if ((ctx.status !== 405 && ctx.status !== 501) || ctx.body != null) return;
+      const allowed = ctx.response.get('Allow');
+      errors.unhandled(
+        ctx,
+        Object.assign(new Error(`${ctx.method} is not allowed on ${ctx.path.slice(0, 100)}; use ${allowed}`), {
+          status: 405,
+          expose: true,
+        }),
+      );
+    });
 }
 
 /** The methods whose body is read (JSON edits, RFC 6750 §2.2 form-body tokens). */

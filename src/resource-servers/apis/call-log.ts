@@ -20,21 +20,26 @@ export function callLog(logger: Logger): Middleware {
     } finally {
       const { caller, scheme, rejection } = ctx.state as ApiState;
       const ms = Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10;
-      logger.info({
-        method: ctx.method,
-        path: ctx.path,
-        status: ctx.status,
-        ms,
-        ...(caller ? {
-          jti: caller.tokenId,
-          client_id: caller.client_id,
-          sub: caller.sub,
-          scope: [...caller.scopes].join(' '),
-          scheme,
-          token_format: caller.format,
-        } : {}),
-        ...(rejection ? { rejected: rejection } : {}),
-      }, 'request');
+      logger.info(
+        {
+          method: ctx.method,
+          path: ctx.path,
+          status: ctx.status,
+          ms,
+          ...(caller
+            ? {
+                jti: caller.tokenId,
+                client_id: caller.client_id,
+                sub: caller.sub,
+                scope: [...caller.scopes].join(' '),
+                scheme,
+                token_format: caller.format,
+              }
+            : {}),
+          ...(rejection ? { rejected: rejection } : {}),
+        },
+        'request',
+      );
     }
   }
 }

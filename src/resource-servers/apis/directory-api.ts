@@ -13,12 +13,12 @@
 import { STATUS_CODES } from 'node:http';
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Logger } from '../../log.ts';
 import type { ErrorAnswers } from '../../http/error-answers.ts';
+import type { Logger } from '../../log.ts';
 import type { UserDirectory } from '../../store/user-directory.ts';
 import type { ApiState } from '../token-guard/challenges.ts';
-import { IdmError, parseQueryFilter, patchChanges, replaceChanges, selectFields, toIdmUser } from './idm-users.ts';
 import type { Protection } from '../token-guard/protect.ts';
+import { IdmError, parseQueryFilter, patchChanges, replaceChanges, selectFields, toIdmUser } from './idm-users.ts';
 
 export interface DirectoryApiSettings {
   /** Path prefix of the routes (`/openidm`). */
@@ -71,7 +71,10 @@ export function directoryRoutes(settings: DirectoryApiSettings): Router {
     }
     const matches = parseQueryFilter(filter);
     const fields = single(ctx.query._fields, '_fields');
-    const result = (await users.list()).map(toIdmUser).filter(matches).map((user) => selectFields(user, fields));
+    const result = (await users.list())
+      .map(toIdmUser)
+      .filter(matches)
+      .map((user) => selectFields(user, fields));
     noStore(ctx);
     ctx.body = {
       result,
@@ -132,7 +135,8 @@ export function idmErrorAnswers(logger: Logger): ErrorAnswers {
       const error = caught as Error & { status?: number; expose?: boolean };
       if (caught instanceof IdmError) return render(ctx, caught.code, caught.message);
       // A client error of a layer before the routes (the body parser's).
-      if (error.status && error.status >= 400 && error.status < 500) return render(ctx, error.status, error.expose ? error.message : 'The request could not be read');
+      if (error.status && error.status >= 400 && error.status < 500)
+        return render(ctx, error.status, error.expose ? error.message : 'The request could not be read');
       logger.error({ err: error, path: ctx.path }, 'unhandled error');
       return render(ctx, 500, 'Unexpected error; see the testbed log');
     },

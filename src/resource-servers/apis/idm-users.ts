@@ -86,7 +86,8 @@ export function replaceChanges(user: User, body: unknown): Record<string, unknow
 
 /** IDM PATCH: a JSON array of `{ operation: add | replace | remove, field: "/name", value }`. */
 export function patchChanges(user: User, body: unknown): Record<string, unknown> {
-  if (!Array.isArray(body) || body.length === 0) throw new IdmError(400, 'The request body must be a non-empty JSON array of patch operations');
+  if (!Array.isArray(body) || body.length === 0)
+    throw new IdmError(400, 'The request body must be a non-empty JSON array of patch operations');
   const fields: Record<string, unknown> = {};
   for (const operation of body as unknown[]) {
     if (!isObject(operation) || typeof operation.operation !== 'string' || typeof operation.field !== 'string') {
@@ -114,7 +115,14 @@ export function patchChanges(user: User, body: unknown): Record<string, unknown>
 /** `_fields=userName,mail`: those fields plus `_id` and `_rev`. */
 export function selectFields(user: IdmUser, fields: string | undefined): Record<string, unknown> {
   if (!fields) return user;
-  const wanted = new Set(['_id', '_rev', ...fields.split(',').map((field) => field.trim().replace(/^\//, '')).filter(Boolean)]);
+  const wanted = new Set([
+    '_id',
+    '_rev',
+    ...fields
+      .split(',')
+      .map((field) => field.trim().replace(/^\//, ''))
+      .filter(Boolean),
+  ]);
   return Object.fromEntries(Object.entries(user).filter(([field]) => wanted.has(field)));
 }
 
@@ -151,7 +159,8 @@ const OPERATORS: Record<string, (actual: unknown, expected: unknown) => boolean>
  * boolean), `/field pr`, combined with `and`, `or`, `!` and parentheses. Throws IdmError(400).
  */
 export function parseQueryFilter(text: string): Filter {
-  const invalid = () => new IdmError(400, `The value '${text.slice(0, 200)}' for parameter '_queryFilter' could not be parsed as a valid query filter`);
+  const invalid = () =>
+    new IdmError(400, `The value '${text.slice(0, 200)}' for parameter '_queryFilter' could not be parsed as a valid query filter`);
   const tokens = tokenize(text, invalid);
   let position = 0;
   const peek = () => tokens[position];
@@ -210,7 +219,10 @@ export function parseQueryFilter(text: string): Filter {
   return filter;
 }
 
-interface FilterToken { word?: string; string?: string }
+interface FilterToken {
+  word?: string;
+  string?: string;
+}
 
 function tokenize(text: string, invalid: () => IdmError): FilterToken[] {
   const tokens: FilterToken[] = [];

@@ -62,7 +62,8 @@ export function profileRoutes(settings: ProfileApiSettings): Router {
     if (!isObject(patch)) throw clientError(400, 'the body must be a JSON object of claims (RFC 7396 merge patch)');
     for (const claim of Object.keys(patch)) {
       if (SERVER_SET_CLAIMS.has(claim)) throw clientError(400, `${claim} is set by the server and cannot be changed`);
-      if (!knownClaims.has(claim)) throw clientError(400, `unknown claim ${claim.slice(0, 40)}: this API knows ${[...knownClaims].join(' ')}`);
+      if (!knownClaims.has(claim))
+        throw clientError(400, `unknown claim ${claim.slice(0, 40)}: this API knows ${[...knownClaims].join(' ')}`);
     }
     const changes: Record<string, unknown> = {};
     for (const [claim, value] of Object.entries(patch)) {
@@ -80,7 +81,12 @@ export function profileRoutes(settings: ProfileApiSettings): Router {
 async function subjectUser(ctx: Context, users: UserDirectory): Promise<User> {
   const { caller } = ctx.state as ApiState;
   const user = caller?.sub === undefined ? undefined : await users.findBySub(caller.sub);
-  if (!user) throw clientError(404, `the token subject ${String(caller?.sub).slice(0, 60)} is not a user of this testbed (a client credentials token has no profile)`, 'not_found');
+  if (!user)
+    throw clientError(
+      404,
+      `the token subject ${String(caller?.sub).slice(0, 60)} is not a user of this testbed (a client credentials token has no profile)`,
+      'not_found',
+    );
   return user;
 }
 

@@ -5,14 +5,15 @@
  * cache or not (see liveness.ts for when the issuer's store is asked).
  */
 import { hash } from 'node:crypto';
-import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jose';
 import { ASYMMETRIC_ALGORITHMS, looksLikeJwt } from '../../jose/vocabulary.ts';
 import { invalidToken } from './challenges.ts';
 import type { VerifiedAccessToken } from './verified-access-token.ts';
 
 export type { VerifiedAccessToken };
+
 import { ExpiringCache } from './expiring-cache.ts';
-import { introspect, type IntrospectionSettings } from './introspection.ts';
+import { type IntrospectionSettings, introspect } from './introspection.ts';
 
 /** Whether the issuer that issued a token still considers it live (not revoked, grant still there). */
 export interface TokenLiveness {
@@ -67,7 +68,14 @@ export class AccessTokenVerifier {
     this.#jwks = createRemoteJWKSet(new URL(settings.jwksUri));
     this.#verified = new ExpiringCache(settings.cacheSize);
     const { issuers, audience, algorithms, clockTolerance } = settings;
-    this.#jwtChecks = { issuer: [...issuers], audience, algorithms: [...algorithms], typ: 'at+jwt', clockTolerance, requiredClaims: ['exp', 'iat'] };
+    this.#jwtChecks = {
+      issuer: [...issuers],
+      audience,
+      algorithms: [...algorithms],
+      typ: 'at+jwt',
+      clockTolerance,
+      requiredClaims: ['exp', 'iat'],
+    };
   }
 
   /** The validated token, or a TokenError (invalid_token) saying what is wrong with it. */
@@ -114,7 +122,8 @@ export class AccessTokenVerifier {
       throw invalidToken(describeJoseFailure(error, token, this.#settings));
     }
     const now = Math.floor(Date.now() / 1000);
-    if (typeof payload.iat === 'number' && payload.iat > now + clockTolerance) throw invalidToken('access token is issued in the future (iat)');
+    if (typeof payload.iat === 'number' && payload.iat > now + clockTolerance)
+      throw invalidToken('access token is issued in the future (iat)');
     return this.#newEntry(token, {
       format: 'jwt',
       sub: typeof payload.sub === 'string' ? payload.sub : undefined,
@@ -128,13 +137,18 @@ export class AccessTokenVerifier {
   }
 
   async #introspect(token: string): Promise<Verified> {
-    const { introspection, issuers: [issuer], audience } = this.#settings;
+    const {
+      introspection,
+      issuers: [issuer],
+      audience,
+    } = this.#settings;
     if (!introspection) throw invalidToken('access token is not a JWT and this API accepts JWT access tokens only');
     const result = await introspect(introspection, token);
     if (!result.active) throw invalidToken('access token is not active (expired, revoked or unknown to the issuer)');
     if (result.iss !== undefined && result.iss !== issuer) throw invalidToken(`access token issuer is not ${issuer}`);
     const audiences = ([] as unknown[]).concat(result.aud ?? []);
-    if (!audiences.includes(audience)) throw invalidToken(`access token audience is not this API (expected ${audience}, got ${audiences.join(' ') || 'none'})`);
+    if (!audiences.includes(audience))
+      throw invalidToken(`access token audience is not this API (expected ${audience}, got ${audiences.join(' ') || 'none'})`);
     const now = Math.floor(Date.now() / 1000);
     // RFC 7662 makes exp optional; without it the result is trusted for a minute at most.
     const exp = typeof result.exp === 'number' ? result.exp : now + 60;
@@ -164,7 +178,8 @@ function describeJoseFailure(error: unknown, token: string, settings: AccessToke
   }
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'access token signature verification failed';
   if (error instanceof errors.JWKSNoMatchingKey) return 'no key in the issuer JWKS matches the access token (kid, alg)';
-  if (error instanceof errors.JOSEAlgNotAllowed) return `access token alg ${headerAlgorithm(token)} is not accepted (accepted: ${settings.algorithms.join(' ')})`;
+  if (error instanceof errors.JOSEAlgNotAllowed)
+    return `access token alg ${headerAlgorithm(token)} is not accepted (accepted: ${settings.algorithms.join(' ')})`;
   if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return 'access token is not a well-formed JWT';
   throw error; // JWKS unreachable and the like: a server problem, not the client's
 }
@@ -179,7 +194,12 @@ function headerAlgorithm(token: string): string {
 
 function audienceOf(token: string): string {
   try {
-    return ([] as unknown[]).concat(decodeJwt(token).aud ?? []).map(String).join(' ') || 'none';
+    return (
+      ([] as unknown[])
+        .concat(decodeJwt(token).aud ?? [])
+        .map(String)
+        .join(' ') || 'none'
+    );
   } catch {
     return 'none';
   }

@@ -42,11 +42,13 @@ export class TokenError extends Error {
   }
 }
 
-export const noCredentials = () => new TokenError(undefined, 'no access token in the request: send Authorization: Bearer <token> (or DPoP <token> with a DPoP proof)');
+export const noCredentials = () =>
+  new TokenError(undefined, 'no access token in the request: send Authorization: Bearer <token> (or DPoP <token> with a DPoP proof)');
 export const invalidRequest = (description: string) => new TokenError('invalid_request', description);
 export const invalidToken = (description: string, scheme: AuthScheme = 'Bearer') => new TokenError('invalid_token', description, scheme);
 export const invalidDpopProof = (description: string) => new TokenError('invalid_dpop_proof', description);
-export const insufficientScope = (scope: string, description: string, scheme: AuthScheme) => new TokenError('insufficient_scope', description, scheme, scope);
+export const insufficientScope = (scope: string, description: string, scheme: AuthScheme) =>
+  new TokenError('insufficient_scope', description, scheme, scope);
 
 /**
  * One challenge: `Scheme k="v", …` with every value a quoted-string (RFC 9110 §5.6.4: `"` and `\`
@@ -66,7 +68,10 @@ function quote(value: string): string {
 
 /** RFC 6750 §3: quotes become apostrophes, backslashes slashes, anything else outside the set a space. */
 export function describable(text: string): string {
-  return text.replace(/"/g, "'").replace(/\\/g, '/').replace(/[^\x20-\x7E]/g, ' ');
+  return text
+    .replace(/"/g, "'")
+    .replace(/\\/g, '/')
+    .replace(/[^\x20-\x7E]/g, ' ');
 }
 
 export interface ChallengeSettings {

@@ -3,7 +3,7 @@
  * §7.1 (the DPoP scheme, header only, with a proof in the `DPoP` header).
  */
 import type { Context } from 'koa';
-import { invalidRequest, noCredentials, type AuthScheme } from './challenges.ts';
+import { type AuthScheme, invalidRequest, noCredentials } from './challenges.ts';
 
 export interface PresentedCredentials {
   scheme: AuthScheme;
@@ -34,15 +34,19 @@ export function presentedCredentials(ctx: Context): PresentedCredentials {
 
   if (found.length === 0) throw noCredentials();
   if (found.length > 1) {
-    throw invalidRequest(`the access token was sent ${found.length} ways (${found.map((entry) => entry.via).join(', ')}): use exactly one (RFC 6750 section 2)`);
+    throw invalidRequest(
+      `the access token was sent ${found.length} ways (${found.map((entry) => entry.via).join(', ')}): use exactly one (RFC 6750 section 2)`,
+    );
   }
   const [credentials] = found;
   if (!credentials.token) throw invalidRequest(`the access_token ${credentials.via} parameter is empty`);
 
   if (credentials.scheme === 'Bearer' && ctx.req.headers.dpop !== undefined) {
-    throw invalidRequest(credentials.via === 'header'
-      ? 'a DPoP proof was sent with the Bearer scheme: send a DPoP-bound token as Authorization: DPoP <token>'
-      : 'a DPoP-bound token must be sent in the Authorization header with the DPoP scheme (RFC 9449 section 7.1)');
+    throw invalidRequest(
+      credentials.via === 'header'
+        ? 'a DPoP proof was sent with the Bearer scheme: send a DPoP-bound token as Authorization: DPoP <token>'
+        : 'a DPoP-bound token must be sent in the Authorization header with the DPoP scheme (RFC 9449 section 7.1)',
+    );
   }
   return credentials;
 }
@@ -51,7 +55,8 @@ function parseAuthorization(header: string): Omit<PresentedCredentials, 'via'> {
   const match = AUTHORIZATION.exec(header);
   if (!match) {
     const scheme = header.trim().split(/\s+/)[0];
-    if (/^(bearer|dpop)$/i.test(scheme)) throw invalidRequest(`malformed Authorization header: expected ${canonical(scheme)} followed by one space and the token`);
+    if (/^(bearer|dpop)$/i.test(scheme))
+      throw invalidRequest(`malformed Authorization header: expected ${canonical(scheme)} followed by one space and the token`);
     throw invalidRequest(`unsupported Authorization scheme ${scheme.slice(0, 20)}: use Bearer or DPoP`);
   }
   const scheme = match[1];

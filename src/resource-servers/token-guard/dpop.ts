@@ -5,8 +5,8 @@
  * hands out nonces (§9) and requires them.
  */
 import { createHmac, hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, type JWK, type JWTPayload, jwtVerify } from 'jose';
 import type { Context } from 'koa';
-import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import { PRIVATE_JWK_MEMBERS } from '../../jose/vocabulary.ts';
 import { invalidDpopProof, TokenError } from './challenges.ts';
 import { ExpiringCache } from './expiring-cache.ts';
@@ -34,7 +34,8 @@ export class DpopVerifier {
 
   constructor(settings: DpopSettings) {
     const symmetric = settings.algorithms.filter((alg) => alg === 'none' || alg.startsWith('HS'));
-    if (symmetric.length > 0) throw new Error(`DPoP proofs are signed with asymmetric keys (RFC 9449 §4.2); remove ${symmetric.join(', ')}`);
+    if (symmetric.length > 0)
+      throw new Error(`DPoP proofs are signed with asymmetric keys (RFC 9449 §4.2); remove ${symmetric.join(', ')}`);
     this.#settings = settings;
     this.#seen = new ExpiringCache(settings.replayCacheSize);
   }
@@ -45,7 +46,10 @@ export class DpopVerifier {
    */
   async verify(ctx: Context, accessToken: string, jkt: string, expectedUrl: string): Promise<void> {
     // Repeated fields may arrive as one comma-joined value; a JWT has no commas (§4.3 check 1).
-    const proofs = (ctx.req.headersDistinct.dpop ?? []).flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
+    const proofs = (ctx.req.headersDistinct.dpop ?? [])
+      .flatMap((value) => value.split(','))
+      .map((value) => value.trim())
+      .filter(Boolean);
     if (proofs.length === 0) throw invalidDpopProof('DPoP proof missing: a DPoP-scheme request needs a DPoP header');
     if (proofs.length > 1) throw invalidDpopProof('more than one DPoP proof in the request');
     const [proof] = proofs;
@@ -74,7 +78,8 @@ export class DpopVerifier {
     const { jti, htm, htu, iat, ath, nonce } = payload as JWTPayload & { htm?: unknown; htu?: unknown; ath?: unknown; nonce?: unknown };
     if (typeof jti !== 'string' || !jti) throw invalidDpopProof('DPoP proof has no jti');
     if (typeof iat !== 'number') throw invalidDpopProof('DPoP proof has no iat');
-    if (htm !== ctx.method) throw invalidDpopProof(`DPoP proof htm ${String(htm).slice(0, 10)} does not match the request method ${ctx.method}`);
+    if (htm !== ctx.method)
+      throw invalidDpopProof(`DPoP proof htm ${String(htm).slice(0, 10)} does not match the request method ${ctx.method}`);
     if (normalizeHtu(htu) !== expectedUrl) {
       throw invalidDpopProof(`DPoP proof htu does not match the request URL ${expectedUrl}`);
     }
@@ -98,7 +103,11 @@ export class DpopVerifier {
     const step = Math.floor(Date.now() / NONCE_STEP_MS);
     const current = this.#nonceFor(step);
     if (nonce !== current) ctx.set('DPoP-Nonce', current);
-    if (typeof nonce !== 'string' || !nonce) throw new TokenError('use_dpop_nonce', 'this API requires a server-provided nonce in the DPoP proof: retry with the DPoP-Nonce value');
+    if (typeof nonce !== 'string' || !nonce)
+      throw new TokenError(
+        'use_dpop_nonce',
+        'this API requires a server-provided nonce in the DPoP proof: retry with the DPoP-Nonce value',
+      );
     if (!this.#nonceMatches(nonce, step) && !this.#nonceMatches(nonce, step - 1)) {
       throw new TokenError('use_dpop_nonce', 'the DPoP proof nonce is stale or not from this API: retry with the DPoP-Nonce value');
     }

@@ -22,13 +22,14 @@ export async function introspect(settings: IntrospectionSettings, token: string)
     body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
     signal: AbortSignal.timeout(5000),
   });
-  const body = await response.json().catch(() => undefined) as Partial<IntrospectionResponse> | undefined;
+  const body = (await response.json().catch(() => undefined)) as Partial<IntrospectionResponse> | undefined;
   // oidc-provider refuses to introspect what looks like a JWT (its first part decodes as a JOSE
   // header) with 400 unsupported_token_type, rather than active: false. A token this API took for
   // opaque that the issuer takes for a JWT is not one the issuer vouches for.
   if (response.status === 400 && body?.error === 'unsupported_token_type') return { active: false };
   if (response.status !== 200 || typeof body?.active !== 'boolean') {
-    const reason = body && typeof body.error === 'string' ? `${body.error}: ${String(body.error_description ?? '')}` : `status ${response.status}`;
+    const reason =
+      body && typeof body.error === 'string' ? `${body.error}: ${String(body.error_description ?? '')}` : `status ${response.status}`;
     throw new Error(`introspection at ${settings.endpoint} failed (${reason})`);
   }
   return body as IntrospectionResponse;

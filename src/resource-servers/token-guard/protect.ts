@@ -8,10 +8,18 @@
  * error-rendering layer around every request).
  */
 import type { Context, Middleware } from 'koa';
-import { AccessTokenVerifier, type AccessTokenSettings, type VerifiedAccessToken } from './access-tokens.ts';
-import { insufficientScope, invalidRequest, invalidToken, renderTokenError, TokenError, type ApiState, type AuthScheme } from './challenges.ts';
+import { type AccessTokenSettings, AccessTokenVerifier, type VerifiedAccessToken } from './access-tokens.ts';
+import {
+  type ApiState,
+  type AuthScheme,
+  insufficientScope,
+  invalidRequest,
+  invalidToken,
+  renderTokenError,
+  TokenError,
+} from './challenges.ts';
 import { presentedCredentials } from './credentials.ts';
-import { DpopVerifier, type DpopSettings } from './dpop.ts';
+import { type DpopSettings, DpopVerifier } from './dpop.ts';
 
 export interface ProtectionSettings {
   /** `realm` of the challenges: the API's name. */
@@ -41,7 +49,9 @@ export function protection(settings: ProtectionSettings): Protection {
       caller = await tokens.verify(credentials.token);
     } catch (error) {
       // The challenge answers in the scheme the client used (RFC 9449 §7.1).
-      throw error instanceof TokenError && credentials.scheme === 'DPoP' ? new TokenError(error.code, error.message, 'DPoP', error.scope) : error;
+      throw error instanceof TokenError && credentials.scheme === 'DPoP'
+        ? new TokenError(error.code, error.message, 'DPoP', error.scope)
+        : error;
     }
     await checkSenderConstraint(ctx, credentials.scheme, credentials.token, caller, dpop);
     state.caller = caller;
@@ -52,11 +62,13 @@ export function protection(settings: ProtectionSettings): Protection {
   return {
     guard(...scopes) {
       const required = scopes.join(' ');
-      const description = scopes.length === 1 ? `this request needs the scope ${required}` : `this request needs one of the scopes ${required}`;
+      const description =
+        scopes.length === 1 ? `this request needs the scope ${required}` : `this request needs one of the scopes ${required}`;
       return async function guard(ctx, next) {
         try {
           const caller = await authenticate(ctx);
-          if (!scopes.some((scope) => caller.scopes.has(scope))) throw insufficientScope(required, description, (ctx.state as ApiState).scheme ?? 'Bearer');
+          if (!scopes.some((scope) => caller.scopes.has(scope)))
+            throw insufficientScope(required, description, (ctx.state as ApiState).scheme ?? 'Bearer');
         } catch (caught) {
           if (!(caught instanceof TokenError)) throw caught;
           renderTokenError(ctx, caught, challenges);
@@ -69,12 +81,19 @@ export function protection(settings: ProtectionSettings): Protection {
 }
 
 /** RFC 9449 §7: DPoP-bound tokens only with the DPoP scheme and a matching proof; others only as Bearer. */
-async function checkSenderConstraint(ctx: Context, scheme: AuthScheme, token: string, caller: VerifiedAccessToken, dpop: DpopVerifier): Promise<void> {
+async function checkSenderConstraint(
+  ctx: Context,
+  scheme: AuthScheme,
+  token: string,
+  caller: VerifiedAccessToken,
+  dpop: DpopVerifier,
+): Promise<void> {
   if (caller.jkt === undefined) {
     if (scheme === 'DPoP') throw invalidToken('access token is not DPoP-bound: send it as Authorization: Bearer', 'DPoP');
     return;
   }
-  if (scheme !== 'DPoP') throw invalidToken('access token is DPoP-bound: send it as Authorization: DPoP with a DPoP proof (RFC 9449 section 7.2)', 'DPoP');
+  if (scheme !== 'DPoP')
+    throw invalidToken('access token is DPoP-bound: send it as Authorization: DPoP with a DPoP proof (RFC 9449 section 7.2)', 'DPoP');
   await dpop.verify(ctx, token, caller.jkt, requestUrl(ctx));
 }
 

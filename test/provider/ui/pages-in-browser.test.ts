@@ -53,28 +53,33 @@ describe('the pages in headless Chromium', () => {
       expect(await page.locator('main').textContent()).toContain('You can return to Living-room TV.');
     };
 
-    browserTest('a person types the code at verification_uri (a wrong one first), signs in and allows; the polling client gets tokens', async () => {
-      const { device, polling } = await startDevice();
-      await inBrowser(async (page) => {
-        await page.goto(device.verification_uri);
-        await expectPage(page, 'Connect a device');
-        const codeBox = page.getByLabel('Code shown on your device');
-        await codeBox.pressSequentially('BCDF-GHJK');
-        await page.getByRole('button', { name: 'Continue' }).click();
+    browserTest(
+      'a person types the code at verification_uri (a wrong one first), signs in and allows; the polling client gets tokens',
+      async () => {
+        const { device, polling } = await startDevice();
+        await inBrowser(async (page) => {
+          await page.goto(device.verification_uri);
+          await expectPage(page, 'Connect a device');
+          const codeBox = page.getByLabel('Code shown on your device');
+          await codeBox.pressSequentially('BCDF-GHJK');
+          await page.getByRole('button', { name: 'Continue' }).click();
 
-        await page.getByRole('alert').waitFor();
-        await expectPage(page, 'Connect a device');
-        expect(await page.getByRole('alert').textContent()).toBe('That code is not valid, has expired or was already used. Check it and try again.');
-        expect(await codeBox.inputValue()).toBe('BCDF-GHJK');
-        await codeBox.fill(device.user_code);
-        await page.getByRole('button', { name: 'Continue' }).click();
+          await page.getByRole('alert').waitFor();
+          await expectPage(page, 'Connect a device');
+          expect(await page.getByRole('alert').textContent()).toBe(
+            'That code is not valid, has expired or was already used. Check it and try again.',
+          );
+          expect(await codeBox.inputValue()).toBe('BCDF-GHJK');
+          await codeBox.fill(device.user_code);
+          await page.getByRole('button', { name: 'Continue' }).click();
 
-        await confirmSignInAndAllow(page, device.user_code);
-      });
-      const tokens = await polling;
-      expect(tokens.claims()).toMatchObject({ iss: testbed().issuer, aud: 'device-client', sub: 'alice' });
-      expect(tokens.scope?.split(' ').sort()).toEqual(['openid', 'profile']);
-    });
+          await confirmSignInAndAllow(page, device.user_code);
+        });
+        const tokens = await polling;
+        expect(tokens.claims()).toMatchObject({ iss: testbed().issuer, aud: 'device-client', sub: 'alice' });
+        expect(tokens.scope?.split(' ').sort()).toEqual(['openid', 'profile']);
+      },
+    );
 
     browserTest('verification_uri_complete goes straight to the confirmation page; the polling client gets tokens', async () => {
       const { device, polling } = await startDevice();
@@ -115,42 +120,52 @@ describe('the pages in headless Chromium', () => {
       return new URL(page.url());
     };
 
-    const answerCallbacks = (page: Page) => page.route(`${REDIRECT_URI}**`, (route) => route.fulfill({ contentType: 'text/html', body: '<!DOCTYPE html><title>RP</title><h1>RP callback</h1>' }));
+    const answerCallbacks = (page: Page) =>
+      page.route(`${REDIRECT_URI}**`, (route) =>
+        route.fulfill({ contentType: 'text/html', body: '<!DOCTYPE html><title>RP</title><h1>RP callback</h1>' }),
+      );
 
-    browserTest('a wrong password shows the error, the right one the consent page; Allow gives the RP a code; logout confirms and shows the success page', async () => {
-      const config = await rp();
-      const request = await authorizationRequest(config);
-      await inBrowser(async (page) => {
-        await answerCallbacks(page);
-        await page.goto(request.url.href);
-        await expectPage(page, 'Sign in');
-        expect(await page.locator('main').textContent()).toContain('Sign in to continue to node-openid-client sample');
+    browserTest(
+      'a wrong password shows the error, the right one the consent page; Allow gives the RP a code; logout confirms and shows the success page',
+      async () => {
+        const config = await rp();
+        const request = await authorizationRequest(config);
+        await inBrowser(async (page) => {
+          await answerCallbacks(page);
+          await page.goto(request.url.href);
+          await expectPage(page, 'Sign in');
+          expect(await page.locator('main').textContent()).toContain('Sign in to continue to node-openid-client sample');
 
-        await signIn(page, 'not-her-password');
-        await page.getByRole('alert').waitFor();
-        await expectPage(page, 'Sign in');
-        expect(await page.getByRole('alert').textContent()).toBe('Unknown username or wrong password.');
-        expect(await page.getByLabel('Username').inputValue()).toBe('alice');
-        await signIn(page);
+          await signIn(page, 'not-her-password');
+          await page.getByRole('alert').waitFor();
+          await expectPage(page, 'Sign in');
+          expect(await page.getByRole('alert').textContent()).toBe('Unknown username or wrong password.');
+          expect(await page.getByLabel('Username').inputValue()).toBe('alice');
+          await signIn(page);
 
-        await expectPage(page, 'Authorize node-openid-client sample');
-        expect(await page.locator('main').textContent()).toContain('Your name and profile information');
-        await page.getByRole('button', { name: 'Allow' }).click();
-        const tokens = await client.authorizationCodeGrant(config, await callbackUrl(page), { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce });
-        expect(tokens.claims()).toMatchObject({ sub: 'alice', aud: 'node-openid-client' });
+          await expectPage(page, 'Authorize node-openid-client sample');
+          expect(await page.locator('main').textContent()).toContain('Your name and profile information');
+          await page.getByRole('button', { name: 'Allow' }).click();
+          const tokens = await client.authorizationCodeGrant(config, await callbackUrl(page), {
+            pkceCodeVerifier: request.codeVerifier,
+            expectedState: request.state,
+            expectedNonce: request.nonce,
+          });
+          expect(tokens.claims()).toMatchObject({ sub: 'alice', aud: 'node-openid-client' });
 
-        await page.goto(client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token! }).href);
-        await expectPage(page, 'Sign out');
-        expect(await page.locator('main').textContent()).toContain('Do you want to sign out of node-openid-client sample?');
-        await page.getByRole('button', { name: 'Yes, sign me out' }).click();
-        await expectPage(page, 'Signed out');
-        expect(new URL(page.url()).pathname).toBe('/session/end/success');
+          await page.goto(client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token! }).href);
+          await expectPage(page, 'Sign out');
+          expect(await page.locator('main').textContent()).toContain('Do you want to sign out of node-openid-client sample?');
+          await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+          await expectPage(page, 'Signed out');
+          expect(new URL(page.url()).pathname).toBe('/session/end/success');
 
-        // The session is gone: the next authorization request asks for a login again.
-        await page.goto((await authorizationRequest(config)).url.href);
-        await expectPage(page, 'Sign in');
-      });
-    });
+          // The session is gone: the next authorization request asks for a login again.
+          await page.goto((await authorizationRequest(config)).url.href);
+          await expectPage(page, 'Sign in');
+        });
+      },
+    );
 
     browserTest('Deny on the consent page sends the RP access_denied with its state', async () => {
       const config = await rp();
@@ -163,7 +178,11 @@ describe('the pages in headless Chromium', () => {
         await expectPage(page, 'Authorize node-openid-client sample');
         await page.getByRole('button', { name: 'Deny' }).click();
         const callback = await callbackUrl(page);
-        expect(Object.fromEntries(callback.searchParams)).toMatchObject({ error: 'access_denied', state: request.state, iss: testbed().issuer });
+        expect(Object.fromEntries(callback.searchParams)).toMatchObject({
+          error: 'access_denied',
+          state: request.state,
+          iss: testbed().issuer,
+        });
       });
     });
   });

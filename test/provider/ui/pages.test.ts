@@ -1,4 +1,4 @@
-import { describe, it, expect } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { confirm as engineConfirmForm, input as engineInputForm } from 'oidc-provider/lib/helpers/user_code_form.js';
 import { readEngineForm } from '../../../src/provider/engine/engine-form.ts';
 import {
@@ -154,8 +154,12 @@ describe('pages', () => {
     expect(html).toMatch(/<button type="submit" name="decision" value="deny"[^>]*>Deny<\/button>/);
   });
 
-  it('device input page is one form with the engine\'s action and xsrf, one labelled code field and one button', () => {
-    const html = deviceInputPage({ formHtml: engineInputForm('/device', 'abc123', 'WDJB-MJHT', 'base-20'), userCode: 'OTHER', error: 'Invalid code' });
+  it("device input page is one form with the engine's action and xsrf, one labelled code field and one button", () => {
+    const html = deviceInputPage({
+      formHtml: engineInputForm('/device', 'abc123', 'WDJB-MJHT', 'base-20'),
+      userCode: 'OTHER',
+      error: 'Invalid code',
+    });
     expect(html.match(/<form\b[^>]*>/g)).toEqual(['<form id="op.deviceInputForm" method="post" action="/device">']);
     expect(html.match(/<input\b[^>]*>/g)).toEqual([
       '<input type="hidden" name="xsrf" value="abc123">',
@@ -227,7 +231,7 @@ describe('pages', () => {
 });
 
 describe('readEngineForm', () => {
-  it('reads the action and fields of the engine\'s code-entry form, unescaping values', () => {
+  it("reads the action and fields of the engine's code-entry form, unescaping values", () => {
     expect(readEngineForm(engineInputForm('/device?a=1&amp;b=2', 'abc123', 'AB<CD', 'digits'))).toEqual({
       id: 'op.deviceInputForm',
       action: '/device?a=1&b=2',
