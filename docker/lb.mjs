@@ -7,7 +7,7 @@
 //
 // Listens on each port and forwards to the same port of each backend. The Host header is passed
 // through unchanged, so the IdP builds its URLs for the name the client used.
-import { request, createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import { parseArgs } from 'node:util';
 
 // Positionals are ignored: the image's CMD (`start`) follows this entrypoint unless overridden.
@@ -20,25 +20,30 @@ if (ports.length === 0 || ports.some((port) => !Number.isInteger(port)) || backe
 }
 
 let next = 0;
-const servers = ports.map((port) => createServer((incoming, outgoing) => {
-  const backend = backends[next++ % backends.length];
-  const forwarded = request({
-    host: backend,
-    port,
-    method: incoming.method,
-    path: incoming.url,
-    headers: { ...incoming.headers, 'x-forwarded-for': incoming.socket.remoteAddress ?? '' },
-  }, (answer) => {
-    outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-    answer.pipe(outgoing);
-  });
-  forwarded.on('error', (error) => {
-    if (outgoing.headersSent) return outgoing.destroy();
-    outgoing.writeHead(502, { 'content-type': 'application/json' });
-    outgoing.end(JSON.stringify({ error: 'bad_gateway', error_description: `${backend}:${port} ${error.message}` }));
-  });
-  incoming.pipe(forwarded);
-}).listen(port, '0.0.0.0'));
+const servers = ports.map((port) =>
+  createServer((incoming, outgoing) => {
+    const backend = backends[next++ % backends.length];
+    const forwarded = request(
+      {
+        host: backend,
+        port,
+        method: incoming.method,
+        path: incoming.url,
+        headers: { ...incoming.headers, 'x-forwarded-for': incoming.socket.remoteAddress ?? '' },
+      },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      },
+    );
+    forwarded.on('error', (error) => {
+      if (outgoing.headersSent) return outgoing.destroy();
+      outgoing.writeHead(502, { 'content-type': 'application/json' });
+      outgoing.end(JSON.stringify({ error: 'bad_gateway', error_description: `${backend}:${port} ${error.message}` }));
+    });
+    incoming.pipe(forwarded);
+  }).listen(port, '0.0.0.0'),
+);
 
 console.error(`lb: ${ports.join(', ')} → ${backends.join(', ')} (round robin)`);
 const stop = () => {
