@@ -69,7 +69,8 @@ function authorizationResponseDefect(
 ): ScenarioDefinition {
   const rewrite = (run: RunContext) => async (ctx: KoaContextWithOIDC) => {
     const location = ctx.status === 303 || ctx.status === 302 ? ctx.response.get('Location') : '';
-    if (!location) return;
+    // Relative: the engine's own interaction redirect, not the response to the client.
+    if (!location || !URL.canParse(location)) return;
     const redirect = redirectParameters(location);
     if (!redirect.params.has('code')) return;
     change(redirect.params);
@@ -166,7 +167,7 @@ function postLogoutStateDefect(
 ): ScenarioDefinition {
   const rewrite = (run: RunContext) => async (ctx: KoaContextWithOIDC) => {
     const location = ctx.status === 303 || ctx.status === 302 ? ctx.response.get('Location') : '';
-    if (!location) return;
+    if (!location || !URL.canParse(location)) return;
     const url = new URL(location);
     change(url.searchParams);
     ctx.redirect(url.href);

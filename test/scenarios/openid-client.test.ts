@@ -1,0 +1,220 @@
+/**
+ * openid-client 6 against the conformance scenarios, one fresh run per case: each negative it
+ * detects is rejected with the error the research notes give (code, and the claim or parameter
+ * named in the cause), and because nothing is called after the defect the verdict is `passed`;
+ * the positive ones complete. Two negatives are played again by a relying party that ignores the
+ * error and calls the forbidden endpoint anyway: those runs fail, naming it.
+ */
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import type { Testbed } from '../../src/index.ts';
+import type { ScenarioHandle } from '../../src/scenarios/handle.ts';
+import { type AuthorizationResult, authorize, client, discoverAt } from '../support/openid.ts';
+import { useTestbed } from '../support/testbed.ts';
+
+/** What a case does after discovery, in order; a negative case expects its last step to throw. */
+type Step = 'discovery' | 'login' | 'refresh' | 'userinfo';
+
+interface Case {
+  scenario: string;
+  steps: readonly Step[];
+  /** node-openid-client (secret, scope offline_access) instead of spa-client (public). */
+  refreshing?: boolean;
+  /** `client.enableNonRepudiationChecks(config)`: ID token signatures verified. */
+  nonRepudiation?: boolean;
+}
+
+interface Rejection extends Case {
+  code: string;
+  /** Matched against the error's `cause` (an Error from oauth4webapi, a plain object for discovery). */
+  cause: Record<string, unknown>;
+}
+
+interface Outcome {
+  handle: ScenarioHandle;
+  /** The steps that completed. */
+  done: Step[];
+  failure?: { step: Step; code?: string; message?: string; cause?: unknown };
+  config?: client.Configuration;
+  auth?: AuthorizationResult;
+  /** The token endpoint's last JSON answer, as the wire carried it (read even when openid-client then threw). */
+  tokenBody?: { access_token?: string };
+}
+
+const SPA = { client_id: 'spa-client', redirect_uri: 'http://localhost:5173/callback', scope: 'openid profile' };
+const NODE = {
+  client_id: 'node-openid-client',
+  secret: 'password',
+  redirect_uri: 'http://localhost:3000/callback',
+  scope: 'openid profile offline_access',
+};
+
+const LOGIN: readonly Step[] = ['login'];
+/** A rejection whose cause is an oauth4webapi error: `message` names the claim or parameter. */
+const rejects = (scenario: string, code: string, message: RegExp, extra: Partial<Case> = {}): Rejection => ({
+  scenario,
+  steps: LOGIN,
+  code,
+  cause: { message: expect.stringMatching(message) },
+  ...extra,
+});
+const MISMATCH = 'OAUTH_JWT_CLAIM_COMPARISON_FAILED';
+const INVALID = 'OAUTH_INVALID_RESPONSE';
+
+const REJECTIONS: readonly Rejection[] = [
+  rejects('id-token-invalid-iss', MISMATCH, /^unexpected JWT "iss" \(issuer\) claim value/),
+  rejects('id-token-missing-iss', INVALID, /^JWT "iss" \(issuer\) claim missing/),
+  rejects('id-token-invalid-aud', MISMATCH, /^unexpected JWT "aud" \(audience\) claim value/),
+  rejects('id-token-missing-aud', INVALID, /^JWT "aud" \(audience\) claim missing/),
+  rejects('id-token-untrusted-aud', MISMATCH, /"aud" \(audience\) claim includes additional untrusted audiences/),
+  rejects('id-token-missing-sub', INVALID, /^JWT "sub" \(subject\) claim missing/),
+  rejects('id-token-missing-iat', INVALID, /^JWT "iat" \(issued at\) claim missing/),
+  rejects('id-token-missing-exp', INVALID, /^JWT "exp" \(expiration time\) claim missing/),
+  rejects('id-token-expired', 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED', /"exp" .*expiration is past current timestamp/),
+  rejects('id-token-invalid-nonce', MISMATCH, /^unexpected ID Token "nonce" claim value/),
+  rejects('id-token-missing-nonce', INVALID, /^JWT "nonce" \(nonce\) claim missing/),
+  rejects('id-token-alternate-alg', INVALID, /^unexpected JWT "alg" header parameter/),
+  // openid-client checks code-flow ID token signatures only when asked to.
+  rejects('id-token-invalid-sig-rs256', INVALID, /^JWT signature verification failed/, { nonRepudiation: true }),
+  rejects('id-token-invalid-sig-es256', INVALID, /^JWT signature verification failed/, { nonRepudiation: true }),
+  {
+    scenario: 'discovery-issuer-mismatch',
+    steps: [],
+    code: 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED',
+    // openid-client's own check: the cause is a plain object naming the attribute.
+    cause: { attribute: 'issuer', body: expect.objectContaining({ issuer: expect.stringMatching(/INVALID$/) }) },
+  },
+  // Thrown by authorizationCodeGrant before it sends the code (the verdict would see a token request).
+  rejects('authorization-response-invalid-iss', INVALID, /^unexpected "iss" \(issuer\) response parameter value/),
+  rejects('authorization-response-missing-iss', INVALID, /^response parameter "iss" \(issuer\) missing/),
+  rejects('authorization-response-invalid-state', INVALID, /^unexpected "state" response parameter value/),
+  rejects('authorization-response-missing-state', INVALID, /^response parameter "state" missing/),
+  rejects('refresh-token-invalid-iss', MISMATCH, /^unexpected JWT "iss" \(issuer\) claim value/, {
+    steps: ['login', 'refresh'],
+    refreshing: true,
+  }),
+  rejects('userinfo-invalid-sub', 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED', /^unexpected "response" body "sub" property value/, {
+    steps: ['login', 'userinfo'],
+  }),
+];
+
+const COMPLETIONS: readonly Case[] = [
+  { scenario: 'id-token-sig-rs256', steps: ['login', 'userinfo'] },
+  { scenario: 'aud-as-array', steps: ['login', 'userinfo'] },
+  { scenario: 'token-response-without-expires-in', steps: ['login', 'userinfo'] },
+  { scenario: 'token-type-case-insensitive', steps: ['login', 'userinfo'] },
+  // With signatures checked, so that the one RSA key without a kid is really chosen.
+  { scenario: 'kid-absent-single-jwks', steps: ['login', 'userinfo'], nonRepudiation: true },
+  { scenario: 'refresh-token', steps: ['login', 'refresh', 'userinfo'], refreshing: true },
+];
+
+/** Plays `steps` against a fresh run of the scenario, stopping at the first error (kept, with where). */
+async function play(testbed: Testbed, { scenario, steps, refreshing, nonRepudiation }: Case): Promise<Outcome> {
+  const handle = await testbed.scenario(scenario, { run: randomUUID() });
+  const rp = refreshing ? NODE : SPA;
+  const outcome: Outcome = { handle, done: [] };
+  let step: Step = 'discovery';
+  try {
+    const config = await discoverAt(handle.issuer, rp.client_id, refreshing ? NODE.secret : undefined);
+    outcome.config = config;
+    config[client.customFetch] = async (url, options) => {
+      const response = await fetch(url, options as RequestInit);
+      if (url === config.serverMetadata().token_endpoint && response.headers.get('content-type')?.includes('json'))
+        outcome.tokenBody = (await response.clone().json()) as Outcome['tokenBody'];
+      return response;
+    };
+    if (nonRepudiation) client.enableNonRepudiationChecks(config);
+    outcome.done.push(step);
+    let tokens: (client.TokenEndpointResponse & client.TokenEndpointResponseHelpers) | undefined;
+    let sub: string | undefined;
+    for (step of steps) {
+      if (step === 'login') {
+        const auth = await authorize(config, { redirect_uri: rp.redirect_uri, scope: rp.scope, login_hint: 'alice' });
+        outcome.auth = auth;
+        tokens = await client.authorizationCodeGrant(config, auth.callbackUrl, {
+          pkceCodeVerifier: auth.codeVerifier,
+          expectedState: auth.state,
+          expectedNonce: auth.nonce,
+        });
+        sub = tokens.claims()?.sub;
+      } else if (step === 'refresh') {
+        tokens = await client.refreshTokenGrant(config, tokens!.refresh_token!);
+        sub = tokens.claims()?.sub ?? sub;
+      } else if (step === 'userinfo') {
+        await client.fetchUserInfo(config, tokens!.access_token, sub!);
+      }
+      outcome.done.push(step);
+    }
+  } catch (error) {
+    const { code, message, cause } = error as { code?: string; message?: string; cause?: unknown };
+    outcome.failure = { step, code, message, cause };
+  }
+  return outcome;
+}
+
+const VERDICT = { waitMs: 300, timeoutMs: 3000 };
+
+describe('openid-client 6 against the scenarios, a fresh run each', () => {
+  const testbed = useTestbed({ apis: false });
+  // Every run starts at once (after the testbed's beforeAll); each test then reads its own.
+  const outcomes = new Map<string, Promise<Outcome>>();
+  beforeAll(() => {
+    for (const scenario of [...REJECTIONS, ...COMPLETIONS]) {
+      const outcome = play(testbed(), scenario);
+      outcome.catch(() => undefined); // read (and reported) by the scenario's test
+      outcomes.set(scenario.scenario, outcome);
+    }
+  });
+
+  it.each(REJECTIONS)('rejects $scenario with $code, and the run passes', async (rejection) => {
+    const { handle, done, failure } = await outcomes.get(rejection.scenario)!;
+    const step: Step = rejection.steps.at(-1) ?? 'discovery';
+    expect(done).toEqual(['discovery', ...rejection.steps].slice(0, -1));
+    expect(failure).toMatchObject({ step, code: rejection.code, cause: rejection.cause });
+    const verdict = await handle.waitForVerdict(VERDICT);
+    expect(verdict).toMatchObject({ scenario: rejection.scenario, status: 'passed' });
+    expect(verdict.defect_served_at).not.toBeNull();
+  });
+
+  it.each(COMPLETIONS)('completes $scenario ($steps), and the run passes', async (completion) => {
+    const { handle, done, failure } = await outcomes.get(completion.scenario)!;
+    expect(failure).toBeUndefined();
+    expect(done).toEqual(['discovery', ...completion.steps]);
+    expect(await handle.waitForVerdict(VERDICT)).toMatchObject({ scenario: completion.scenario, status: 'passed' });
+  });
+
+  it('fails id-token-invalid-iss, naming userinfo, when the relying party ignores the error and uses the access token', async () => {
+    const { handle, config, failure, tokenBody } = await play(testbed(), { scenario: 'id-token-invalid-iss', steps: LOGIN });
+    expect(failure).toMatchObject({ step: 'login', code: 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' });
+    expect(tokenBody?.access_token).toEqual(expect.any(String));
+    const userinfo = await fetch(config!.serverMetadata().userinfo_endpoint!, {
+      headers: { authorization: `Bearer ${tokenBody!.access_token}` },
+    });
+    expect(userinfo.status).toBe(200);
+    const verdict = await handle.waitForVerdict(VERDICT);
+    expect(verdict.status).toBe('failed');
+    expect(verdict.reason).toMatch(/called userinfo \(GET \/me → 200\)/);
+  });
+
+  it('fails authorization-response-invalid-state, naming token, when the relying party redeems the code anyway', async () => {
+    const { handle, config, failure, auth } = await play(testbed(), { scenario: 'authorization-response-invalid-state', steps: LOGIN });
+    expect(failure).toMatchObject({ step: 'login', code: 'OAUTH_INVALID_RESPONSE' });
+    expect(handle.verdict().requests.map((request) => request.endpoint)).not.toContain('token');
+    const code = auth!.callbackUrl.searchParams.get('code');
+    expect(code).toEqual(expect.any(String));
+    const token = await fetch(config!.serverMetadata().token_endpoint!, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: code!,
+        redirect_uri: SPA.redirect_uri,
+        client_id: SPA.client_id,
+        code_verifier: auth!.codeVerifier,
+      }),
+    });
+    expect(token.status).toBe(200);
+    const verdict = await handle.waitForVerdict(VERDICT);
+    expect(verdict.status).toBe('failed');
+    expect(verdict.reason).toMatch(/called token \(POST \/token → 200\)/);
+  });
+});
