@@ -179,6 +179,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       startMockApis(options.apis, {
         main,
         others: Object.values(issuers).filter((issuer) => issuer !== main),
+        madeLater: scenarioRuns,
         users: mainUsers,
         logger,
         host,

@@ -59,6 +59,8 @@ export interface MockApiHost {
   main: Pick<Issuer, 'issuer' | 'mountPath' | 'fixture' | 'jwtAccessTokens' | 'store'>;
   /** Further issuers (`issuers` in the fixture): their tokens for a resource they also serve are accepted too. */
   others?: ReadonlyArray<Pick<Issuer, 'issuer' | 'fixture' | 'jwtAccessTokens' | 'store'>>;
+  /** Issuers made while running (conformance scenario runs, with the main fixture and keys of their own): their JWTs are accepted too. */
+  madeLater?: { issuerOf(iss: string): Pick<Issuer, 'issuer' | 'mountPath' | 'jwtAccessTokens' | 'store'> | undefined };
   users: UserDirectory;
   logger: Logger;
   /** Bind address (the IdP's). */
@@ -126,6 +128,7 @@ function buildApi(kind: MockApiKind, resource: FixtureResource, basePath: string
     host.main,
     ...(host.others ?? []).filter((other) => other.fixture.resources.some((served) => served.indicator === resource.indicator)),
   ];
+  const trustedByIss = new Map(trusted.map((issuer) => [issuer.issuer, issuer]));
   const guard = protection({
     realm: resource.name,
     tokens: {
@@ -135,8 +138,9 @@ function buildApi(kind: MockApiKind, resource: FixtureResource, basePath: string
       algorithms: options.accessTokenAlgorithms ?? [...ASYMMETRIC_ALGORITHMS],
       clockTolerance: options.clockTolerance ?? 0,
       introspection,
-      liveness: issuerLiveness(new Map(trusted.map((issuer) => [issuer.issuer, issuer]))),
+      liveness: issuerLiveness((iss) => trustedByIss.get(iss) ?? host.madeLater?.issuerOf(iss)),
       cacheSize: 10_000,
+      ...(host.madeLater ? { issuerMadeLater: (iss: string) => madeLaterJwks(iss, host, connectHost(host.host)) } : {}),
     },
     dpop: {
       algorithms: options.dpopAlgorithms ?? [...DEFAULT_DPOP_ALGORITHMS],
@@ -202,4 +206,10 @@ function defaultPort(kind: MockApiKind, resource: FixtureResource): number {
 function normalizeBasePath(path: string): string {
   const trimmed = path.replace(/^\/*/, '/').replace(/\/*$/, '/');
   return trimmed === '//' ? '/' : trimmed;
+}
+
+/** Where this process reaches the JWKS of an issuer made later (a scenario run), when it knows it. */
+function madeLaterJwks(iss: string, host: MockApiHost, bindHost: string): { jwksUri: string } | undefined {
+  const issuer = host.madeLater?.issuerOf(iss);
+  return issuer && { jwksUri: `http://${bindHost}:${host.idpPort}${issuer.mountPath}${ROUTES.jwks}` };
 }

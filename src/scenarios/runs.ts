@@ -148,6 +148,8 @@ export class ScenarioRuns implements DynamicIssuers {
   readonly #options: ScenarioRunsOptions;
   readonly #base: string;
   readonly #runs = new Map<string, Promise<ScenarioRun>>();
+  /** Created runs by issuer identifier. */
+  readonly #ready = new Map<string, ScenarioRun>();
   readonly #store = new MemoryStore();
   readonly #sweeper: NodeJS.Timeout;
   readonly #idleMs: number;
@@ -167,6 +169,11 @@ export class ScenarioRuns implements DynamicIssuers {
     }));
   }
 
+  /** A run's issuer by its identifier, once created (the mock APIs trust its access tokens). */
+  issuerOf(iss: string): Issuer | undefined {
+    return this.#ready.get(iss)?.issuer;
+  }
+
   /** Live runs (standing and isolated). */
   get size(): number {
     return this.#runs.size;
@@ -182,7 +189,7 @@ export class ScenarioRuns implements DynamicIssuers {
     if (!created) {
       created = this.#create(definition, run, `${this.#options.issuer}${SCENARIOS_PATH}/${key}`, `${this.#base}/${key}`);
       this.#runs.set(key, created);
-      created.catch(() => this.#runs.delete(key));
+      created.then((made) => this.#ready.set(made.issuer.issuer, made), () => this.#runs.delete(key));
     }
     return created.then((made) => {
       made.lastUsed = Date.now();
@@ -204,6 +211,7 @@ export class ScenarioRuns implements DynamicIssuers {
   async close(): Promise<void> {
     clearInterval(this.#sweeper);
     this.#runs.clear();
+    this.#ready.clear();
     await this.#store.close();
   }
 
@@ -235,7 +243,9 @@ export class ScenarioRuns implements DynamicIssuers {
     for (const [key, created] of this.#runs) {
       void created.then(
         (run) => {
-          if (now - run.lastUsed > this.#idleMs) this.#runs.delete(key);
+          if (now - run.lastUsed <= this.#idleMs) return;
+        this.#runs.delete(key);
+        this.#ready.delete(run.issuer.issuer);
         },
         () => undefined,
       );

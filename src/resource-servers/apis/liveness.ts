@@ -29,11 +29,12 @@ export interface LivenessSource {
   store: { readonly localRevisions?: LocalRevisions };
 }
 
-export function issuerLiveness(issuers: ReadonlyMap<string, LivenessSource>): TokenLiveness {
+/** `issuers`: the issuer of an `iss`, when it is one the APIs trust. */
+export function issuerLiveness(issuers: (iss: string) => LivenessSource | undefined): TokenLiveness {
   return {
-    stamp: (issuer) => issuers.get(issuer)?.store.localRevisions?.removals,
+    stamp: (issuer) => issuers(issuer)?.store.localRevisions?.removals,
     // A JWT's revocation mark (and record, once introspected) is under its handle (src/provider/jwt-access-tokens.ts); an opaque token's record under its value.
     recordId: (token, format) => (format === 'jwt' ? jwtAccessTokenHandle(token) : token),
-    liveUntil: (recordId, token) => issuers.get(token.issuer)?.jwtAccessTokens.liveUntil(recordId, token) ?? Promise.resolve(undefined),
+    liveUntil: (recordId, token) => issuers(token.issuer)?.jwtAccessTokens.liveUntil(recordId, token) ?? Promise.resolve(undefined),
   };
 }

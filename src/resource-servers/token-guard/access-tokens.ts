@@ -44,6 +44,11 @@ export interface AccessTokenSettings {
   liveness?: TokenLiveness;
   /** Bound of the verified-token cache. */
   cacheSize: number;
+  /**
+   * Issuers made while the testbed runs (conformance scenario runs), each with keys of its own: a
+   * JWT whose `iss` is none of `issuers` is trusted when this knows it, checked against its JWKS.
+   */
+  issuerMadeLater?: (iss: string) => { jwksUri: string } | undefined;
 }
 
 /** A cache entry: the validated token, its record id, the stamp under which it was last found live, and until when (ms). */
@@ -57,6 +62,7 @@ interface Verified {
 export class AccessTokenVerifier {
   readonly #settings: AccessTokenSettings;
   readonly #jwks: ReturnType<typeof createRemoteJWKSet>;
+  readonly #laterJwks = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
   readonly #verified: ExpiringCache<Verified>;
   /** RFC 9068 §4: what jose checks of a JWT access token besides its signature. */
   readonly #jwtChecks: JWTVerifyOptions;
@@ -103,6 +109,32 @@ export class AccessTokenVerifier {
     return entry.token;
   }
 
+  /** The issuer made later that `token` names (its `iss`, not yet verified), when it is one. */
+  #issuerMadeLater(token: string): { iss: string; jwksUri: string } | undefined {
+    const { issuerMadeLater, issuers } = this.#settings;
+    if (!issuerMadeLater) return undefined;
+    let iss: unknown;
+    try {
+      iss = decodeJwt(token).iss;
+    } catch {
+      return undefined;
+    }
+    if (typeof iss !== 'string' || issuers.includes(iss)) return undefined;
+    const known = issuerMadeLater(iss);
+    return known ? { iss, jwksUri: known.jwksUri } : undefined;
+  }
+
+  /** One remote JWKS per issuer made later (jose caches and refetches it on an unknown kid). */
+  #jwksAt(uri: string): ReturnType<typeof createRemoteJWKSet> {
+    let jwks = this.#laterJwks.get(uri);
+    if (!jwks) {
+      if (this.#laterJwks.size >= 1000) this.#laterJwks.delete(this.#laterJwks.keys().next().value!);
+      jwks = createRemoteJWKSet(new URL(uri));
+      this.#laterJwks.set(uri, jwks);
+    }
+    return jwks;
+  }
+
   /** A JWT verified, an opaque token introspected: a new cache entry. */
   #validate(token: string): Promise<Verified> {
     return looksLikeJwt(token) ? this.#verifyJwt(token) : this.#introspect(token);
@@ -117,7 +149,10 @@ export class AccessTokenVerifier {
     const { clockTolerance } = this.#settings;
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.#jwks, this.#jwtChecks));
+      const later = this.#issuerMadeLater(token);
+      ({ payload } = later
+        ? await jwtVerify(token, this.#jwksAt(later.jwksUri), { ...this.#jwtChecks, issuer: later.iss })
+        : await jwtVerify(token, this.#jwks, this.#jwtChecks));
     } catch (error) {
       throw invalidToken(describeJoseFailure(error, token, this.#settings));
     }
