@@ -64,19 +64,22 @@ export function recordRequests(record: RequestRecord): Middleware {
   return async function recordRequest(ctx, next) {
     const at = Date.now();
     const started = process.hrtime.bigint();
+    // As received, with the path an issuer is mounted under (koa-mount style dispatch strips it):
+    // a layer inside may route the request elsewhere by rewriting ctx.path.
+    const path = typeof ctx.path === 'string' ? `${(ctx as { mountPath?: string }).mountPath ?? ''}${ctx.path}` : '';
     try {
       await next();
     } finally {
-      record.add(describe(ctx, at, Number(process.hrtime.bigint() - started) / 1e6));
+      record.add(describe(ctx, at, path, Number(process.hrtime.bigint() - started) / 1e6));
     }
   };
 }
 
-function describe(ctx: Context, at: number, ms: number): RecordedRequest {
+function describe(ctx: Context, at: number, path: string, ms: number): RecordedRequest {
   const entry: RecordedRequest = {
     at,
     method: ctx.method,
-    path: typeof ctx.path === 'string' ? ctx.path : '',
+    path,
     status: ctx.status,
     ms: Math.round(ms * 10) / 10,
   };

@@ -73,6 +73,8 @@ export interface Misbehaviour {
   respond?: ReadonlyMap<string, RouteRewrite>;
   reissue?: ReissueJwt;
   outgoing?: OutgoingHook;
+  /** Paths of its own, before the engine's routes (e.g. a JWKS at a path discovery names). */
+  paths?: ReadonlyArray<readonly [path: string, handler: Middleware]>;
   /** More routes under `<issuer>/_testbed`, behind its guard. */
   control?: (router: Router) => void;
 }
@@ -171,6 +173,7 @@ export function createIssuer(options: IssuerOptions): Issuer {
   provider.use(
     routeByPath({
       exact: [
+        ...(misbehaviour.paths ?? []).map(([path, handler]) => [path, [handler]] as const),
         [ROUTES.token, [correctTokenErrors(provider), audienceAsResource(resources)]],
         [ROUTES.introspection, [resolveJwtToken]],
         [ROUTES.revocation, [resolveJwtToken]],

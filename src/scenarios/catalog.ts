@@ -7,8 +7,19 @@ import { exportJWK, generateKeyPair } from 'jose';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { corruptSignature, signJwt, unsecuredJwt } from '../jose/tamper.ts';
 import { publicJwk } from '../jose/vocabulary.ts';
+import { KEY_SCENARIOS } from './key-scenarios.ts';
 import type { Judge, JudgedRequest, RunContext, ScenarioDefinition, ScenarioPlan } from './scenario.ts';
-import { cloneBody, forbiddenAfterIdToken, keyForAlg, redirectParameters, reissue, withParameters } from './tampering.ts';
+import {
+  cloneBody,
+  type Discovery,
+  forbiddenAfterIdToken,
+  keyForAlg,
+  redirectParameters,
+  reissue,
+  rewriteDiscovery,
+  userinfoCompletes,
+  withParameters,
+} from './tampering.ts';
 
 const now = () => Math.floor(Date.now() / 1000);
 const REJECT: Judge = { kind: 'reject' };
@@ -16,23 +27,8 @@ const ID_TOKEN_PLANS: readonly ScenarioPlan[] = ['basic', 'form-post', 'fapi2'];
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
 /** Completes at a UserInfo call that succeeded. */
-const userinfoCompletes: Judge = {
-  kind: 'complete',
-  completes: 'a successful userinfo request',
-  test: (request) => request.route === 'userinfo' && request.status === 200,
-};
-
-type Discovery = Record<string, unknown>;
 
 /** A discovery rewrite (a copy of the engine's answer). */
-function rewriteDiscovery(change: (metadata: Discovery) => void) {
-  return async (ctx: KoaContextWithOIDC) => {
-    const metadata = cloneBody<Discovery>(ctx);
-    if (!metadata || ctx.status !== 200) return;
-    change(metadata);
-    ctx.body = metadata;
-  };
-}
 
 function advertiseIdTokenAlgs(algs: readonly string[]) {
   return new Map([
@@ -701,6 +697,28 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
     },
   ),
 
+  {
+    name: 'form-post-error',
+    title: 'An error by form_post',
+    plans: ['form-post'],
+    oidf: 'oidcc-client-test-form-post-error',
+    defect: 'none: `prompt=none` without a session at this run answers `error=login_required` by form_post (OpenID Connect Core §3.1.2.6)',
+    expect: 'takes the error from the form post and shows it: no token request',
+    openidClient: 'authorizationCodeGrant throws AuthorizationResponseError (OAUTH_AUTHORIZATION_RESPONSE_ERROR, error login_required)',
+    judge: REJECT,
+    misbehave: (run) => ({
+      respond: new Map([
+        [
+          'authorization',
+          async (ctx: KoaContextWithOIDC) => {
+            const html = typeof ctx.body === 'string' ? ctx.body : '';
+            if (ctx.oidc.params?.response_mode === 'form_post' && /name="error" value="login_required"/.test(html))
+              run.served('error by form_post', ['token']);
+          },
+        ],
+      ]),
+    }),
+  },
   // UserInfo.
   {
     name: 'userinfo-invalid-sub',
@@ -955,6 +973,8 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
 export const BACKCHANNEL_LOGOUT_EVENT = BACKCHANNEL_EVENT;
 
 /** The scenarios by name. */
-export const SCENARIO_CATALOG: ReadonlyMap<string, ScenarioDefinition> = new Map(SCENARIOS.map((scenario) => [scenario.name, scenario]));
+export const SCENARIO_CATALOG: ReadonlyMap<string, ScenarioDefinition> = new Map(
+  [...SCENARIOS, ...KEY_SCENARIOS].map((scenario) => [scenario.name, scenario]),
+);
 
 export type { JudgedRequest };

@@ -189,7 +189,10 @@ export class ScenarioRuns implements DynamicIssuers {
     if (!created) {
       created = this.#create(definition, run, `${this.#options.issuer}${SCENARIOS_PATH}/${key}`, `${this.#base}/${key}`);
       this.#runs.set(key, created);
-      created.then((made) => this.#ready.set(made.issuer.issuer, made), () => this.#runs.delete(key));
+      created.then(
+        (made) => this.#ready.set(made.issuer.issuer, made),
+        () => this.#runs.delete(key),
+      );
     }
     return created.then((made) => {
       made.lastUsed = Date.now();
@@ -244,8 +247,8 @@ export class ScenarioRuns implements DynamicIssuers {
       void created.then(
         (run) => {
           if (now - run.lastUsed <= this.#idleMs) return;
-        this.#runs.delete(key);
-        this.#ready.delete(run.issuer.issuer);
+          this.#runs.delete(key);
+          this.#ready.delete(run.issuer.issuer);
         },
         () => undefined,
       );

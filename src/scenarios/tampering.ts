@@ -4,7 +4,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { type Claims, type Header, isEncrypted, readJwt, signJwt } from '../jose/tamper.ts';
 import type { IssuedJwt, ReissueJwt, SignedJwtUse } from '../provider/engine/index.ts';
 import type { IssuerKeys } from '../provider/keys.ts';
-import type { RunContext } from './scenario.ts';
+import type { Judge, RunContext } from './scenario.ts';
 
 /** The private key among the run's keys that signed `header` (same `kid`), else the first for its `alg`. */
 export function signingKeyOf(keys: IssuerKeys, header: Header): JWK {
@@ -74,3 +74,22 @@ export function cloneBody<T>(ctx: KoaContextWithOIDC): T | undefined {
   if (!body || typeof body !== 'object' || Buffer.isBuffer(body)) return undefined;
   return structuredClone(body) as T;
 }
+
+export type Discovery = Record<string, unknown>;
+
+/** A discovery rewrite, on a copy of the engine's answer. */
+export function rewriteDiscovery(change: (metadata: Discovery) => void) {
+  return async (ctx: KoaContextWithOIDC) => {
+    const metadata = cloneBody<Discovery>(ctx);
+    if (!metadata || ctx.status !== 200) return;
+    change(metadata);
+    ctx.body = metadata;
+  };
+}
+
+/** Completes at a UserInfo call that succeeded. */
+export const userinfoCompletes: Judge = {
+  kind: 'complete',
+  completes: 'a successful userinfo request',
+  test: (request) => request.route === 'userinfo' && request.status === 200,
+};

@@ -12,7 +12,12 @@ describe('mock APIs and scenario runs', () => {
   it("the profile API accepts a run's access token, checked against the run's own JWKS", async () => {
     const handle = await testbed().scenario('happy-path', { run: randomUUID() });
     const config = await discoverAt(handle.issuer, 'web-app', 'web-app-secret');
-    const { tokens } = await signIn(config, { redirect_uri: WEB_APP_REDIRECT, scope: 'openid profile', resource: PROFILE_API, login_hint: 'alice' });
+    const { tokens } = await signIn(config, {
+      redirect_uri: WEB_APP_REDIRECT,
+      scope: 'openid profile',
+      resource: PROFILE_API,
+      login_hint: 'alice',
+    });
     expect(decodeJwt(tokens.access_token)).toMatchObject({ iss: handle.issuer, aud: PROFILE_API });
     const answer = await client.fetchProtectedResource(config, tokens.access_token, new URL('userinfo', testbed().urls.profileApi), 'GET');
     expect(answer.status).toBe(200);

@@ -193,7 +193,7 @@ describe('openid-client 6 against the scenarios, a fresh run each', () => {
     expect(userinfo.status).toBe(200);
     const verdict = await handle.waitForVerdict(VERDICT);
     expect(verdict.status).toBe('failed');
-    expect(verdict.reason).toMatch(/called userinfo \(GET \/me → 200\)/);
+    expect(verdict.reason).toMatch(/called userinfo \(GET \S*\/runs\/[\w-]+\/me → 200\)/);
   });
 
   it('fails authorization-response-invalid-state, naming token, when the relying party redeems the code anyway', async () => {
@@ -215,6 +215,6 @@ describe('openid-client 6 against the scenarios, a fresh run each', () => {
     expect(token.status).toBe(200);
     const verdict = await handle.waitForVerdict(VERDICT);
     expect(verdict.status).toBe('failed');
-    expect(verdict.reason).toMatch(/called token \(POST \/token → 200\)/);
+    expect(verdict.reason).toMatch(/called token \(POST \S*\/runs\/[\w-]+\/token → 200\)/);
   });
 });
