@@ -11,11 +11,11 @@ import { KEY_SCENARIOS } from './key-scenarios.ts';
 import type { Judge, JudgedRequest, RunContext, ScenarioDefinition, ScenarioPlan } from './scenario.ts';
 import {
   cloneBody,
-  type Discovery,
   forbiddenAfterIdToken,
   keyForAlg,
   redirectParameters,
   reissue,
+  rewriteAnswerOf,
   rewriteDiscovery,
   userinfoCompletes,
   withParameters,
@@ -275,17 +275,9 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
     expect: 'completes',
     judge: userinfoCompletes,
     misbehave: () => ({
-      respond: new Map([
-        [
-          'token',
-          async (ctx: KoaContextWithOIDC) => {
-            const body = cloneBody<Record<string, unknown>>(ctx);
-            if (!body || ctx.status !== 200) return;
-            delete body.expires_in;
-            ctx.body = body;
-          },
-        ],
-      ]),
+      respond: rewriteAnswerOf('token', (body) => {
+        delete body.expires_in;
+      }),
     }),
   },
   {
@@ -297,17 +289,10 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
     expect: 'completes',
     judge: userinfoCompletes,
     misbehave: () => ({
-      respond: new Map([
-        [
-          'token',
-          async (ctx: KoaContextWithOIDC) => {
-            const body = cloneBody<Record<string, unknown>>(ctx);
-            if (!body || ctx.status !== 200 || typeof body.token_type !== 'string') return;
-            body.token_type = [...body.token_type].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join('');
-            ctx.body = body;
-          },
-        ],
-      ]),
+      respond: rewriteAnswerOf('token', (body) => {
+        if (typeof body.token_type !== 'string') return false;
+        body.token_type = [...body.token_type].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join('');
+      }),
     }),
   },
   {
@@ -632,18 +617,10 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
     openidClient: 'discovery() throws OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED (not checked when given a /.well-known/ URL)',
     judge: REJECT,
     misbehave: (run) => ({
-      respond: new Map([
-        [
-          'discovery',
-          async (ctx: KoaContextWithOIDC) => {
-            const metadata = cloneBody<Discovery>(ctx);
-            if (!metadata || ctx.status !== 200) return;
-            metadata.issuer = `${String(metadata.issuer)}INVALID`;
-            ctx.body = metadata;
-            run.served('discovery', ['authorization', 'pushed_authorization_request']);
-          },
-        ],
-      ]),
+      respond: rewriteAnswerOf('discovery', (metadata) => {
+        metadata.issuer = `${String(metadata.issuer)}INVALID`;
+        run.served('discovery', ['authorization', 'pushed_authorization_request']);
+      }),
     }),
   },
 
@@ -730,18 +707,11 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
     openidClient: 'fetchUserInfo(config, token, expectedSub) throws OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED',
     judge: { kind: 'either' },
     misbehave: (run) => ({
-      respond: new Map([
-        [
-          'userinfo',
-          async (ctx: KoaContextWithOIDC) => {
-            const claims = cloneBody<Record<string, unknown>>(ctx);
-            if (!claims || ctx.status !== 200 || typeof claims.sub !== 'string') return;
-            claims.sub = `${claims.sub}invalid`;
-            ctx.body = claims;
-            run.served('userinfo');
-          },
-        ],
-      ]),
+      respond: rewriteAnswerOf('userinfo', (claims) => {
+        if (typeof claims.sub !== 'string') return false;
+        claims.sub = `${claims.sub}invalid`;
+        run.served('userinfo');
+      }),
     }),
   },
 
@@ -869,18 +839,11 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
     openidClient: 'not detected: openid-client accepts either token_type and keeps sending DPoP proofs',
     judge: REJECT,
     misbehave: (run) => ({
-      respond: new Map([
-        [
-          'token',
-          async (ctx: KoaContextWithOIDC) => {
-            const body = cloneBody<Record<string, unknown>>(ctx);
-            if (!body || ctx.status !== 200 || !ctx.get('DPoP')) return;
-            body.token_type = 'Bearer';
-            ctx.body = body;
-            run.served('token response', ['userinfo']);
-          },
-        ],
-      ]),
+      respond: rewriteAnswerOf('token', (body, ctx) => {
+        if (!ctx.get('DPoP')) return false;
+        body.token_type = 'Bearer';
+        run.served('token response', ['userinfo']);
+      }),
     }),
   },
 

@@ -1,6 +1,7 @@
 /** The ways the scenarios change what the engine made, built on the hook points (src/issuers/create-issuer.ts). */
 import type { JWK } from 'jose';
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { RouteRewrite } from '../issuers/create-issuer.ts';
 import { type Claims, type Header, isEncrypted, readJwt, signJwt } from '../jose/tamper.ts';
 import type { IssuedJwt, ReissueJwt, SignedJwtUse } from '../provider/engine/index.ts';
 import type { IssuerKeys } from '../provider/keys.ts';
@@ -77,15 +78,25 @@ export function cloneBody<T>(ctx: KoaContextWithOIDC): T | undefined {
 
 export type Discovery = Record<string, unknown>;
 
-/** A discovery rewrite, on a copy of the engine's answer. */
-export function rewriteDiscovery(change: (metadata: Discovery) => void) {
-  return async (ctx: KoaContextWithOIDC) => {
-    const metadata = cloneBody<Discovery>(ctx);
-    if (!metadata || ctx.status !== 200) return;
-    change(metadata);
-    ctx.body = metadata;
+/**
+ * A rewrite of a route's 200 JSON answer, made on a copy (the engine's objects are never edited);
+ * `change` returns false to leave the answer as the engine made it.
+ */
+export function rewriteJson(change: (body: Record<string, unknown>, ctx: KoaContextWithOIDC) => unknown): RouteRewrite {
+  return async (ctx) => {
+    const body = cloneBody<Record<string, unknown>>(ctx);
+    if (!body || ctx.status !== 200 || change(body, ctx) === false) return;
+    ctx.body = body;
   };
 }
+
+/** The one route's answer rewritten (a scenario's `respond`). */
+export function rewriteAnswerOf(route: string, change: Parameters<typeof rewriteJson>[0]): ReadonlyMap<string, RouteRewrite> {
+  return new Map([[route, rewriteJson(change)]]);
+}
+
+/** A discovery rewrite, on a copy of the engine's answer. */
+export const rewriteDiscovery = (change: (metadata: Discovery) => void): RouteRewrite => rewriteJson(change);
 
 /** Completes at a UserInfo call that succeeded. */
 export const userinfoCompletes: Judge = {
