@@ -26,6 +26,7 @@ export function scenarioCatalogRoute(options: { mountPath: string; runs: Scenari
 <table><thead><tr><th>name</th><th>plans</th><th>defect</th><th>a correct RP…</th></tr></thead><tbody>
 ${catalog.map((entry) => `<tr><td><a href="${escapeHtml(entry.issuer)}/.well-known/openid-configuration"><code>${escapeHtml(entry.name)}</code></a></td><td>${escapeHtml(entry.plans.join(', '))}</td><td>${escapeHtml(entry.defect)}</td><td>${escapeHtml(entry.expect)}</td></tr>`).join('\n')}
 </tbody></table>`,
+          { wide: true },
         );
       } else {
         ctx.body = { scenarios: catalog };

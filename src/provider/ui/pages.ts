@@ -105,11 +105,17 @@ a{color:var(--accent)}
 dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem .75rem;margin:.5rem 0}
 dt{color:var(--muted)}
 dd{margin:0;word-break:break-word}
+main.wide{max-width:72rem}
+table{border-collapse:collapse;width:100%;font-size:.9rem}
+th,td{text-align:left;vertical-align:top;padding:.45rem .5rem;border-bottom:1px solid var(--border)}
+th{font-weight:600}
+td code{word-break:normal;white-space:nowrap}
 @media (max-width:420px){main{padding:1.25rem 1rem;border-radius:0;border-left:0;border-right:0}body{padding:0}.actions button{flex:1 1 100%}}
 `.trim();
 
 /** Wraps a body fragment in a complete HTML document. `title` is escaped; `body` is inserted raw. */
-export function layout(title: string, body: string): string {
+/** A page of the testbed's look; `wide` for tables (the scenario catalog) rather than a form. */
+export function layout(title: string, body: string, options: { wide?: boolean } = {}): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -120,7 +126,7 @@ export function layout(title: string, body: string): string {
 <style>${STYLE}</style>
 </head>
 <body>
-<main>
+<main${options.wide ? ' class="wide"' : ''}>
 ${body}
 </main>
 </body>
