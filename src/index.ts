@@ -11,6 +11,7 @@ export type { CibaApproval, CibaController, CibaDecision, PendingCibaRequest } f
 export { CibaRequestNotFoundError } from './provider/extensions/ciba.ts';
 export type { JwtAccessTokens } from './provider/extensions/jwt-access-tokens.ts';
 export type { MockApiOptions, MockApisOptions } from './resource-servers/start-apis.ts';
+export { scenarioCatalog } from './scenarios/catalog.ts';
 export type { ScenarioHandle } from './scenarios/handle.ts';
 export type { CatalogEntry, Verdict } from './scenarios/runs.ts';
 export type { Judge, ScenarioInfo, ScenarioPlan } from './scenarios/scenario.ts';

@@ -16,7 +16,7 @@ import type { RsaKeyPool } from '../provider/key-pool.ts';
 import { type IssuerKeys, resolveKeys } from '../provider/keys.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import type { UserDirectory } from '../store/user-directory.ts';
-import { SCENARIO_CATALOG } from './catalog.ts';
+import { SCENARIO_CATALOG, scenarioCatalog } from './catalog.ts';
 import type { RunContext, ScenarioDefinition, ScenarioInfo } from './scenario.ts';
 import { judgeRun, type RunState, type VerdictStatus } from './verdict.ts';
 
@@ -163,10 +163,7 @@ export class ScenarioRuns implements DynamicIssuers {
 
   /** The catalog, each entry with its standing run's issuer. */
   catalog(): CatalogEntry[] {
-    return [...SCENARIO_CATALOG.values()].map(({ judge: _judge, adjust: _adjust, misbehave: _misbehave, ...info }) => ({
-      ...info,
-      issuer: `${this.#options.issuer}${SCENARIOS_PATH}/${info.name}`,
-    }));
+    return scenarioCatalog().map((info) => ({ ...info, issuer: `${this.#options.issuer}${SCENARIOS_PATH}/${info.name}` }));
   }
 
   /** A run's issuer by its identifier, once created (the mock APIs trust its access tokens). */
