@@ -299,6 +299,41 @@ describe('scenarios on the suite fixture (DPoP, JARM, RP-initiated logout)', () 
         check: (_header, claims, _jwt, issuer) => expect(claims.iss).toBe(`${issuer}1`),
       },
       {
+        name: 'jarm-missing-iss',
+        code: 'OAUTH_INVALID_RESPONSE',
+        cause: /"iss"/,
+        check: (_header, claims) => {
+          expect(claims).not.toHaveProperty('iss');
+          expect(claims).toMatchObject({ aud: 'node-openid-client', exp: expect.any(Number) });
+        },
+      },
+      {
+        name: 'jarm-missing-aud',
+        code: 'OAUTH_INVALID_RESPONSE',
+        cause: /"aud"/,
+        check: (_header, claims, _jwt, issuer) => {
+          expect(claims).not.toHaveProperty('aud');
+          expect(claims.iss).toBe(issuer);
+        },
+      },
+      {
+        name: 'jarm-invalid-aud',
+        code: 'OAUTH_JWT_CLAIM_COMPARISON_FAILED',
+        cause: /"aud"/,
+        check: (_header, claims, _jwt, issuer) => expect(claims).toMatchObject({ aud: 'node-openid-client1', iss: issuer }),
+      },
+      {
+        name: 'jarm-expired',
+        code: 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED',
+        cause: /"exp"/,
+        check: (_header, claims) => {
+          // 360 s ago (the OIDF suite's value), beyond openid-client's 30 s clock tolerance.
+          const ago = Math.floor(Date.now() / 1000) - (claims.exp ?? 0);
+          expect(ago).toBeGreaterThanOrEqual(355);
+          expect(ago).toBeLessThan(380);
+        },
+      },
+      {
         name: 'jarm-missing-exp',
         code: 'OAUTH_INVALID_RESPONSE',
         cause: /"exp"/,
@@ -371,6 +406,51 @@ describe('scenarios on the suite fixture (DPoP, JARM, RP-initiated logout)', () 
         expect(verdict.status).toBe('failed');
         expect(verdict.reason).toMatch(/called token \(POST/);
       });
+    });
+  });
+
+  describe('dpop-nonce-required (positive)', () => {
+    it('openid-client retries the use_dpop_nonce answer with the nonce it was given, completes login and userinfo; the run passes', async () => {
+      const handle = await testbed().scenario('dpop-nonce-required', { run: randomUUID() });
+      const config = await discoverAt(handle.issuer, 'spa-client');
+      /** Each request openid-client sent: the endpoint, the nonce its DPoP proof carried, and the answer. */
+      const seen: Array<{ endpoint?: string; proofNonce?: unknown; status: number; error?: unknown; nonce: string | null }> = [];
+      config[client.customFetch] = async (url, options) => {
+        const proof = new Headers(options.headers as HeadersInit).get('dpop');
+        const response = await fetch(url, options as RequestInit);
+        const json = response.status === 400 && response.headers.get('content-type')?.includes('json');
+        seen.push({
+          endpoint: new URL(url).pathname.split('/').at(-1),
+          proofNonce: proof ? decodeJwt(proof).nonce : undefined,
+          status: response.status,
+          error: json ? ((await response.clone().json()) as { error?: string }).error : undefined,
+          nonce: response.headers.get('dpop-nonce'),
+        });
+        return response;
+      };
+      const DPoP = client.getDPoPHandle(config, await client.randomDPoPKeyPair());
+      const auth = await authorize(config, { redirect_uri: SPA_REDIRECT, scope: 'openid profile' });
+      const tokens = await client.authorizationCodeGrant(
+        config,
+        auth.callbackUrl,
+        { pkceCodeVerifier: auth.codeVerifier, expectedState: auth.state, expectedNonce: auth.nonce },
+        undefined,
+        { DPoP },
+      );
+      expect(tokens.token_type).toBe('dpop');
+      expect(await client.fetchUserInfo(config, tokens.access_token, 'alice', { DPoP })).toMatchObject({ sub: 'alice' });
+
+      const tokenRequests = seen.filter((request) => request.endpoint === 'token');
+      expect(tokenRequests).toHaveLength(2);
+      // The first proof had no nonce: 400 use_dpop_nonce with the nonce to use (RFC 9449 §8).
+      expect(tokenRequests[0]).toMatchObject({ proofNonce: undefined, status: 400, error: 'use_dpop_nonce', nonce: expect.any(String) });
+      expect(tokenRequests[1]).toMatchObject({ proofNonce: tokenRequests[0].nonce, status: 200 });
+      const userinfo = seen.filter((request) => request.endpoint === 'me');
+      expect(userinfo.at(-1)).toMatchObject({ proofNonce: expect.any(String), status: 200 });
+
+      const verdict = await handle.waitForVerdict(WAIT);
+      expect(verdict).toMatchObject({ scenario: 'dpop-nonce-required', status: 'passed' });
+      expect(verdict.reason).toMatch(/userinfo \(GET \S*\/me → 200\)/);
     });
   });
 

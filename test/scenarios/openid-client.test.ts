@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from '@jest/globals';
+import { decodeJwt, decodeProtectedHeader, type JWTPayload, jwtVerify } from 'jose';
 import type { Testbed } from '../../src/index.ts';
 import type { ScenarioHandle } from '../../src/scenarios/handle.ts';
 import { type AuthorizationResult, authorize, client, discoverAt } from '../support/openid.ts';
@@ -22,7 +23,14 @@ interface Case {
   refreshing?: boolean;
   /** `client.enableNonRepudiationChecks(config)`: ID token signatures verified. */
   nonRepudiation?: boolean;
+  /** node-openid-client (with its secret) without refreshing. */
+  confidential?: boolean;
+  /** Client metadata given to discovery (e.g. a pinned `id_token_signed_response_alg`). */
+  metadata?: Partial<client.ClientMetadata>;
 }
+
+/** A case's key among the runs (a scenario may be played twice, with and without client metadata). */
+const caseKey = ({ scenario, metadata }: Case) => (metadata ? `${scenario} ${JSON.stringify(metadata)}` : scenario);
 
 interface Rejection extends Case {
   code: string;
@@ -38,8 +46,14 @@ interface Outcome {
   config?: client.Configuration;
   auth?: AuthorizationResult;
   /** The token endpoint's last JSON answer, as the wire carried it (read even when openid-client then threw). */
-  tokenBody?: { access_token?: string };
+  tokenBody?: TokenBody;
+  /** Every JSON answer of the token endpoint, in order. */
+  tokenBodies: TokenBody[];
+  /** The ID token claims openid-client returned, per completed login or refresh. */
+  claims: Array<client.IDToken | undefined>;
 }
+
+type TokenBody = { access_token?: string; id_token?: string; refresh_token?: string };
 
 const SPA = { client_id: 'spa-client', redirect_uri: 'http://localhost:5173/callback', scope: 'openid profile' };
 const NODE = {
@@ -77,6 +91,26 @@ const REJECTIONS: readonly Rejection[] = [
   // openid-client checks code-flow ID token signatures only when asked to.
   rejects('id-token-invalid-sig-rs256', INVALID, /^JWT signature verification failed/, { nonRepudiation: true }),
   rejects('id-token-invalid-sig-es256', INVALID, /^JWT signature verification failed/, { nonRepudiation: true }),
+  // openid-client refuses to check HS* signatures at all (valid or not); the client has the secret that keys the MAC.
+  {
+    scenario: 'id-token-invalid-sig-hs256',
+    steps: LOGIN,
+    nonRepudiation: true,
+    confidential: true,
+    code: 'OAUTH_UNSUPPORTED_OPERATION',
+    cause: { message: 'unsupported JWS algorithm', cause: { alg: 'HS256' } },
+  },
+  // Discovery lists none beside RS256: only a client that pins its algorithm refuses (unpinned, see COMPLETIONS).
+  rejects('id-token-alg-none', INVALID, /^unexpected JWT "alg" header parameter/, {
+    metadata: { id_token_signed_response_alg: 'RS256' },
+  }),
+  // Judged either: refusing is one of the two ways to pass.
+  rejects(
+    'kid-absent-multiple-jwks',
+    'OAUTH_KEY_SELECTION_FAILED',
+    /multiple applicable keys found, a "kid" JWT Header Parameter is required/,
+    { nonRepudiation: true },
+  ),
   {
     scenario: 'discovery-issuer-mismatch',
     steps: [],
@@ -106,21 +140,30 @@ const COMPLETIONS: readonly Case[] = [
   // With signatures checked, so that the one RSA key without a kid is really chosen.
   { scenario: 'kid-absent-single-jwks', steps: ['login', 'userinfo'], nonRepudiation: true },
   { scenario: 'refresh-token', steps: ['login', 'refresh', 'userinfo'], refreshing: true },
+  // Judged either: accepting the unsecured ID token (the client pinned no algorithm, discovery lists none) passes too.
+  { scenario: 'id-token-alg-none', steps: ['login', 'userinfo'] },
 ];
 
 /** Plays `steps` against a fresh run of the scenario, stopping at the first error (kept, with where). */
-async function play(testbed: Testbed, { scenario, steps, refreshing, nonRepudiation }: Case): Promise<Outcome> {
+async function play(testbed: Testbed, { scenario, steps, refreshing, nonRepudiation, confidential, metadata }: Case): Promise<Outcome> {
   const handle = await testbed.scenario(scenario, { run: randomUUID() });
-  const rp = refreshing ? NODE : SPA;
-  const outcome: Outcome = { handle, done: [] };
+  const rp = refreshing || confidential ? NODE : SPA;
+  const outcome: Outcome = { handle, done: [], tokenBodies: [], claims: [] };
   let step: Step = 'discovery';
   try {
-    const config = await discoverAt(handle.issuer, rp.client_id, refreshing ? NODE.secret : undefined);
+    const secret = rp === NODE ? NODE.secret : undefined;
+    const config = metadata
+      ? await client.discovery(new URL(handle.issuer), rp.client_id, { client_secret: secret, ...metadata }, undefined, {
+          execute: [client.allowInsecureRequests],
+        })
+      : await discoverAt(handle.issuer, rp.client_id, secret);
     outcome.config = config;
     config[client.customFetch] = async (url, options) => {
       const response = await fetch(url, options as RequestInit);
-      if (url === config.serverMetadata().token_endpoint && response.headers.get('content-type')?.includes('json'))
-        outcome.tokenBody = (await response.clone().json()) as Outcome['tokenBody'];
+      if (url === config.serverMetadata().token_endpoint && response.headers.get('content-type')?.includes('json')) {
+        outcome.tokenBody = (await response.clone().json()) as TokenBody;
+        outcome.tokenBodies.push(outcome.tokenBody);
+      }
       return response;
     };
     if (nonRepudiation) client.enableNonRepudiationChecks(config);
@@ -137,8 +180,10 @@ async function play(testbed: Testbed, { scenario, steps, refreshing, nonRepudiat
           expectedNonce: auth.nonce,
         });
         sub = tokens.claims()?.sub;
+        outcome.claims.push(tokens.claims());
       } else if (step === 'refresh') {
         tokens = await client.refreshTokenGrant(config, tokens!.refresh_token!);
+        outcome.claims.push(tokens.claims());
         sub = tokens.claims()?.sub ?? sub;
       } else if (step === 'userinfo') {
         await client.fetchUserInfo(config, tokens!.access_token, sub!);
@@ -162,12 +207,12 @@ describe('openid-client 6 against the scenarios, a fresh run each', () => {
     for (const scenario of [...REJECTIONS, ...COMPLETIONS]) {
       const outcome = play(testbed(), scenario);
       outcome.catch(() => undefined); // read (and reported) by the scenario's test
-      outcomes.set(scenario.scenario, outcome);
+      outcomes.set(caseKey(scenario), outcome);
     }
   });
 
   it.each(REJECTIONS)('rejects $scenario with $code, and the run passes', async (rejection) => {
-    const { handle, done, failure } = await outcomes.get(rejection.scenario)!;
+    const { handle, done, failure } = await outcomes.get(caseKey(rejection))!;
     const step: Step = rejection.steps.at(-1) ?? 'discovery';
     expect(done).toEqual(['discovery', ...rejection.steps].slice(0, -1));
     expect(failure).toMatchObject({ step, code: rejection.code, cause: rejection.cause });
@@ -177,7 +222,7 @@ describe('openid-client 6 against the scenarios, a fresh run each', () => {
   });
 
   it.each(COMPLETIONS)('completes $scenario ($steps), and the run passes', async (completion) => {
-    const { handle, done, failure } = await outcomes.get(completion.scenario)!;
+    const { handle, done, failure } = await outcomes.get(caseKey(completion))!;
     expect(failure).toBeUndefined();
     expect(done).toEqual(['discovery', ...completion.steps]);
     expect(await handle.waitForVerdict(VERDICT)).toMatchObject({ scenario: completion.scenario, status: 'passed' });
@@ -216,5 +261,82 @@ describe('openid-client 6 against the scenarios, a fresh run each', () => {
     const verdict = await handle.waitForVerdict(VERDICT);
     expect(verdict.status).toBe('failed');
     expect(verdict.reason).toMatch(/called token \(POST \S*\/runs\/[\w-]+\/token → 200\)/);
+  });
+
+  it('id-token-alg-none: pinned or not, the token endpoint served an unsecured ID token (alg none, empty signature)', async () => {
+    const pinned = await outcomes.get(caseKey(REJECTIONS.find((rejection) => rejection.metadata)!))!;
+    const unpinned = await outcomes.get('id-token-alg-none')!;
+    expect(unpinned.config!.serverMetadata().id_token_signing_alg_values_supported).toContain('none');
+    for (const { handle, tokenBody, auth } of [pinned, unpinned]) {
+      const jwt = tokenBody!.id_token!;
+      expect(decodeProtectedHeader(jwt)).toEqual({ alg: 'none' });
+      expect(jwt.split('.')[2]).toBe('');
+      expect(decodeJwt(jwt)).toMatchObject({ iss: handle.issuer, aud: SPA.client_id, sub: 'alice', nonce: auth!.nonce });
+    }
+    // Unpinned, openid-client took the unsecured claims as they came.
+    expect(unpinned.claims).toEqual([expect.objectContaining({ sub: 'alice', nonce: unpinned.auth!.nonce })]);
+  });
+
+  it('id-token-invalid-sig-hs256: the raw ID token is HS256 without a kid; its MAC under the client secret fails, the claims are intact', async () => {
+    const { handle, tokenBody, auth } = await outcomes.get('id-token-invalid-sig-hs256')!;
+    const jwt = tokenBody!.id_token!;
+    const header = decodeProtectedHeader(jwt);
+    expect(header.alg).toBe('HS256');
+    expect(header).not.toHaveProperty('kid');
+    const secret = new TextEncoder().encode(NODE.secret);
+    await expect(jwtVerify(jwt, secret, { algorithms: ['HS256'] })).rejects.toMatchObject({
+      code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+    });
+    // Only the MAC was touched: XOR 0x5A undone, it verifies under the secret over the claims the engine issued.
+    const [protectedHeader, payload, signature] = jwt.split('.');
+    const restored = Buffer.from(Buffer.from(signature, 'base64url').map((byte) => byte ^ 0x5a)).toString('base64url');
+    const { payload: claims } = await jwtVerify(`${protectedHeader}.${payload}.${restored}`, secret, {
+      algorithms: ['HS256'],
+      issuer: handle.issuer,
+      audience: NODE.client_id,
+    });
+    expect(claims).toMatchObject({ sub: 'alice', nonce: auth!.nonce });
+  });
+
+  it('kid-absent-multiple-jwks: the run publishes no kid and at least three RSA keys, and the RS256 ID token has no kid', async () => {
+    const { config, tokenBody } = await outcomes.get('kid-absent-multiple-jwks')!;
+    const { keys } = (await (await fetch(config!.serverMetadata().jwks_uri!)).json()) as { keys: Array<{ kty: string; kid?: string }> };
+    expect(keys.filter((key) => 'kid' in key)).toEqual([]);
+    expect(keys.filter((key) => key.kty === 'RSA').length).toBeGreaterThanOrEqual(3);
+    const header = decodeProtectedHeader(tokenBody!.id_token!);
+    expect(header.alg).toBe('RS256');
+    expect(header).not.toHaveProperty('kid');
+  });
+
+  describe('refresh-token-invalid-sub (openid-client does not compare subs: the application must)', () => {
+    const REFRESH: Case = { scenario: 'refresh-token-invalid-sub', steps: ['login', 'refresh'], refreshing: true };
+    /** The claims of a decoded ID token but `sub`, by their JSON kind. */
+    const kinds = ({ sub: _sub, ...claims }: JWTPayload) =>
+      Object.fromEntries(Object.entries(claims).map(([name, value]) => [name, Array.isArray(value) ? 'array' : typeof value]));
+
+    it('refreshTokenGrant resolves with sub + "1"; an RP that compares subs calls nothing after, and the run passes', async () => {
+      const { handle, done, failure, claims, tokenBodies } = await play(testbed(), REFRESH);
+      expect(failure).toBeUndefined();
+      expect(done).toEqual(['discovery', 'login', 'refresh']);
+      const [first, refreshed] = tokenBodies.map((body) => decodeJwt(body.id_token!));
+      expect(first.sub).toBe('alice');
+      expect(refreshed.sub).toBe(`${first.sub}1`);
+      expect(refreshed).toMatchObject({ iss: first.iss, aud: first.aud });
+      expect(kinds(refreshed)).toEqual(kinds(first));
+      // What openid-client handed over says the same: the comparison is the application's.
+      expect(claims.map((idToken) => idToken?.sub)).toEqual(['alice', 'alice1']);
+      const verdict = await handle.waitForVerdict(VERDICT);
+      expect(verdict).toMatchObject({ scenario: 'refresh-token-invalid-sub', status: 'passed' });
+      expect(verdict.reason).toMatch(/no userinfo request/);
+    });
+
+    it('fails, naming userinfo, when the RP uses the refreshed access token anyway', async () => {
+      const { handle, config, failure, tokenBody } = await play(testbed(), REFRESH);
+      expect(failure).toBeUndefined();
+      expect(await client.fetchUserInfo(config!, tokenBody!.access_token!, 'alice')).toMatchObject({ sub: 'alice' });
+      const verdict = await handle.waitForVerdict(VERDICT);
+      expect(verdict.status).toBe('failed');
+      expect(verdict.reason).toMatch(/called userinfo \(GET \S*\/runs\/[\w-]+\/me → 200\)/);
+    });
   });
 });
