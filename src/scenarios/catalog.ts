@@ -10,6 +10,7 @@ import { publicJwk } from '../jose/vocabulary.ts';
 import { KEY_SCENARIOS } from './key-scenarios.ts';
 import type { Judge, JudgedRequest, RunContext, ScenarioDefinition, ScenarioInfo, ScenarioPlan } from './scenario.ts';
 import {
+  badSignatureJudging,
   cloneBody,
   forbiddenAfterIdToken,
   keyForAlg,
@@ -495,7 +496,7 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
           header.alg = 'RS256';
         },
         {
-          forbidden: (issued) => forbiddenAfterIdToken(issued.ctx),
+          ...badSignatureJudging,
           sign: async ({ header, claims }) =>
             corruptSignature(await signJwt({ ...header, kid: keyForAlg(run.keys, 'RS256').kid }, claims, keyForAlg(run.keys, 'RS256'))),
         },
@@ -514,7 +515,7 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
     misbehave: (run) => ({
       respond: advertiseIdTokenAlgs(['ES256']),
       reissue: reissue(run, 'idtoken', () => undefined, {
-        forbidden: (issued) => forbiddenAfterIdToken(issued.ctx),
+        ...badSignatureJudging,
         sign: async ({ header, claims }) => {
           const key = keyForAlg(run.keys, 'ES256');
           return corruptSignature(await signJwt({ ...header, alg: 'ES256', kid: key.kid }, claims, key));
@@ -534,7 +535,7 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
     misbehave: (run) => ({
       respond: advertiseIdTokenAlgs(['HS256', 'RS256']),
       reissue: reissue(run, 'idtoken', () => undefined, {
-        forbidden: (issued) => forbiddenAfterIdToken(issued.ctx),
+        ...badSignatureJudging,
         sign: async ({ header, claims }) => {
           const secret = run.fixture.clients.find((client) => client.client_id === claims.aud)?.client_secret ?? 'no-secret';
           const { kid: _kid, ...rest } = header;

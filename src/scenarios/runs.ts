@@ -83,8 +83,8 @@ export class ScenarioRun {
     this.record = new RequestRecord();
     const runContext: RunContext = {
       ...context,
-      served: (where, forbidden = []) => {
-        this.#state.defect ??= { at: Date.now(), where, forbidden };
+      served: (where, forbidden = [], optional = []) => {
+        this.#state.defect ??= { at: Date.now(), where, forbidden, optional };
       },
       delivered: (delivery) => {
         this.#state.deliveries.push({ at: Date.now(), ...delivery });

@@ -58,8 +58,12 @@ export interface RunContext {
   readonly keys: IssuerKeys;
   /** The fixture the run serves (the main issuer's, as the scenario adjusted it). */
   readonly fixture: Fixture;
-  /** Marks the defect served now; `forbidden`: the engine routes a correct RP no longer calls. */
-  served(where: string, forbidden?: readonly string[]): void;
+  /**
+   * Marks the defect served now; `forbidden`: the engine routes a correct RP no longer calls;
+   * `optional`: routes that make the run `skipped` instead, where the OIDF suite allows an RP not to
+   * check (ID-token signatures from the token endpoint, over TLS: OpenID Connect Core §3.1.3.7).
+   */
+  served(where: string, forbidden?: readonly string[], optional?: readonly string[]): void;
   /** The RP's answer to a logout token the testbed delivered (back-channel scenarios). */
   delivered(delivery: { url: string; status: number; cacheControl: string | null }): void;
 }

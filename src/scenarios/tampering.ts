@@ -22,6 +22,17 @@ export function keyForAlg(keys: IssuerKeys, alg: string): JWK {
   return key;
 }
 
+/**
+ * A bad ID-token signature: from the authorization endpoint a correct RP calls nothing more; from
+ * the token endpoint (TLS) checking it is optional, so userinfo after it makes the run `skipped`.
+ */
+export const badSignatureJudging = {
+  forbidden: (issued: IssuedJwt) => (isFrontChannel(issued.ctx) ? ['token', 'userinfo'] : []),
+  optional: (issued: IssuedJwt) => (isFrontChannel(issued.ctx) ? [] : ['userinfo']),
+};
+
+const isFrontChannel = (ctx: KoaContextWithOIDC | undefined) => ctx?.oidc?.route === 'authorization' || ctx?.oidc?.route === 'resume';
+
 /** Engine routes where ID tokens leave, and what a correct RP calls no more once it got a bad one. */
 export function forbiddenAfterIdToken(ctx: KoaContextWithOIDC | undefined): readonly string[] {
   const route = ctx?.oidc?.route;
@@ -43,6 +54,7 @@ export function reissue(
     applies?: (issued: IssuedJwt) => boolean;
     sign?: (jwt: { header: Header; claims: Claims }, issued: IssuedJwt) => string | Promise<string>;
     forbidden?: (issued: IssuedJwt) => readonly string[];
+    optional?: (issued: IssuedJwt) => readonly string[];
   } = {},
 ): ReissueJwt {
   return async (issued) => {
@@ -50,7 +62,11 @@ export function reissue(
     const jwt = readJwt(issued.jwt);
     change(jwt, issued);
     const out = options.sign ? await options.sign(jwt, issued) : await signJwt(jwt.header, jwt.claims, signingKeyOf(run.keys, jwt.header));
-    run.served(`${use} at ${issued.ctx?.oidc?.route ?? 'back channel'}`, options.forbidden?.(issued) ?? []);
+    run.served(
+      `${use} at ${issued.ctx?.oidc?.route ?? 'back channel'}`,
+      options.forbidden?.(issued) ?? [],
+      options.optional?.(issued) ?? [],
+    );
     return out;
   };
 }

@@ -5,7 +5,7 @@ export type VerdictStatus = 'waiting' | 'passed' | 'failed' | 'skipped';
 
 export interface RunState {
   /** When the defect was first served (epoch ms), where, and the routes a correct RP no longer calls. */
-  defect?: { at: number; where: string; forbidden: readonly string[] };
+  defect?: { at: number; where: string; forbidden: readonly string[]; optional?: readonly string[] };
   requests: readonly JudgedRequest[];
   deliveries: ReadonlyArray<{ at: number; url: string; status: number; cacheControl: string | null }>;
 }
@@ -58,6 +58,16 @@ export function judgeRun(judge: Judge, state: RunState, now: number, waitMs: num
           : undefined;
       if (forbidden)
         return { status: 'failed', reason: `after the defect (${defect.where}) the relying party called ${describeRequest(forbidden)}` };
+      const optional =
+        judge.kind === 'reject'
+          ? after.find((request) => request.route !== undefined && defect.optional?.includes(request.route))
+          : undefined;
+      if (optional) {
+        return {
+          status: 'skipped',
+          reason: `the relying party called ${describeRequest(optional)} after the defect (${defect.where}): it does not check what it may leave unchecked here (the OIDF suite skips this)`,
+        };
+      }
       if (now - defect.at < waitMs)
         return {
           status: 'waiting',
