@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { client, discoverAt, signIn } from '../support/openid.ts';
+import { UserAgent } from '../support/agent.ts';
+import { client, codeRequest, discoverAt, signIn } from '../support/openid.ts';
 import { useTestbed } from '../support/testbed.ts';
 
 describe('scenario issuers', () => {
@@ -42,6 +43,25 @@ describe('scenario issuers', () => {
     expect(verdict).toMatchObject({ scenario: 'happy-path', status: 'passed' });
     expect(verdict.requests.map((request) => request.endpoint)).toEqual(
       expect.arrayContaining(['discovery', 'authorization', 'token', 'userinfo']),
+    );
+  });
+
+  it('serves PAR at a run: the pushed request is redeemed there and the login completes', async () => {
+    const handle = await testbed().scenario('happy-path', { run: randomUUID() });
+    const config = await discoverAt(handle.issuer, 'spa-client');
+    expect(config.serverMetadata().pushed_authorization_request_endpoint).toBe(`${handle.issuer}/request`);
+    const { parameters, codeVerifier } = await codeRequest('http://localhost:5173/callback', { scope: 'openid profile' });
+    const url = await client.buildAuthorizationUrlWithPAR(config, parameters);
+    expect(url.searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/);
+    const { url: callback } = await new UserAgent().follow(url, 'http://localhost:5173/callback');
+    const tokens = await client.authorizationCodeGrant(config, callback, {
+      pkceCodeVerifier: codeVerifier,
+      expectedState: parameters.state,
+      expectedNonce: parameters.nonce,
+    });
+    expect(tokens.claims()).toMatchObject({ iss: handle.issuer, sub: 'alice' });
+    expect(handle.verdict().requests.map((request) => request.endpoint)).toEqual(
+      expect.arrayContaining(['pushed_authorization_request', 'authorization', 'token']),
     );
   });
 
