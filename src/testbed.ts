@@ -139,8 +139,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       fixture: { ...fixture, issuers: [] },
       users: mainUsers,
       logger,
-      pool,
-      cookieKeys: keys.cookies,
+      mainKeys: keys,
       controlToken: options.controlToken,
       ...(options.scenarioIdleMs ? { idleMs: options.scenarioIdleMs } : {}),
     });

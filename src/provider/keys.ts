@@ -30,13 +30,17 @@ export async function generateSigningKeys(): Promise<JWK[]> {
  * made now; the others take well under a millisecond.
  */
 async function freshKeys(rsa?: RsaKeys | Promise<RsaKeys>): Promise<Pick<IssuerKeys, 'signing' | 'encryption'>> {
-  const [rsaKeys, es256, ed25519, ecdhEs] = await Promise.all([
-    rsa ?? generateRsaKeys(),
+  const [rsaKeys, ecdhEs] = await Promise.all([rsa ?? generateRsaKeys(), generateJwk('ECDH-ES', 'enc', 'enc-ecdh-es', { crv: 'P-256' })]);
+  return { signing: await signingKeysWith(rsaKeys.signing), encryption: [rsaKeys.encryption, ecdhEs] };
+}
+
+/** The signing keys of an issuer around its RSA key: RS256, ES256 (fresh) and Ed25519 (fresh). */
+export async function signingKeysWith(rs256: JWK): Promise<JWK[]> {
+  const [es256, ed25519] = await Promise.all([
     generateJwk('ES256', 'sig', 'es256'),
     generateJwk('EdDSA', 'sig', 'ed25519', { crv: 'Ed25519' }, 'Ed25519'),
-    generateJwk('ECDH-ES', 'enc', 'enc-ecdh-es', { crv: 'P-256' }),
   ]);
-  return { signing: [rsaKeys.signing, es256, ed25519], encryption: [rsaKeys.encryption, ecdhEs] };
+  return [rs256, es256, ed25519];
 }
 
 /** A secret for `purpose` derived from the cookie keys: the same on every replica and restart. */

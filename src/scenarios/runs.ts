@@ -12,11 +12,11 @@ import { RequestRecord } from '../http/request-record.ts';
 import { createIssuer, type Issuer } from '../issuers/create-issuer.ts';
 import type { DynamicIssuer, DynamicIssuers } from '../issuers/dispatch.ts';
 import type { Logger } from '../log.ts';
-import type { RsaKeyPool } from '../provider/key-pool.ts';
-import { type IssuerKeys, resolveKeys } from '../provider/keys.ts';
+import type { IssuerKeys } from '../provider/keys.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import type { UserDirectory } from '../store/user-directory.ts';
 import { SCENARIO_CATALOG, scenarioCatalog } from './catalog.ts';
+import { RunKeyReservoir } from './run-keys.ts';
 import type { RunContext, ScenarioDefinition, ScenarioInfo } from './scenario.ts';
 import { judgeRun, type RunState, type VerdictStatus } from './verdict.ts';
 
@@ -56,9 +56,11 @@ export interface ScenarioRunsOptions {
   fixture: Fixture;
   users: UserDirectory;
   logger: Logger;
-  pool?: RsaKeyPool;
-  /** The IdP app's cookie keys: every issuer on the port signs its cookies with them (the Koa app's). */
-  cookieKeys: string[];
+  /**
+   * The main issuer's keys: a run has signing keys of its own, and shares the decryption keys and
+   * the IdP app's cookie keys (every issuer on the port signs its cookies with the Koa app's).
+   */
+  mainKeys: Pick<IssuerKeys, 'encryption' | 'cookies'>;
   controlToken?: string;
   /** Runs unused this long are dropped (default 30 minutes). */
   idleMs?: number;
@@ -153,6 +155,7 @@ export class ScenarioRuns implements DynamicIssuers {
   readonly #store = new MemoryStore();
   readonly #sweeper: NodeJS.Timeout;
   readonly #idleMs: number;
+  readonly #keys = new RunKeyReservoir();
 
   constructor(options: ScenarioRunsOptions) {
     this.#options = options;
@@ -210,13 +213,14 @@ export class ScenarioRuns implements DynamicIssuers {
 
   async close(): Promise<void> {
     clearInterval(this.#sweeper);
+    this.#keys.close();
     this.#runs.clear();
     this.#ready.clear();
     await this.#store.close();
   }
 
   async #create(definition: ScenarioDefinition, runId: string | undefined, issuer: string, mountPath: string): Promise<ScenarioRun> {
-    const keys: IssuerKeys = await resolveKeys({ cookies: this.#options.cookieKeys }, { file: false, pool: this.#options.pool });
+    const keys = await this.#keys.keysFor(this.#options.mainKeys);
     const fixture = definition.adjust ? definition.adjust(this.#options.fixture) : this.#options.fixture;
     const { users, logger, controlToken } = this.#options;
     return new ScenarioRun(

@@ -91,9 +91,9 @@ describe(`${RUNS} scenario runs in parallel in one testbed`, () => {
           },
           (error: { code?: string }) => error.code ?? String(error),
         );
-        const jwks = (await (await fetch(config.serverMetadata().jwks_uri!)).json()) as { keys: Array<{ kid: string }> };
+        const jwks = (await (await fetch(config.serverMetadata().jwks_uri!)).json()) as { keys: Array<{ kid: string; use?: string }> };
         const verdict = await handle.waitForVerdict({ waitMs: 400, timeoutMs: 10_000 });
-        return { name, run, handle, outcome, verdict, kids: jwks.keys.map((key) => key.kid) };
+        return { name, run, handle, outcome, verdict, kids: jwks.keys.filter((key) => key.use !== 'enc').map((key) => key.kid) };
       }),
     );
     unsubscribe();

@@ -11,7 +11,7 @@ import { useTestbed } from '../support/testbed.ts';
 describe('scenario issuers', () => {
   const testbed = useTestbed({ apis: false });
 
-  it('serves a run at <issuer>/scenarios/<name>/runs/<run> with discovery of its own issuer and keys of its own', async () => {
+  it('serves a run at <issuer>/scenarios/<name>/runs/<run> with discovery of its own issuer and signing keys of its own', async () => {
     const run = randomUUID();
     const issuer = `${testbed().issuer}/scenarios/happy-path/runs/${run}`;
     const discovery = await fetch(`${issuer}/.well-known/openid-configuration`);
@@ -23,9 +23,13 @@ describe('scenario issuers', () => {
     expect(((await rfc8414.json()) as { issuer: string }).issuer).toBe(issuer);
     const [own, main] = await Promise.all(
       [fetch(metadata.jwks_uri), fetch(testbed().urls.jwks)].map(async (answer) =>
-        ((await (await answer).json()) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid),
+        ((await (await answer).json()) as { keys: Array<{ kid: string; use?: string }> }).keys
+          .filter((key) => key.use === 'sig')
+          .map((key) => key.kid),
       ),
     );
+    // Signing keys of its own (RS256, ES256, Ed25519); request-object decryption keys are the main issuer's.
+    expect(own).toHaveLength(3);
     expect(own.some((kid) => main.includes(kid))).toBe(false);
   });
 
