@@ -85,7 +85,7 @@ try {
   console.log(`### Scenario runs (${RUNS} created one at a time, cycling through ${NAMES.length} scenarios)
 
 Baseline (no runs): ${fmt(mib(base.rss))} MiB RSS, main-issuer client credentials ${fmt(baselineRate)}/s (wrk, ${CONNECTIONS} connections, ${SECONDS} s).
-Creation = a new run's first discovery answer (its issuer built, keys from the pool or made on the spot); per-run memory = RSS growth after a full GC divided by the runs alive.
+Creation = a new run's first discovery answer (its issuer built, its RS256 key from the reservoir or made on the spot); per-run memory = RSS growth after a full GC divided by the runs alive.
 
 | runs alive | creation median (ms, last ≤100) | creation p90 (ms) | RSS per run | RSS | client credentials /s | vs no runs |
 |---:|---:|---:|---:|---:|---:|---:|
