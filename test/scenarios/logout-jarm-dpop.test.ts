@@ -141,6 +141,32 @@ describe('back-channel logout scenarios, against a relying party that validates 
     expect(verdict.reason).toMatch(/answered 200 to the valid logout token$/);
   });
 
+  it('RP-initiated logout at a run sends the defective logout token too: the RP refuses it (400) and the verdict passes', async () => {
+    const handle = await testbed().scenario('backchannel-logout-wrong-aud', { run: randomUUID() });
+    const metadata = (await (await fetch(handle.discovery)).json()) as { issuer: string; jwks_uri: string };
+    Object.assign(rp, { mode: 'correct', issuer: metadata.issuer, jwksUri: metadata.jwks_uri, received: [] });
+    const config = await discoverAt(handle.issuer, 'web-app', 'web-app-secret');
+    const { auth, tokens } = await signIn(config, { redirect_uri: 'http://localhost:3001/callback', scope: 'openid', login_hint: 'alice' });
+    const endSession = client.buildEndSessionUrl(config, {
+      id_token_hint: tokens.id_token!,
+      post_logout_redirect_uri: 'http://localhost:3001',
+    });
+    const page = await auth.agent.fetch(endSession);
+    const html = await page.text();
+    const confirmed = await postPageForm(
+      auth.agent,
+      formAction(html, endSession),
+      { xsrf: hiddenInput(html, 'xsrf'), logout: 'yes' },
+      'text/html',
+    );
+    expect(confirmed.status).toBe(303);
+    expect(rp.received).toHaveLength(1);
+    expect(decodeJwt(rp.received[0])).toMatchObject({ aud: 'web-appINVALID', sid: expect.any(String) });
+    const verdict = await handle.waitForVerdict(WAIT);
+    expect(verdict.status).toBe('passed');
+    expect(verdict.reason).toMatch(/answered 400/);
+  });
+
   it('backchannel-logout fails, naming the status, when the RP refuses the valid token', async () => {
     const { verdict, delivered } = await logOut('backchannel-logout', 'paranoid');
     expect(delivered).toEqual([{ client_id: 'web-app', status: 400 }]);

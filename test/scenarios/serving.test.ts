@@ -135,3 +135,22 @@ describe('a negative ID-token scenario, judged both ways', () => {
     expect(verdict.reason).toMatch(/userinfo/);
   });
 });
+
+describe('idle runs', () => {
+  const testbed = useTestbed({ apis: false, scenarioIdleMs: 300 });
+
+  it('are dropped after scenarioIdleMs; the next request builds the run again, with new keys and an empty record', async () => {
+    const issuer = `${testbed().issuer}/scenarios/happy-path/runs/${randomUUID()}`;
+    const kids = async () =>
+      ((await (await fetch(`${issuer}/jwks`)).json()) as { keys: Array<{ kid: string; use: string }> }).keys
+        .filter((key) => key.use === 'sig')
+        .map((key) => key.kid);
+    const first = await kids();
+    expect(await kids()).toEqual(first); // in use: the same run
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const again = await kids();
+    expect(again.some((kid) => first.includes(kid))).toBe(false);
+    const verdict = (await (await fetch(`${issuer}/_testbed/verdict`)).json()) as { requests: Array<{ endpoint: string }> };
+    expect(verdict.requests.map((request) => request.endpoint)).toEqual(['jwks']);
+  });
+});
