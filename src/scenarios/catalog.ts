@@ -205,6 +205,16 @@ function jwksWithoutKids(extra: number) {
   };
 }
 
+/** A JWKS without kids (and `extra` more RSA keys) and ID tokens without a kid. */
+function withoutKids(extra: number): ScenarioDefinition['misbehave'] {
+  return (run) => ({
+    respond: new Map([['jwks', jwksWithoutKids(extra)]]),
+    reissue: reissue(run, 'idtoken', ({ header }) => {
+      delete header.kid;
+    }),
+  });
+}
+
 const refreshOnly = { applies: (issued: { ctx?: KoaContextWithOIDC }) => issued.ctx?.oidc?.params?.grant_type === 'refresh_token' };
 
 const completesAfterRefresh: Judge = {
@@ -246,12 +256,7 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
     defect: 'none: the JWKS has one key per type and no kid, and ID tokens have no kid',
     expect: 'completes, using the single matching key',
     judge: userinfoCompletes,
-    misbehave: (run) => ({
-      respond: new Map([['jwks', jwksWithoutKids(0)]]),
-      reissue: reissue(run, 'idtoken', ({ header }) => {
-        delete header.kid;
-      }),
-    }),
+    misbehave: withoutKids(0),
   },
   {
     name: 'aud-as-array',
@@ -599,12 +604,7 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
     expect: 'either tries the keys or rejects: both pass',
     openidClient: 'code flow: not checked; with enableNonRepudiationChecks OAUTH_KEY_SELECTION_FAILED (a "kid" is required)',
     judge: { kind: 'either' },
-    misbehave: (run) => ({
-      respond: new Map([['jwks', jwksWithoutKids(2)]]),
-      reissue: reissue(run, 'idtoken', ({ header }) => {
-        delete header.kid;
-      }),
-    }),
+    misbehave: withoutKids(2),
   },
 
   // Discovery.
