@@ -8,9 +8,11 @@ import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { CONTROL_PATH } from '../endpoints.ts';
 import { answerOAuthError } from '../http/error-answers.ts';
+import type { RequestRecord } from '../http/request-record.ts';
 import type { CibaController } from '../provider/extensions/ciba.ts';
 import { controlAccess, sameOriginPosts } from './access.ts';
 import { addCibaControl } from './ciba-routes.ts';
+import { addRequestRecord } from './request-record-routes.ts';
 
 export interface ControlOptions {
   /** The issuer URL (its host counts as this machine's for loopback clients). */
@@ -21,6 +23,8 @@ export interface ControlOptions {
   controlToken?: string;
   /** The CIBA controller, when the issuer has CIBA on. */
   ciba?: CibaController;
+  /** The issuer's request record, read at `requests` and cleared by DELETE there. */
+  requests?: RequestRecord;
   /** More routes behind the same guard (a scenario run's verdict, reset and logout trigger). */
   more?: (router: Router) => void;
 }
@@ -29,6 +33,7 @@ export function controlRoutes(options: ControlOptions): Router {
   const router = new Router({ prefix: CONTROL_PATH });
   router.use(noStore, controlAccess(options), sameOriginPosts(options));
   if (options.ciba) addCibaControl(router, { ciba: options.ciba, basePath: `${options.mountPath}${CONTROL_PATH}` });
+  if (options.requests) addRequestRecord(router, options.requests);
   options.more?.(router);
   router.all('/{*rest}', async (ctx) =>
     answerOAuthError(

@@ -7,6 +7,8 @@ import type { Context, Middleware } from 'koa';
 import { clientIdOf } from './request-log.ts';
 
 export interface RecordedRequest {
+  /** Its place in the record: increasing by one per request (a cursor for `since`). */
+  seq: number;
   /** When the request arrived, epoch ms. */
   at: number;
   method: string;
@@ -23,7 +25,14 @@ export interface RecordedRequest {
   grant_type?: string;
   /** The `error` of an OAuth error answer. */
   error?: string;
+  /** What the client sent (secrets, codes and tokens shortened to a recognisable stub), where a recorder adds it. */
+  params?: Record<string, string | string[]>;
+  /** What the answer issued, decoded (JWT claims; opaque values as stubs), where a recorder adds it. */
+  issued?: Record<string, unknown>;
 }
+
+/** What a recorder adds to an entry from the finished request (e.g. the engine's parameters). */
+export type RequestDetails = (ctx: Context) => Pick<RecordedRequest, 'params' | 'issued'> | undefined;
 
 export type RequestListener = (request: RecordedRequest) => void;
 
@@ -31,21 +40,33 @@ export class RequestRecord {
   readonly #limit: number;
   readonly #requests: RecordedRequest[] = [];
   readonly #listeners = new Set<RequestListener>();
+  #seq = 0;
 
   /** Keeps the last `limit` requests (listeners see every one). */
   constructor(limit = 1000) {
     this.#limit = limit;
   }
 
-  add(request: RecordedRequest): void {
+  add(entry: Omit<RecordedRequest, 'seq'>): void {
+    this.#seq += 1;
+    const request = { seq: this.#seq, ...entry };
     this.#requests.push(request);
     if (this.#requests.length > this.#limit) this.#requests.splice(0, this.#requests.length - this.#limit);
     for (const listener of this.#listeners) listener(request);
   }
 
-  /** The kept requests, oldest first. */
-  list(): readonly RecordedRequest[] {
-    return [...this.#requests];
+  /** The kept requests, oldest first; `since`: only those after that `seq`; `route`: only that engine route. */
+  list(filter: { since?: number; route?: string } = {}): readonly RecordedRequest[] {
+    const { since, route } = filter;
+    if (since === undefined && route === undefined) return [...this.#requests];
+    return this.#requests.filter(
+      (request) => (since === undefined || request.seq > since) && (route === undefined || request.route === route),
+    );
+  }
+
+  /** The `seq` of the latest request (0 before any): pass it as `since` to see only what comes after. */
+  get cursor(): number {
+    return this.#seq;
   }
 
   clear(): void {
@@ -60,7 +81,7 @@ export class RequestRecord {
 }
 
 /** Records each request into `record` once its answer is decided (errors included: this runs outside the error layer's answer). */
-export function recordRequests(record: RequestRecord): Middleware {
+export function recordRequests(record: RequestRecord, details?: RequestDetails): Middleware {
   return async function recordRequest(ctx, next) {
     const at = Date.now();
     const started = process.hrtime.bigint();
@@ -70,13 +91,14 @@ export function recordRequests(record: RequestRecord): Middleware {
     try {
       await next();
     } finally {
-      record.add(describe(ctx, at, path, Number(process.hrtime.bigint() - started) / 1e6));
+      const entry = describe(ctx, at, path, Number(process.hrtime.bigint() - started) / 1e6);
+      record.add(details ? { ...entry, ...details(ctx) } : entry);
     }
   };
 }
 
-function describe(ctx: Context, at: number, path: string, ms: number): RecordedRequest {
-  const entry: RecordedRequest = {
+function describe(ctx: Context, at: number, path: string, ms: number): Omit<RecordedRequest, 'seq'> {
+  const entry: Omit<RecordedRequest, 'seq'> = {
     at,
     method: ctx.method,
     path,

@@ -11,7 +11,7 @@ import { CONTROL_PATH, INTERACTION_PATH, ROUTES } from '../endpoints.ts';
 import type { Fixture } from '../fixtures/schema.ts';
 import { routeByPath } from '../http/path-routes.ts';
 import { refuseUnusableOrigin } from '../http/request-origin.ts';
-import { type RequestRecord, recordRequests } from '../http/request-record.ts';
+import { RequestRecord, recordRequests } from '../http/request-record.ts';
 import type { Logger } from '../log.ts';
 import { buildClientRegistry, type ClientRegistry } from '../provider/clients.ts';
 import { oidcScopesOf, providerConfiguration, responseTypesOf } from '../provider/configuration.ts';
@@ -38,6 +38,7 @@ import { ResourceCatalog } from '../provider/resources.ts';
 import { interactionRoutes } from '../provider/ui/interactions.ts';
 import type { Store } from '../store/store.ts';
 import type { UserDirectory } from '../store/user-directory.ts';
+import { issuerRequestDetails } from './issuer-record.ts';
 
 export interface IssuerOptions {
   /** The public issuer identifier, including `mountPath`. */
@@ -67,7 +68,7 @@ export type OutgoingHook = (url: URL, init: RequestInit, send: (url: URL, init: 
  * hook on the requests it sends; plus a record of what it answered and control routes of its own.
  */
 export interface Misbehaviour {
-  /** Every request this issuer answers, recorded (a scenario's verdict reads it). */
+  /** The record to keep this issuer's requests in (a scenario's verdict reads it); default: one of its own. */
   record?: RequestRecord;
   /** By engine route name (`ctx.oidc.route`: discovery, jwks, token, userinfo, authorization, resume, end_session_confirm, …). */
   respond?: ReadonlyMap<string, RouteRewrite>;
@@ -111,6 +112,8 @@ export interface Issuer {
   readonly jwtAccessTokens: JwtAccessTokens;
   /** Decides pending CIBA requests (empty when the issuer has CIBA off). */
   readonly ciba: CibaController;
+  /** What this issuer answered: the last 1,000 requests, parameters and issued tokens redacted (`<issuer>/_testbed/requests`). */
+  readonly requests: RequestRecord;
 }
 
 export function createIssuer(options: IssuerOptions): Issuer {
@@ -137,7 +140,8 @@ export function createIssuer(options: IssuerOptions): Issuer {
         : {}),
     }),
   );
-  if (misbehaviour.record) provider.use(recordRequests(misbehaviour.record));
+  const requests = misbehaviour.record ?? new RequestRecord();
+  provider.use(recordRequests(requests, issuerRequestDetails));
   if (misbehaviour.respond) provider.use(rewriteAnswers(misbehaviour.respond));
   if (misbehaviour.reissue) reissueSignedJwts(provider, misbehaviour.reissue);
   provider.proxy = true;
@@ -201,6 +205,7 @@ export function createIssuer(options: IssuerOptions): Issuer {
               mountPath,
               controlToken: options.controlToken,
               ciba: cibaFeature.enabled ? ciba : undefined,
+              requests,
               more: misbehaviour.control,
             }).routes(),
           ],
@@ -210,7 +215,7 @@ export function createIssuer(options: IssuerOptions): Issuer {
   );
   logProviderEvents(provider, logger.child({ issuer }));
 
-  return { issuer, urls: urlsOf(issuer), mountPath, provider, fixture, clients, resources, store, jwtAccessTokens, ciba };
+  return { issuer, urls: urlsOf(issuer), mountPath, provider, fixture, clients, resources, store, jwtAccessTokens, ciba, requests };
 }
 
 function urlsOf(issuer: string): IssuerUrls {

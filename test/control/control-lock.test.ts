@@ -7,6 +7,9 @@ import { otherHost } from '../support/netns.ts';
 import { useTestbed } from '../support/testbed.ts';
 
 const CONTROL_TOKEN = 'control-token-of-the-lock-test-4f9a2c';
+/** Every control endpoint: the CIBA list, the request record, the scenario catalog and a scenario run's verdict. */
+const CONTROL_PATHS = ['/_testbed/ciba', '/_testbed/requests', '/_testbed/scenarios', '/scenarios/happy-path/runs/locked/_testbed/verdict'];
+
 const network = otherHost();
 const fromElsewhere = typeof network === 'string' ? describe.skip : describe;
 if (typeof network === 'string') console.warn(`control-lock tests skipped: ${network}`);
@@ -24,14 +27,16 @@ fromElsewhere('control endpoints from a client on another host', () => {
   describe('without a control token configured', () => {
     const testbed = useTestbed({ host: host.hostAddress, apis: false });
 
-    it('answers 403 access_denied, even with X-Forwarded-For naming loopback', async () => {
-      const answer = await call(`${testbed().issuer}/_testbed/ciba`, { headers: { 'x-forwarded-for': '127.0.0.1' } });
-      expect(answer.status).toBe(403);
-      expect(answer.json).toEqual({
-        error: 'access_denied',
-        error_description:
-          'control endpoints answer loopback clients only; start the testbed with --control-token to use them from elsewhere',
-      });
+    it('answers 403 access_denied on every control endpoint, even with X-Forwarded-For naming loopback', async () => {
+      for (const path of CONTROL_PATHS) {
+        const answer = await call(`${testbed().issuer}${path}`, { headers: { 'x-forwarded-for': '127.0.0.1' } });
+        expect(answer.status).toBe(403);
+        expect(answer.json).toEqual({
+          error: 'access_denied',
+          error_description:
+            'control endpoints answer loopback clients only; start the testbed with --control-token to use them from elsewhere',
+        });
+      }
     });
 
     it('serves the rest of the IdP to that host as usual', async () => {
@@ -49,12 +54,21 @@ fromElsewhere('control endpoints from a client on another host', () => {
         headers: token ? { authorization: `Bearer ${token}` } : {},
       });
 
-    it('answers 401 invalid_token without the token or with a wrong one', async () => {
-      for (const token of [undefined, 'not-the-control-token']) {
-        const answer = await control('/ciba', token);
-        expect(answer.status).toBe(401);
-        expect(answer.headers['www-authenticate']).toBe('Bearer realm="oidc-testbed control"');
-        expect(answer.json.error).toBe('invalid_token');
+    it('answers 401 invalid_token on every control endpoint without the token or with a wrong one', async () => {
+      for (const path of CONTROL_PATHS) {
+        for (const token of [undefined, 'not-the-control-token']) {
+          const answer = await call(`${testbed().issuer}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+          expect(answer.status).toBe(401);
+          expect(answer.headers['www-authenticate']).toBe('Bearer realm="oidc-testbed control"');
+          expect(answer.json.error).toBe('invalid_token');
+        }
+      }
+    });
+
+    it("lets the token through to the request record and a scenario run's verdict", async () => {
+      for (const path of ['/_testbed/requests', '/scenarios/happy-path/runs/locked/_testbed/verdict', '/_testbed/scenarios']) {
+        const answer = await call(`${testbed().issuer}${path}`, { headers: { authorization: `Bearer ${CONTROL_TOKEN}` } });
+        expect(answer.status).toBe(200);
       }
     });
 
