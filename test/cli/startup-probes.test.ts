@@ -120,6 +120,7 @@ async function probeWholeLife(concurrency: number): Promise<Outcome[]> {
 
 describe('probes from spawn to exit', () => {
   it('every probe gets a status or a refusal (503 temporarily_unavailable while starting or stopping), never a hang', async () => {
+    let reachedTheWindow = 0;
     for (let round = 0; round < 3; round += 1) {
       const outcomes = await probeWholeLife(12);
       const hangs = outcomes.filter((outcome) => outcome.kind === 'error' && outcome.code === 'HANG');
@@ -136,8 +137,11 @@ describe('probes from spawn to exit', () => {
           error_description: expect.stringMatching(/^oidc-testbed is (starting|stopping)$/),
         });
       }
-      // The probes did reach the window between the bind and the ready server (where they used to hang).
-      expect(statuses.some((outcome) => outcome.status === 503 && outcome.body.includes('starting'))).toBe(true);
+      if (statuses.some((outcome) => outcome.status === 503 && outcome.body.includes('starting'))) reachedTheWindow += 1;
     }
+    // The probes did reach the window between the bind and the ready server (where they used to hang). How
+    // long it stays open is the machine's (the RSA key generation holds it): on a loaded one a round can
+    // miss it, so one round of three must land there; every round must be free of hangs.
+    expect(reachedTheWindow).toBeGreaterThanOrEqual(1);
   }, 60_000);
 });
