@@ -14,8 +14,13 @@ export function addRequestRecord(router: Router, record: RequestRecord): void {
     if (since !== undefined && (typeof since !== 'string' || !/^\d{1,15}$/.test(since))) {
       return answerOAuthError(ctx, 400, 'invalid_request', 'since must be a cursor from an earlier answer (a whole number)');
     }
-    if (endpoint !== undefined && (typeof endpoint !== 'string' || !/^[a-z_]{1,40}$/.test(endpoint))) {
-      return answerOAuthError(ctx, 400, 'invalid_request', 'endpoint must be an engine route name, e.g. token, userinfo, authorization');
+    if (endpoint !== undefined && (typeof endpoint !== 'string' || !/^[a-z_-]{1,40}$/.test(endpoint))) {
+      return answerOAuthError(
+        ctx,
+        400,
+        'invalid_request',
+        'endpoint must be an engine route name (token, userinfo, authorization, …) or profile-api / directory-api',
+      );
     }
     const requests = record.list({ since: since === undefined ? undefined : Number(since), route: endpoint });
     ctx.body = {

@@ -16,6 +16,7 @@ import type { UserDirectory } from '../store/user-directory.ts';
 import { apiApp } from './apis/api-app.ts';
 import { clientOrigins } from './apis/cors.ts';
 import { DIRECTORY_WRITE_SCOPE, directoryRoutes, idmErrorAnswers } from './apis/directory-api.ts';
+import { recordIssuerCalls } from './apis/issuer-calls.ts';
 import { issuerLiveness } from './apis/liveness.ts';
 import { PROFILE_WRITE_SCOPE, profileRoutes } from './apis/profile-api.ts';
 import { DEFAULT_DPOP_ALGORITHMS } from './token-guard/dpop.ts';
@@ -56,11 +57,11 @@ export interface MockApisOptions {
 /** What the testbed hands the APIs. */
 export interface MockApiHost {
   /** The main issuer: its fixture (the resources), identifier, mount path and provider (revocation state). */
-  main: Pick<Issuer, 'issuer' | 'mountPath' | 'fixture' | 'jwtAccessTokens' | 'store'>;
+  main: Pick<Issuer, 'issuer' | 'mountPath' | 'fixture' | 'jwtAccessTokens' | 'store' | 'requests'>;
   /** Further issuers (`issuers` in the fixture): their tokens for a resource they also serve are accepted too. */
-  others?: ReadonlyArray<Pick<Issuer, 'issuer' | 'fixture' | 'jwtAccessTokens' | 'store'>>;
+  others?: ReadonlyArray<Pick<Issuer, 'issuer' | 'fixture' | 'jwtAccessTokens' | 'store' | 'requests'>>;
   /** Issuers made while running (conformance scenario runs, with the main fixture and keys of their own): their JWTs are accepted too. */
-  madeLater?: { issuerOf(iss: string): Pick<Issuer, 'issuer' | 'mountPath' | 'jwtAccessTokens' | 'store'> | undefined };
+  madeLater?: { issuerOf(iss: string): Pick<Issuer, 'issuer' | 'mountPath' | 'jwtAccessTokens' | 'store' | 'requests'> | undefined };
   users: UserDirectory;
   logger: Logger;
   /** Bind address (the IdP's). */
@@ -153,6 +154,7 @@ function buildApi(kind: MockApiKind, resource: FixtureResource, basePath: string
   const common = {
     logger,
     trustProxy: options.trustProxy ?? false,
+    issuerCalls: recordIssuerCalls(`${kind}-api`, (iss) => (trustedByIss.get(iss) ?? host.madeLater?.issuerOf(iss))?.requests),
   };
   const origins = options.corsOrigins ?? clientOrigins(fixture.clients);
   if (kind === 'profile') {

@@ -8,6 +8,8 @@ import { useTestbed } from '../support/testbed.ts';
 
 interface Recorded {
   seq: number;
+  path: string;
+  error?: string;
   endpoint: string;
   method: string;
   status: number;
@@ -106,5 +108,33 @@ describe('the request record of an issuer', () => {
     expect(text).toContain('"endpoint":"token"');
     expect(text).not.toContain('alice-password');
     expect(text).not.toContain('web-app-secret');
+  });
+});
+
+describe("the mock APIs' calls in the record of the token's issuer", () => {
+  const testbed = useTestbed();
+
+  it('a call the profile API authenticated is in the issuer record (endpoint profile-api), refused ones with their error', async () => {
+    const { tokens } = await userTokens(testbed(), 'http://localhost:9401/', 'profile');
+    const cursor = testbed().main.requests.cursor;
+    const userinfo = new URL('userinfo', testbed().urls.profileApi);
+    const me = new URL('me', testbed().urls.profileApi);
+    expect((await fetch(userinfo, { headers: { authorization: `Bearer ${tokens.access_token}` } })).status).toBe(200);
+    const patch = await fetch(me, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${tokens.access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Not Allowed' }),
+    });
+    expect(patch.status).toBe(403);
+    // A token the issuer never signed is in no issuer's record.
+    await fetch(userinfo, { headers: { authorization: 'Bearer not-a-token-of-anyone' } });
+
+    const answer = await fetch(`${testbed().issuer}/_testbed/requests?since=${cursor}&endpoint=profile-api`);
+    const { requests } = (await answer.json()) as { requests: Recorded[] };
+    expect(requests.map(({ method, status, client_id, path }) => ({ method, status, client_id, path }))).toEqual([
+      { method: 'GET', status: 200, client_id: 'web-app', path: '/userinfo' },
+      { method: 'PATCH', status: 403, client_id: 'web-app', path: '/me' },
+    ]);
+    expect(requests[1].error).toBe('insufficient_scope');
   });
 });

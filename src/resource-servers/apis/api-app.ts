@@ -15,12 +15,14 @@ export interface ApiAppParts {
   router: Router;
   /** Honour X-Forwarded-Proto/Host (for DPoP `htu`) — only behind a proxy you trust. */
   trustProxy: boolean;
+  /** Where an authenticated call is recorded: the issuer's request record, by the token's `iss`. */
+  issuerCalls: Middleware;
 }
 
 /**
  * One mock API, assembled in the same order for both. Every request passes, outermost first:
  *
- *   call log (when info is on) → CORS → errors (a store outage as 503, the rest in the API's own
+ *   call log (when info is on) → the issuer's request record → CORS → errors (a store outage as 503, the rest in the API's own
  *   shape) → body parser (POST, PUT, PATCH only) → router → the route's guard (credentials, token,
  *   DPoP, scope; it answers token errors itself, see protect.ts) → the route; a method no route of
  *   the path serves, a 405 in the API's error shape
@@ -32,6 +34,7 @@ export function apiApp(parts: ApiAppParts): Koa {
   const app = new Koa({ proxy: parts.trustProxy });
   app.silent = true;
   app.use(callLog(parts.logger));
+  app.use(parts.issuerCalls);
   app.use(cors(parts.cors));
   app.use(answerErrors(parts.errors, { page: errorPage }));
   app.use(bodiesOnly(BODY_METHODS, parseBody({ form: FORM, json: [...JSON_TYPES, 'application/merge-patch+json'], limit: 64 * 1024 })));
