@@ -2,32 +2,15 @@
  * express-openid-connect with its default settings (response_type=id_token, response_mode=form_post)
  * logs in through a real browser against the testbed's login form.
  */
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect } from '@jest/globals';
-import express from 'express';
+import { beforeAll, describe, expect } from '@jest/globals';
 import { browserTest, useBrowser } from '../support/browser.ts';
+import { useExpressRp } from '../support/express-rp.ts';
 import { useTestbed } from '../support/testbed.ts';
 
 describe('express-openid-connect (default settings) through headless Chromium', () => {
-  let app: Server;
-  let appUrl: string;
-  let issuerUrl: string;
+  const rp = useExpressRp();
   const inBrowser = useBrowser();
-  // Set once the testbed is up: `auth()` needs the issuer URL, the testbed needs the app's URL.
-  let authentication: express.RequestHandler = (_request, response) => response.status(503).end();
-
-  beforeAll(async () => {
-    const rp = express();
-    rp.use((request, response, next) => authentication(request, response, next));
-    rp.get('/profile', (request, response) => {
-      response.type('html').send(`<!DOCTYPE html><title>Profile</title><pre id="user">${JSON.stringify(request.oidc.user)}</pre>`);
-    });
-    app = rp.listen(0, '127.0.0.1');
-    await once(app, 'listening');
-    appUrl = `http://localhost:${(app.address() as AddressInfo).port}`;
-  });
+  let issuerUrl: string;
 
   const testbed = useTestbed(() => ({
     autoLogin: false,
@@ -47,8 +30,8 @@ describe('express-openid-connect (default settings) through headless Chromium', 
           token_endpoint_auth_method: 'none',
           grant_types: ['implicit'],
           response_types: ['id_token'],
-          redirect_uris: [`${appUrl}/callback`],
-          post_logout_redirect_uris: [appUrl],
+          redirect_uris: [`${rp.origin()}/callback`],
+          post_logout_redirect_uris: [rp.origin()],
         },
       ],
     },
@@ -59,22 +42,19 @@ describe('express-openid-connect (default settings) through headless Chromium', 
     // Imported late: it is CommonJS and require()s jose, which jest can only hand it once loaded.
     const { auth } = await import('express-openid-connect');
     // The library's defaults (response_type id_token, response_mode form_post): only required settings.
-    authentication = auth({
-      issuerBaseURL: issuerUrl,
-      baseURL: appUrl,
-      clientID: 'express-app',
-      secret: 'a-session-secret-for-the-test-app-only',
-    });
-  });
-
-  afterAll(async () => {
-    app.closeAllConnections();
-    await new Promise((resolve) => app.close(resolve));
+    rp.authenticate(
+      auth({
+        issuerBaseURL: issuerUrl,
+        baseURL: rp.origin(),
+        clientID: 'express-app',
+        secret: 'a-session-secret-for-the-test-app-only',
+      }),
+    );
   });
 
   browserTest('signs alice in through the login form (no login_hint) and /profile shows her', async () => {
     await inBrowser(async (page) => {
-      await page.goto(`${appUrl}/profile`);
+      await page.goto(`${rp.origin()}/profile`);
       // The testbed's login page: the RP sent no login_hint, so the form is shown.
       await page.waitForURL((url) => url.href.startsWith(`${issuerUrl}/interaction/`));
       expect(await page.title()).toBe('Sign in');
@@ -89,7 +69,7 @@ describe('express-openid-connect (default settings) through headless Chromium', 
       await page.click('button[name="decision"][value="allow"]');
 
       // form_post to the RP's /callback, then back to /profile.
-      await page.waitForURL(`${appUrl}/profile`);
+      await page.waitForURL(`${rp.origin()}/profile`);
       const user = JSON.parse((await page.textContent('#user'))!) as Record<string, unknown>;
       expect(user).toMatchObject({ sub: 'alice', name: 'Alice Example', email: 'alice@example.com' });
     });
@@ -97,7 +77,7 @@ describe('express-openid-connect (default settings) through headless Chromium', 
 
   browserTest('a wrong password shows the login form again with an error', async () => {
     await inBrowser(async (page) => {
-      await page.goto(`${appUrl}/profile`);
+      await page.goto(`${rp.origin()}/profile`);
       await page.waitForSelector('input[name="password"]');
       await page.fill('input[name="username"]', 'alice');
       await page.fill('input[name="password"]', 'not-her-password');

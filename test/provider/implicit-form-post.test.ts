@@ -1,18 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { UserAgent } from '../support/agent.ts';
+import { formPostFields, postedCallback } from '../support/form-post.ts';
 import { client, discover } from '../support/openid.ts';
 import { useTestbed } from '../support/testbed.ts';
 
 const REDIRECT_URI = 'http://localhost:3000/callback';
-
-/** The hidden inputs of an auto-submitting form_post page (OAuth 2.0 Form Post Response Mode). */
-function formPostFields(html: string): { action?: string; fields: Record<string, string> } {
-  const action = /<form[^>]*\baction="([^"]+)"/.exec(html)?.[1];
-  const fields: Record<string, string> = {};
-  for (const [, name, value] of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) fields[name] = value;
-  return { action, fields };
-}
 
 describe('implicit id_token with response_mode=form_post (express-openid-connect defaults)', () => {
   const testbed = useTestbed();
@@ -107,11 +100,7 @@ describe("hybrid code id_token with response_mode=form_post (express-openid-conn
     });
 
     // What the RP's /callback receives: the same form, POSTed.
-    const callback = new Request(REDIRECT_URI, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(fields),
-    });
+    const callback = postedCallback(REDIRECT_URI, fields);
     const tokens = await client.authorizationCodeGrant(config, callback, {
       pkceCodeVerifier: codeVerifier,
       expectedNonce: nonce,
@@ -121,11 +110,7 @@ describe("hybrid code id_token with response_mode=form_post (express-openid-conn
     expect(await client.fetchUserInfo(config, tokens.access_token, 'admin')).toMatchObject({ sub: 'admin', isAdmin: true });
 
     // A code whose c_hash does not match is refused by the RP.
-    const tampered = new Request(REDIRECT_URI, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ ...fields, code: `${fields.code}x` }),
-    });
+    const tampered = postedCallback(REDIRECT_URI, { ...fields, code: `${fields.code}x` });
     await expect(
       client.authorizationCodeGrant(config, tampered, { pkceCodeVerifier: codeVerifier, expectedNonce: nonce, expectedState: state }),
     ).rejects.toMatchObject({ cause: { cause: { claim: 'c_hash' } } });

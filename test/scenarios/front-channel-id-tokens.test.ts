@@ -8,24 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { decodeJwt } from 'jose';
 import { UserAgent } from '../support/agent.ts';
+import { formPostFields, postedCallback } from '../support/form-post.ts';
 import { client, discoverAt } from '../support/openid.ts';
 import { useTestbed } from '../support/testbed.ts';
 
 const REDIRECT_URI = 'http://localhost:3000/callback';
 const QUICK = { waitMs: 300, timeoutMs: 3000 };
-
-function formPostFields(html: string): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const [, name, value] of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) fields[name] = value;
-  return fields;
-}
-
-const posted = (fields: Record<string, string>) =>
-  new Request(REDIRECT_URI, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(fields),
-  });
 
 describe('ID-token defects at the authorization endpoint (form_post)', () => {
   const testbed = useTestbed({ apis: false });
@@ -48,9 +36,13 @@ describe('ID-token defects at the authorization endpoint (form_post)', () => {
       code_challenge_method: 'S256',
     });
     const { response } = await new UserAgent().follow(url);
-    const fields = formPostFields(await response!.text());
+    const fields = formPostFields(await response!.text()).fields;
     const failure = await client
-      .authorizationCodeGrant(config, posted(fields), { pkceCodeVerifier: codeVerifier, expectedNonce: nonce, expectedState: state })
+      .authorizationCodeGrant(config, postedCallback(REDIRECT_URI, fields), {
+        pkceCodeVerifier: codeVerifier,
+        expectedNonce: nonce,
+        expectedState: state,
+      })
       .then(
         () => undefined,
         (error: unknown) => error as { code?: string; cause?: { message?: string } },
@@ -101,7 +93,7 @@ describe('ID-token defects at the authorization endpoint (form_post)', () => {
       login_hint: 'alice',
     });
     const { response } = await new UserAgent().follow(url);
-    const claims = decodeJwt(formPostFields(await response!.text()).id_token);
+    const claims = decodeJwt(formPostFields(await response!.text()).fields.id_token);
     expect(claims).toMatchObject({ aud: 'node-openid-client1', nonce, iss: handle.issuer, sub: 'alice' });
     expect((await handle.waitForVerdict(QUICK)).defect_served_at).not.toBeNull();
   });

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { formPostFields, postedCallback } from '../support/form-post.ts';
 import { client, discoverAt, signIn } from '../support/openid.ts';
 import { useTestbed } from '../support/testbed.ts';
 
@@ -108,26 +109,16 @@ describe('form-post-error', () => {
       code_challenge_method: 'S256',
     });
     const answer = await fetch(url, { redirect: 'manual' });
-    const html = await answer.text();
-    const fields = Object.fromEntries(
-      [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\/>/g)].map((m) => [m[1], m[2]]),
-    );
+    const { fields } = formPostFields(await answer.text());
     expect(fields).toMatchObject({ error: 'login_required', state, iss: issuer });
     return { fields, state };
   }
-
-  const postedCallback = (fields: Record<string, string>) =>
-    new Request(SPA.redirect_uri, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(fields),
-    });
 
   it('openid-client takes login_required from the form post; the verdict passes when no token request follows', async () => {
     const handle = await testbed().scenario('form-post-error', { run: randomUUID() });
     const config = await discoverAt(handle.issuer, 'spa-client');
     const { fields, state } = await errorByFormPost(handle.issuer, config);
-    const failure = await client.authorizationCodeGrant(config, postedCallback(fields), { expectedState: state }).then(
+    const failure = await client.authorizationCodeGrant(config, postedCallback(SPA.redirect_uri, fields), { expectedState: state }).then(
       () => undefined,
       (error: unknown) => error,
     );
