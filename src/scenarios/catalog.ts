@@ -18,6 +18,7 @@ import {
   reissue,
   rewriteAnswerOf,
   rewriteDiscovery,
+  USES_OF_TOKENS,
   userinfoCompletes,
   withParameters,
 } from './tampering.ts';
@@ -733,7 +734,7 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
         ({ claims }) => {
           claims.iss = `${String(claims.iss)}1`;
         },
-        { ...refreshOnly, forbidden: () => ['userinfo'] },
+        { ...refreshOnly, forbidden: () => USES_OF_TOKENS },
       ),
     }),
   },
@@ -753,7 +754,7 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
         ({ claims }) => {
           claims.sub = `${String(claims.sub)}1`;
         },
-        { ...refreshOnly, forbidden: () => ['userinfo'] },
+        { ...refreshOnly, forbidden: () => USES_OF_TOKENS },
       ),
     }),
   },
@@ -843,7 +844,7 @@ const SCENARIOS: readonly ScenarioDefinition[] = [
       respond: rewriteAnswerOf('token', (body, ctx) => {
         if (!ctx.get('DPoP')) return false;
         body.token_type = 'Bearer';
-        run.served('token response', ['userinfo']);
+        run.served('token response', USES_OF_TOKENS);
       }),
     }),
   },

@@ -27,16 +27,22 @@ export function keyForAlg(keys: IssuerKeys, alg: string): JWK {
  * the token endpoint (TLS) checking it is optional, so userinfo after it makes the run `skipped`.
  */
 export const badSignatureJudging = {
-  forbidden: (issued: IssuedJwt) => (isFrontChannel(issued.ctx) ? ['token', 'userinfo'] : []),
-  optional: (issued: IssuedJwt) => (isFrontChannel(issued.ctx) ? [] : ['userinfo']),
+  forbidden: (issued: IssuedJwt) => (isFrontChannel(issued.ctx) ? ['token', ...USES_OF_TOKENS] : []),
+  optional: (issued: IssuedJwt) => (isFrontChannel(issued.ctx) ? [] : USES_OF_TOKENS),
 };
+
+/**
+ * What an RP does with the tokens it was given: UserInfo and the mock APIs (the OIDF FAPI 2.0 RP
+ * tests count a resource call like a userinfo one).
+ */
+export const USES_OF_TOKENS: readonly string[] = ['userinfo', 'profile-api', 'directory-api'];
 
 const isFrontChannel = (ctx: KoaContextWithOIDC | undefined) => ctx?.oidc?.route === 'authorization' || ctx?.oidc?.route === 'resume';
 
 /** Engine routes where ID tokens leave, and what a correct RP calls no more once it got a bad one. */
 export function forbiddenAfterIdToken(ctx: KoaContextWithOIDC | undefined): readonly string[] {
   const route = ctx?.oidc?.route;
-  return route === 'authorization' || route === 'resume' ? ['token', 'userinfo'] : ['userinfo'];
+  return route === 'authorization' || route === 'resume' ? ['token', ...USES_OF_TOKENS] : USES_OF_TOKENS;
 }
 
 export type JwtChange = (jwt: { header: Header; claims: Claims }, issued: IssuedJwt) => void;

@@ -77,9 +77,14 @@ export function judgeRun(judge: Judge, state: RunState, now: number, waitMs: num
         status: 'passed',
         reason:
           judge.kind === 'reject' && defect.forbidden.length > 0
-            ? `no ${defect.forbidden.join(' or ')} request within ${waitMs / 1000} s of the defect (${defect.where})`
+            ? `no ${listed(defect.forbidden)} request within ${waitMs / 1000} s of the defect (${defect.where})`
             : `the defect was served (${defect.where}); either outcome passes`,
       };
     }
   }
+}
+
+/** `a`, `a or b`, `a, b or c`. */
+function listed(names: readonly string[]): string {
+  return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
 }

@@ -283,7 +283,7 @@ describe('scenarios on the suite fixture (DPoP, JARM, RP-initiated logout)', () 
       expect(tokens.token_type).toBe('bearer');
       const verdict = await handle.waitForVerdict(WAIT);
       expect(verdict.status).toBe('passed');
-      expect(verdict.reason).toMatch(/no userinfo request/);
+      expect(verdict.reason).toMatch(/no userinfo, profile-api or directory-api request/);
     });
 
     it('fails, naming userinfo, when the relying party uses the token (as openid-client does)', async () => {
