@@ -25,9 +25,11 @@ export function addRequestRecord(router: Router, record: RequestRecord): void {
     const requests = record.list({ since: since === undefined ? undefined : Number(since), route: endpoint });
     ctx.body = {
       cursor: record.cursor,
-      requests: requests
-        .filter((request) => !request.path.includes('/_testbed/'))
-        .map(({ at, route, ...request }) => ({ ...request, at: new Date(at).toISOString(), endpoint: route ?? request.path })),
+      requests: requests.map(({ at, route, ...request }) => ({
+        ...request,
+        at: new Date(at).toISOString(),
+        endpoint: route ?? request.path,
+      })),
     };
   });
   router.delete('/requests', (ctx) => {

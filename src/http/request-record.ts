@@ -4,7 +4,6 @@
  * and tools read it instead of parsing the log; scenario verdicts judge from it.
  */
 import type { Context, Middleware } from 'koa';
-import { clientIdOf } from './request-log.ts';
 
 export interface RecordedRequest {
   /** Its place in the record: increasing by one per request (a cursor for `since`). */
@@ -31,8 +30,11 @@ export interface RecordedRequest {
   issued?: Record<string, unknown>;
 }
 
-/** What a recorder adds to an entry from the finished request (e.g. the engine's parameters). */
-export type RequestDetails = (ctx: Context) => Pick<RecordedRequest, 'params' | 'issued'> | undefined;
+/** What a recorder adds to (or corrects in) an entry from the finished request, e.g. the engine's parameters. */
+export type RequestDetails = (ctx: Context) => Partial<Pick<RecordedRequest, 'params' | 'issued' | 'route' | 'client_id'>> | undefined;
+
+/** The record a finished request goes into, or none (it is not recorded). */
+export type RecordFor = (ctx: Context) => RequestRecord | undefined;
 
 export type RequestListener = (request: RecordedRequest) => void;
 
@@ -80,8 +82,13 @@ export class RequestRecord {
   }
 }
 
-/** Records each request into `record` once its answer is decided (errors included: this runs outside the error layer's answer). */
-export function recordRequests(record: RequestRecord, details?: RequestDetails): Middleware {
+/**
+ * Records each request once its answer is decided (errors included: this runs outside the error
+ * layer's answer): into `into`, or into the record `into(ctx)` picks after the answer (none: not
+ * recorded), with what `details` adds.
+ */
+export function recordRequests(into: RequestRecord | RecordFor, details?: RequestDetails): Middleware {
+  const recordFor: RecordFor = typeof into === 'function' ? into : () => into;
   return async function recordRequest(ctx, next) {
     const at = Date.now();
     const started = process.hrtime.bigint();
@@ -91,30 +98,39 @@ export function recordRequests(record: RequestRecord, details?: RequestDetails):
     try {
       await next();
     } finally {
-      const entry = describe(ctx, at, path, Number(process.hrtime.bigint() - started) / 1e6);
-      record.add(details ? { ...entry, ...details(ctx) } : entry);
+      const record = recordFor(ctx);
+      if (record) {
+        const entry = describe(ctx, at, path, Number(process.hrtime.bigint() - started) / 1e6);
+        record.add(details ? { ...entry, ...details(ctx) } : entry);
+      }
     }
   };
 }
 
-function describe(ctx: Context, at: number, path: string, ms: number): Omit<RecordedRequest, 'seq'> {
-  const entry: Omit<RecordedRequest, 'seq'> = {
-    at,
-    method: ctx.method,
-    path,
-    status: ctx.status,
-    ms: Math.round(ms * 10) / 10,
-  };
-  const route = Object.hasOwn(ctx, 'oidc') ? (ctx as unknown as { oidc: { route?: unknown } }).oidc.route : undefined;
-  if (typeof route === 'string') entry.route = route;
-  const client = clientIdOf(ctx);
-  if (client) entry.client_id = client;
-  const grantType = Object.hasOwn(ctx, 'oidc')
-    ? (ctx as unknown as { oidc: { params?: { grant_type?: unknown } } }).oidc.params?.grant_type
+/** oidc-provider's context of the request, on the engine's own routes (reading `ctx.oidc` elsewhere would create one). */
+export function engineContext(
+  ctx: object,
+): { route?: unknown; client?: { clientId: string }; params?: Record<string, unknown> } | undefined {
+  return Object.hasOwn(ctx, 'oidc')
+    ? (ctx as { oidc: { route?: unknown; client?: { clientId: string }; params?: Record<string, unknown> } }).oidc
     : undefined;
-  if (typeof grantType === 'string') entry.grant_type = grantType;
+}
+
+/** The `error` of an OAuth error answer (`{ error, … }` with a 4xx or 5xx status). */
+function oauthErrorOf(ctx: Context): string | undefined {
   const body = ctx.body as { error?: unknown } | null | undefined;
-  if (ctx.status >= 400 && body && typeof body === 'object' && !Buffer.isBuffer(body) && typeof body.error === 'string')
-    entry.error = body.error;
+  return ctx.status >= 400 && body && typeof body === 'object' && !Buffer.isBuffer(body) && typeof body.error === 'string'
+    ? body.error
+    : undefined;
+}
+
+function describe(ctx: Context, at: number, path: string, ms: number): Omit<RecordedRequest, 'seq'> {
+  const entry: Omit<RecordedRequest, 'seq'> = { at, method: ctx.method, path, status: ctx.status, ms: Math.round(ms * 10) / 10 };
+  const oidc = engineContext(ctx);
+  if (typeof oidc?.route === 'string') entry.route = oidc.route;
+  if (oidc?.client) entry.client_id = oidc.client.clientId;
+  if (typeof oidc?.params?.grant_type === 'string') entry.grant_type = oidc.params.grant_type;
+  const error = oauthErrorOf(ctx);
+  if (error) entry.error = error;
   return entry;
 }

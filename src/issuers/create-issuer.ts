@@ -141,7 +141,9 @@ export function createIssuer(options: IssuerOptions): Issuer {
     }),
   );
   const requests = misbehaviour.record ?? new RequestRecord();
-  provider.use(recordRequests(requests, issuerRequestDetails));
+  // The control endpoints (a test reading this very record, a verdict) are the tool talking to itself: not recorded.
+  const isControl = (path: string) => path === CONTROL_PATH || path.startsWith(`${CONTROL_PATH}/`);
+  provider.use(recordRequests((ctx) => (isControl(ctx.path) ? undefined : requests), issuerRequestDetails));
   if (misbehaviour.respond) provider.use(rewriteAnswers(misbehaviour.respond));
   if (misbehaviour.reissue) reissueSignedJwts(provider, misbehaviour.reissue);
   provider.proxy = true;

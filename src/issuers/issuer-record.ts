@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import type { Context } from 'koa';
-import type { RecordedRequest, RequestDetails } from '../http/request-record.ts';
+import { engineContext, type RecordedRequest, type RequestDetails } from '../http/request-record.ts';
 import { looksLikeJwt } from '../jose/vocabulary.ts';
 
 /** Parameters that are secrets or bearer values (RFC 6749, 7636, 7523, 8693, 9126, 9101, CIBA, device flow). */
@@ -76,7 +76,7 @@ function issuedBy(body: unknown): Record<string, unknown> | undefined {
 
 /** The engine's parameters and the token-endpoint answer's tokens, for an issuer's record. */
 export const issuerRequestDetails: RequestDetails = (ctx: Context) => {
-  const oidc = Object.hasOwn(ctx, 'oidc') ? (ctx as unknown as { oidc: { params?: Record<string, unknown> } }).oidc : undefined;
+  const oidc = engineContext(ctx);
   const details: Pick<RecordedRequest, 'params' | 'issued'> = {};
   if (oidc?.params) {
     const params = redacted(oidc.params);

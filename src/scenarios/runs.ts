@@ -96,7 +96,7 @@ export class ScenarioRun {
   }
 
   verdict(waitMs = DEFAULT_VERDICT_WAIT_MS): Verdict {
-    const requests = this.record.list().filter((request) => request.at >= this.#state.since && !request.path.includes('/_testbed/'));
+    const requests = this.record.list().filter((request) => request.at >= this.#state.since);
     const judgement = judgeRun(
       this.definition.judge,
       { defect: this.#state.defect, requests, deliveries: this.#state.deliveries },
