@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { UserAgent } from '../support/agent.ts';
-import { formPostFields, postedCallback } from '../support/form-post.ts';
+import { formPostFields, hybridFormPost, postedCallback } from '../support/form-post.ts';
 import { client, discover } from '../support/openid.ts';
 import { useTestbed } from '../support/testbed.ts';
 
@@ -65,25 +65,13 @@ describe("hybrid code id_token with response_mode=form_post (express-openid-conn
 
   it('posts code, id_token (with c_hash and the scope claims) and state; openid-client checks the c_hash, exchanges the code and reads userinfo', async () => {
     const config = await discover(testbed(), 'node-openid-client', 'password');
-    client.useCodeIdTokenResponseType(config);
-    const nonce = client.randomNonce();
-    const state = client.randomState();
-    const codeVerifier = client.randomPKCECodeVerifier();
-    const url = client.buildAuthorizationUrl(config, {
+    const { url, status, action, fields, nonce, state, codeVerifier } = await hybridFormPost(config, {
       redirect_uri: REDIRECT_URI,
-      response_mode: 'form_post',
       scope: 'openid profile email',
-      nonce,
-      state,
       login_hint: 'admin',
-      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
-      code_challenge_method: 'S256',
     });
     expect(url.searchParams.get('response_type')).toBe('code id_token');
-
-    const { response } = await new UserAgent().follow(url);
-    expect(response!.status).toBe(200);
-    const { action, fields } = formPostFields(await response!.text());
+    expect(status).toBe(200);
     expect(action).toBe(REDIRECT_URI);
     expect(Object.keys(fields).sort()).toEqual(['code', 'id_token', 'state']);
     const { payload } = await jwtVerify(fields.id_token, createRemoteJWKSet(new URL(testbed().urls.jwks)), {

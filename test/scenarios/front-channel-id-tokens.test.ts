@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { decodeJwt } from 'jose';
 import { UserAgent } from '../support/agent.ts';
-import { formPostFields, postedCallback } from '../support/form-post.ts';
+import { formPostFields, hybridFormPost, postedCallback } from '../support/form-post.ts';
 import { client, discoverAt } from '../support/openid.ts';
 import { useTestbed } from '../support/testbed.ts';
 
@@ -21,22 +21,11 @@ describe('ID-token defects at the authorization endpoint (form_post)', () => {
   async function hybridLogin(scenario: string) {
     const handle = await testbed().scenario(scenario, { run: randomUUID() });
     const config = await discoverAt(handle.issuer, 'node-openid-client', 'password');
-    client.useCodeIdTokenResponseType(config);
-    const nonce = client.randomNonce();
-    const state = client.randomState();
-    const codeVerifier = client.randomPKCECodeVerifier();
-    const url = client.buildAuthorizationUrl(config, {
+    const { fields, nonce, state, codeVerifier } = await hybridFormPost(config, {
       redirect_uri: REDIRECT_URI,
-      response_mode: 'form_post',
       scope: 'openid profile',
-      nonce,
-      state,
       login_hint: 'alice',
-      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
-      code_challenge_method: 'S256',
     });
-    const { response } = await new UserAgent().follow(url);
-    const fields = formPostFields(await response!.text()).fields;
     const failure = await client
       .authorizationCodeGrant(config, postedCallback(REDIRECT_URI, fields), {
         pkceCodeVerifier: codeVerifier,
