@@ -30,8 +30,17 @@ export interface RecordedRequest {
   issued?: Record<string, unknown>;
 }
 
-/** What a recorder adds to (or corrects in) an entry from the finished request, e.g. the engine's parameters. */
-export type RequestDetails = (ctx: Context) => Partial<Pick<RecordedRequest, 'params' | 'issued' | 'route' | 'client_id'>> | undefined;
+/** The members of an entry worked out only when it is read (redacting and decoding cost more than recording). */
+export type LaterDetails = () => Partial<Pick<RecordedRequest, 'params' | 'issued'>>;
+
+/**
+ * What a recorder adds to (or corrects in) an entry from the finished request: `route` and
+ * `client_id` at once, and in `later` what is read from the request only when the entry is (it
+ * must keep only what it needs of the request, never the context itself).
+ */
+export type RequestDetails = (
+  ctx: Context,
+) => (Partial<Pick<RecordedRequest, 'route' | 'client_id'>> & { later?: LaterDetails }) | undefined;
 
 /** The record a finished request goes into, or none (it is not recorded). */
 export type RecordFor = (ctx: Context) => RequestRecord | undefined;
@@ -41,6 +50,8 @@ export type RequestListener = (request: RecordedRequest) => void;
 export class RequestRecord {
   readonly #limit: number;
   readonly #requests: RecordedRequest[] = [];
+  /** Entries whose `later` details are not worked out yet. */
+  readonly #later = new WeakMap<RecordedRequest, LaterDetails>();
   readonly #listeners = new Set<RequestListener>();
   #seq = 0;
 
@@ -49,21 +60,35 @@ export class RequestRecord {
     this.#limit = limit;
   }
 
-  add(entry: Omit<RecordedRequest, 'seq'>): void {
+  add(entry: Omit<RecordedRequest, 'seq'>, later?: LaterDetails): void {
     this.#seq += 1;
     const request = { seq: this.#seq, ...entry };
     this.#requests.push(request);
+    if (later) this.#later.set(request, later);
     if (this.#requests.length > this.#limit) this.#requests.splice(0, this.#requests.length - this.#limit);
+    if (this.#listeners.size === 0) return;
+    this.#complete(request);
     for (const listener of this.#listeners) listener(request);
   }
 
   /** The kept requests, oldest first; `since`: only those after that `seq`; `route`: only that engine route. */
   list(filter: { since?: number; route?: string } = {}): readonly RecordedRequest[] {
     const { since, route } = filter;
-    if (since === undefined && route === undefined) return [...this.#requests];
-    return this.#requests.filter(
-      (request) => (since === undefined || request.seq > since) && (route === undefined || request.route === route),
-    );
+    const listed =
+      since === undefined && route === undefined
+        ? [...this.#requests]
+        : this.#requests.filter(
+            (request) => (since === undefined || request.seq > since) && (route === undefined || request.route === route),
+          );
+    for (const request of listed) this.#complete(request);
+    return listed;
+  }
+
+  #complete(request: RecordedRequest): void {
+    const later = this.#later.get(request);
+    if (!later) return;
+    this.#later.delete(request);
+    Object.assign(request, later());
   }
 
   /** The `seq` of the latest request (0 before any): pass it as `since` to see only what comes after. */
@@ -101,7 +126,8 @@ export function recordRequests(into: RequestRecord | RecordFor, details?: Reques
       const record = recordFor(ctx);
       if (record) {
         const entry = describe(ctx, at, path, Number(process.hrtime.bigint() - started) / 1e6);
-        record.add(details ? { ...entry, ...details(ctx) } : entry);
+        const { later, ...now } = details?.(ctx) ?? {};
+        record.add(Object.assign(entry, now), later);
       }
     }
   };

@@ -52,6 +52,12 @@ function redacted(params: Record<string, unknown>): Record<string, string | stri
   return out;
 }
 
+function issuesTokens(body: unknown): boolean {
+  if (!body || typeof body !== 'object' || Buffer.isBuffer(body)) return false;
+  const answer = body as Record<string, unknown>;
+  return ISSUED_TOKENS.some((member) => typeof answer[member] === 'string');
+}
+
 function issuedBy(body: unknown): Record<string, unknown> | undefined {
   if (!body || typeof body !== 'object' || Buffer.isBuffer(body)) return undefined;
   const answer = body as Record<string, unknown>;
@@ -74,17 +80,22 @@ function issuedBy(body: unknown): Record<string, unknown> | undefined {
   return Object.keys(issued).length > 0 ? issued : undefined;
 }
 
-/** The engine's parameters and the token-endpoint answer's tokens, for an issuer's record. */
+/** The engine's parameters and the token-endpoint answer's tokens, for an issuer's record (redacted when read). */
 export const issuerRequestDetails: RequestDetails = (ctx: Context) => {
-  const oidc = engineContext(ctx);
-  const details: Pick<RecordedRequest, 'params' | 'issued'> = {};
-  if (oidc?.params) {
-    const params = redacted(oidc.params);
-    if (Object.keys(params).length > 0) details.params = params;
-  }
-  if (ctx.status === 200) {
-    const issued = issuedBy(ctx.body);
-    if (issued) details.issued = issued;
-  }
-  return details;
+  const sent = engineContext(ctx)?.params;
+  // Kept only when it issued a token: the record must not hold every discovery document it served.
+  const answer = ctx.status === 200 && issuesTokens(ctx.body) ? ctx.body : undefined;
+  if (!sent && !answer) return undefined;
+  return {
+    later: () => {
+      const details: Pick<RecordedRequest, 'params' | 'issued'> = {};
+      if (sent) {
+        const params = redacted(sent);
+        if (Object.keys(params).length > 0) details.params = params;
+      }
+      const issued = issuedBy(answer);
+      if (issued) details.issued = issued;
+      return details;
+    },
+  };
 };
