@@ -8,11 +8,12 @@ import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { CONTROL_PATH } from '../endpoints.ts';
 import { answerOAuthError } from '../http/error-answers.ts';
-import type { RequestRecord } from '../http/request-record.ts';
 import type { CibaController } from '../provider/extensions/ciba.ts';
 import { controlAccess, sameOriginPosts } from './access.ts';
 import { addCibaControl } from './ciba-routes.ts';
-import { addRequestRecord } from './request-record-routes.ts';
+
+/** Adds one concern's routes (users, clients, keys, faults, …) to the control router. */
+export type ControlRoutes = (router: Router) => void;
 
 export interface ControlOptions {
   /** The issuer URL (its host counts as this machine's for loopback clients). */
@@ -23,17 +24,17 @@ export interface ControlOptions {
   controlToken?: string;
   /** The CIBA controller, when the issuer has CIBA on. */
   ciba?: CibaController;
-  /** The issuer's request record, read at `requests` and cleared by DELETE there. */
-  requests?: RequestRecord;
+  /** The steering operations of the issuer (its request record, users, clients, keys, faults, clock, …). */
+  operations?: readonly ControlRoutes[];
   /** More routes behind the same guard (a scenario run's verdict, reset and logout trigger). */
-  more?: (router: Router) => void;
+  more?: ControlRoutes;
 }
 
 export function controlRoutes(options: ControlOptions): Router {
   const router = new Router({ prefix: CONTROL_PATH });
   router.use(noStore, controlAccess(options), sameOriginPosts(options));
   if (options.ciba) addCibaControl(router, { ciba: options.ciba, basePath: `${options.mountPath}${CONTROL_PATH}` });
-  if (options.requests) addRequestRecord(router, options.requests);
+  for (const add of options.operations ?? []) add(router);
   options.more?.(router);
   router.all('/{*rest}', async (ctx) =>
     answerOAuthError(

@@ -6,7 +6,9 @@
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { type KoaContextWithOIDC, Provider } from 'oidc-provider';
-import { controlRoutes } from '../control/routes.ts';
+import { addRequestRecord } from '../control/request-record-routes.ts';
+import { type ControlRoutes, controlRoutes } from '../control/routes.ts';
+import { ControlSettings, readControlSettings } from '../control/settings.ts';
 import { CONTROL_PATH, INTERACTION_PATH, ROUTES } from '../endpoints.ts';
 import type { Fixture } from '../fixtures/schema.ts';
 import { routeByPath } from '../http/path-routes.ts';
@@ -141,9 +143,14 @@ export function createIssuer(options: IssuerOptions): Issuer {
     }),
   );
   const requests = misbehaviour.record ?? new RequestRecord();
+  // What tests changed at run time (src/control/settings.ts), read once per request for the layers below.
+  const settings = new ControlSettings(store);
+  provider.use(readControlSettings(settings));
   // The control endpoints (a test reading this very record, a verdict) are the tool talking to itself: not recorded.
   const isControl = (path: string) => path === CONTROL_PATH || path.startsWith(`${CONTROL_PATH}/`);
   provider.use(recordRequests((ctx) => (isControl(ctx.path) ? undefined : requests), issuerRequestDetails));
+  // The steering operations under <issuer>/_testbed (issue 20), each a concern of src/control/.
+  const operations: ControlRoutes[] = [(router) => addRequestRecord(router, requests)];
   if (misbehaviour.respond) provider.use(rewriteAnswers(misbehaviour.respond));
   if (misbehaviour.reissue) reissueSignedJwts(provider, misbehaviour.reissue);
   provider.proxy = true;
@@ -207,7 +214,7 @@ export function createIssuer(options: IssuerOptions): Issuer {
               mountPath,
               controlToken: options.controlToken,
               ciba: cibaFeature.enabled ? ciba : undefined,
-              requests,
+              operations,
               more: misbehaviour.control,
             }).routes(),
           ],

@@ -163,6 +163,27 @@ export class MemoryNamespace implements Store {
     this.#state.revisions.fieldSets += 1;
   }
 
+  async incrementField(name: string, field: string, by = 1): Promise<number> {
+    const k = this.#document(name);
+    let set = this.#state.fieldSets.get(k);
+    if (!set) this.#state.fieldSets.set(k, (set = new Map()));
+    const sum = Number(set.get(field) ?? 0) + by;
+    set.set(field, String(sum));
+    this.#state.revisions.fieldSets += 1;
+    return sum;
+  }
+
+  async listRecords(model: string): Promise<Array<{ id: string; payload: AdapterPayload }>> {
+    const prefix = `${this.#ns}\u0000${model}:`;
+    const records: Array<{ id: string; payload: AdapterPayload }> = [];
+    for (const k of [...this.#state.entries.keys()]) {
+      if (!k.startsWith(prefix)) continue;
+      const payload = this.#state.read(k);
+      if (payload) records.push({ id: k.slice(prefix.length), payload });
+    }
+    return records;
+  }
+
   async health(): Promise<StoreHealth> {
     return { ok: true, kind: this.kind, entries: this.#state.entries.size };
   }

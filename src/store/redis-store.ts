@@ -223,12 +223,28 @@ export class RedisConnection {
     this.#logger?.warn({ store: this.target.display, reason }, 'store: Redis is unreachable; requests answer 503 until it is back');
   }
 
+  /** The keys matching a SCAN pattern, on every primary of a cluster. */
+  async scan(match: string): Promise<string[]> {
+    const found: string[] = [];
+    await this.run(() =>
+      Promise.all(
+        this.#primaries().map(async (server) => {
+          for await (const keys of server.scanStream({ match, count: 500 }) as AsyncIterable<string[]>) found.push(...keys);
+        }),
+      ),
+    );
+    return found;
+  }
+
+  #primaries(): Redis[] {
+    return this.topology === 'cluster' ? (this.client as Cluster).nodes('master') : [this.client as Redis];
+  }
+
   /** Deletes every key under the prefix (SCAN, on every primary of a cluster). */
   async #purge(): Promise<void> {
     const match = `${this.prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-    const servers: Redis[] = this.topology === 'cluster' ? (this.client as Cluster).nodes('master') : [this.client as Redis];
     await Promise.all(
-      servers.map(async (server) => {
+      this.#primaries().map(async (server) => {
         for await (const keys of server.scanStream({ match, count: 500 }) as AsyncIterable<string[]>) {
           if (keys.length === 0) continue;
           // One UNLINK per key: on a cluster node, several keys of different slots in one command fail.
@@ -332,6 +348,22 @@ export class RedisNamespace implements Store {
     if (fields.length === 0) return;
     // Redis deletes a hash with its last field.
     await this.#connection.run((client) => client.hdel(this.#document(name), ...fields));
+  }
+
+  async incrementField(name: string, field: string, by = 1): Promise<number> {
+    return this.#connection.run((client) => client.hincrby(this.#document(name), field, by));
+  }
+
+  async listRecords(model: string): Promise<Array<{ id: string; payload: AdapterPayload }>> {
+    const prefix = `${this.#base}${model}:`;
+    const keys = await this.#connection.scan(`${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`);
+    if (keys.length === 0) return [];
+    // One GET per key (a namespace is one hash slot, but MGET of many keys may still be refused by a proxy).
+    const values = await this.#connection.run((client) => Promise.all(keys.map((key) => client.get(key))));
+    return keys.flatMap((key, index) => {
+      const value = values[index];
+      return value === null ? [] : [{ id: key.slice(prefix.length), payload: JSON.parse(value) as AdapterPayload }];
+    });
   }
 
   async health(): Promise<StoreHealth> {

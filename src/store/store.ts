@@ -1,4 +1,4 @@
-import type { Adapter } from 'oidc-provider';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
 
 export interface StoreHealth {
   ok: boolean;
@@ -33,6 +33,13 @@ export interface Store {
   writeFields(name: string, fields: Record<string, string>): Promise<Record<string, string>>;
   /** Removes fields of a field-set document (absent ones are ignored); the document goes with its last field. */
   deleteFields(name: string, fields: readonly string[]): Promise<void>;
+  /** Adds `by` (default 1) to a whole-number field of a field-set document (absent: 0); returns the sum. Atomic across replicas. */
+  incrementField(name: string, field: string, by?: number): Promise<number>;
+  /**
+   * The live records of one model in this namespace (e.g. every `Session`), in no order: a scan of
+   * the store, for control endpoints, never on a request's way through the engine.
+   */
+  listRecords(model: string): Promise<Array<{ id: string; payload: AdapterPayload }>>;
   health(): Promise<StoreHealth>;
   /**
    * Only on a store no other process changes (memory): counters that move on every change of

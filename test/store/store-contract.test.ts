@@ -142,6 +142,23 @@ describe.each(stores)('%s store', (_kind, open) => {
     expect(await store.writeFields('pending', { d: '4' })).toEqual({ d: '4' });
   });
 
+  it('field sets: concurrent increments all count, from an absent field, and return the sum', async () => {
+    const sums = await Promise.all(Array.from({ length: 10 }, () => store.incrementField('counters', 'hits')));
+    expect(sums.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(await store.incrementField('counters', 'hits', 5)).toBe(15);
+    expect(await store.readFields('counters')).toEqual({ hits: '15' });
+  });
+
+  it('lists the live records of one model in its namespace only, payloads whole', async () => {
+    const sessions = store.adapterFor('Session');
+    await sessions.upsert('s-1', { uid: 'u-1', accountId: 'alice' }, 60);
+    await sessions.upsert('s-2', { uid: 'u-2', accountId: 'bob' }, 60);
+    await store.adapterFor('Grant').upsert('g-1', { accountId: 'alice' }, 60);
+    await root.namespace('http://localhost:9501').adapterFor('Session').upsert('s-3', { uid: 'u-3' }, 60);
+    await sessions.destroy('s-2');
+    expect(await store.listRecords('Session')).toEqual([{ id: 's-1', payload: { uid: 'u-1', accountId: 'alice' } }]);
+  });
+
   it('reports itself healthy', async () => {
     expect(await root.health()).toMatchObject({ ok: true, kind: root.kind });
   });

@@ -1,0 +1,73 @@
+/**
+ * What a test changed on a running issuer through its control endpoints (the clock, fault rules,
+ * which signing key is current, run-time clients), kept in one field-set document of the issuer's
+ * store so that replicas on one Redis share it: a change made through one replica is in force for
+ * the next request another replica serves. Each request reads the document once, before the
+ * testbed's layers that act on it; on a process-local store the read is a map lookup until
+ * something in this process writes a field set.
+ *
+ * Each concern owns its fields by name (`clock`, `fault:<id>`, `keys`, …) and reads them from
+ * `settingsOf(ctx)`, or from `current()` outside a request.
+ */
+import type { Middleware } from 'koa';
+import type { Store } from '../store/store.ts';
+
+const DOCUMENT = 'control';
+
+/** The settings as one request saw them (field name → its text, as its concern wrote it). */
+export type SettingsSnapshot = Readonly<Record<string, string>>;
+
+const EMPTY: SettingsSnapshot = Object.freeze({});
+
+export class ControlSettings {
+  readonly #store: Store;
+  #cached: { revision: number; fields: SettingsSnapshot } | undefined;
+
+  constructor(store: Store) {
+    this.#store = store;
+  }
+
+  /** The fields as they stand now. */
+  async current(): Promise<SettingsSnapshot> {
+    const revisions = this.#store.localRevisions;
+    if (!revisions) return frozen(await this.#store.readFields(DOCUMENT));
+    if (this.#cached?.revision === revisions.fieldSets) return this.#cached.fields;
+    const revision = revisions.fieldSets; // read before the store: a write meanwhile makes the next call read again
+    const fields = frozen(await this.#store.readFields(DOCUMENT));
+    this.#cached = { revision, fields };
+    return fields;
+  }
+
+  async write(fields: Record<string, string>): Promise<void> {
+    await this.#store.writeFields(DOCUMENT, fields);
+  }
+
+  async remove(fields: readonly string[]): Promise<void> {
+    await this.#store.deleteFields(DOCUMENT, fields);
+  }
+
+  /** Removes every field whose name `matches` (all of them without a test): what `reset` does. */
+  async clear(matches: (field: string) => boolean = () => true): Promise<void> {
+    const names = Object.keys(await this.#store.readFields(DOCUMENT)).filter(matches);
+    if (names.length > 0) await this.#store.deleteFields(DOCUMENT, names);
+  }
+}
+
+const SNAPSHOT = Symbol('oidc-testbed control settings');
+
+/** Reads the issuer's settings once for the request, for `settingsOf` in the layers after it. */
+export function readControlSettings(settings: ControlSettings): Middleware {
+  return async function readControlSettings(ctx, next) {
+    (ctx.state as Record<symbol, SettingsSnapshot>)[SNAPSHOT] = await settings.current();
+    return next();
+  };
+}
+
+/** The settings the request was read with (none outside an issuer's request). */
+export function settingsOf(ctx: { state: unknown }): SettingsSnapshot {
+  return (ctx.state as Record<symbol, SettingsSnapshot | undefined>)[SNAPSHOT] ?? EMPTY;
+}
+
+function frozen(fields: Record<string, string>): SettingsSnapshot {
+  return Object.freeze(fields);
+}
