@@ -114,7 +114,7 @@ function countListeners(record: RequestRecord): () => number {
 }
 
 describe('the request record as Server-Sent Events', () => {
-  const testbed = useTestbed({ apis: { profile: true, directory: false } });
+  const testbed = useTestbed({ apis: false });
   const streamUrl = (query = '') => `${testbed().issuer}/_testbed/requests/stream${query}`;
   const opened: OpenStream[] = [];
   const open = async (query = '', headers: Record<string, string> = {}) => {
