@@ -1,4 +1,5 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { realNow } from '../clock.ts';
 import {
   DEFAULT_NAMESPACE,
   EXPIRED_RECORD_GRACE_SECONDS,
@@ -17,7 +18,9 @@ import {
  */
 interface Entry {
   json: string;
-  expiresAt: number; // epoch ms; Infinity when stored without a TTL
+  // Real epoch ms (Infinity: no TTL). A TTL is a duration: kept against real time, a record lives as long
+  // as asked whatever clock offset the issuer storing it has (src/clock.ts), and one sweeper serves all.
+  expiresAt: number;
   consumed?: number;
 }
 
@@ -35,7 +38,7 @@ export class MemoryState {
   live(k: string): Entry | undefined {
     const entry = this.entries.get(k);
     if (!entry) return undefined;
-    if (entry.expiresAt <= Date.now()) {
+    if (entry.expiresAt <= realNow()) {
       this.entries.delete(k);
       return undefined;
     }
@@ -93,7 +96,7 @@ export class MemoryNamespace implements Store {
     return {
       upsert: async (id, payload, expiresIn) => {
         const k = key(id);
-        const expiresAt = expiresIn ? Date.now() + (expiresIn + EXPIRED_RECORD_GRACE_SECONDS) * 1000 : Infinity;
+        const expiresAt = expiresIn ? realNow() + (expiresIn + EXPIRED_RECORD_GRACE_SECONDS) * 1000 : Infinity;
         state.entries.set(k, { json: JSON.stringify(payload), expiresAt });
         if (payload.grantId && GRANTABLE_MODELS.has(model)) {
           const grantKey = at(`grant:${payload.grantId}`);
@@ -113,6 +116,7 @@ export class MemoryNamespace implements Store {
       findByUserCode: async (userCode) => readSecondary(`userCode:${model}:${userCode}`),
       consume: async (id) => {
         const entry = state.live(key(id));
+        // A protocol timestamp (oidc-provider's own adapters use its epochTime()): on the issuer's clock.
         if (entry) entry.consumed = Math.floor(Date.now() / 1000);
         state.revisions.removals += 1;
       },
@@ -208,7 +212,7 @@ export class MemoryStore extends MemoryNamespace {
     const state = new MemoryState();
     super(state, DEFAULT_NAMESPACE);
     this.#state = state;
-    this.#sweeper = setInterval(() => state.sweep(Date.now()), SWEEP_INTERVAL_MS);
+    this.#sweeper = setInterval(() => state.sweep(realNow()), SWEEP_INTERVAL_MS);
     this.#sweeper.unref();
   }
 
@@ -217,7 +221,7 @@ export class MemoryStore extends MemoryNamespace {
   }
 
   /** Removes expired entries and index rows that point at nothing (every namespace). */
-  sweep(now = Date.now()): void {
+  sweep(now = realNow()): void {
     this.#state.sweep(now);
   }
 }
