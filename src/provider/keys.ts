@@ -36,11 +36,29 @@ async function freshKeys(rsa?: RsaKeys | Promise<RsaKeys>): Promise<Pick<IssuerK
 
 /** The signing keys of an issuer around its RSA key: RS256, ES256 (fresh) and Ed25519 (fresh). */
 export async function signingKeysWith(rs256: JWK): Promise<JWK[]> {
-  const [es256, ed25519] = await Promise.all([
-    generateJwk('ES256', 'sig', 'es256'),
-    generateJwk('EdDSA', 'sig', 'ed25519', { crv: 'Ed25519' }, 'Ed25519'),
-  ]);
+  const [es256, ed25519] = await Promise.all([generateSigningKey('ES256'), generateSigningKey('Ed25519')]);
   return [rs256, es256, ed25519];
+}
+
+/** The algorithms the testbed makes signing keys for (a key rotation's choice). */
+export const SIGNING_KEY_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'] as const;
+export type SigningKeyAlgorithm = (typeof SIGNING_KEY_ALGORITHMS)[number];
+
+/**
+ * A fresh private signing key whose JWK `alg` is `alg`: oidc-provider signs for an algorithm only
+ * with a key of that very `alg` (an `EdDSA` key does not sign `Ed25519` and the other way round).
+ */
+export function generateSigningKey(alg: SigningKeyAlgorithm): Promise<JWK> {
+  switch (alg) {
+    case 'RS256':
+    case 'PS256':
+      return generateJwk(alg, 'sig', alg.toLowerCase(), { modulusLength: 2048 });
+    case 'ES256':
+      return generateJwk('ES256', 'sig', 'es256');
+    case 'EdDSA':
+    case 'Ed25519':
+      return generateJwk('EdDSA', 'sig', 'ed25519', { crv: 'Ed25519' }, alg);
+  }
 }
 
 /** A secret for `purpose` derived from the cookie keys: the same on every replica and restart. */

@@ -24,3 +24,12 @@ declare module 'oidc-provider/lib/helpers/validate_dpop.js' {
     clientId: string,
   ): Promise<void>;
 }
+
+/**
+ * The internals oidc-provider keeps per Provider instance (its keystore among them), read through
+ * the reader provider.js installs; undefined for anything but a Provider. Only
+ * src/provider/engine/keystore.ts reads it; test/control/keys.test.ts fails should it move.
+ */
+declare module 'oidc-provider/lib/helpers/weak_cache.js' {
+  export default function instance(provider: object): unknown;
+}

@@ -25,12 +25,13 @@
  * keeping the grant (access-token revocation, RFC 7009 §2.1) — `withGrantRevocationMarks` then
  * stores the moment, and JWTs of that grant issued before it are refused.
  */
-import { createLocalJWKSet, type JWK, type JWTPayload, jwtVerify } from 'jose';
+import { type JWTPayload, jwtVerify } from 'jose';
 import type { Middleware } from 'koa';
 import type { Adapter, AdapterPayload, Provider } from 'oidc-provider';
 import { readFormParameters, replaceFormParameters } from '../../http/form-body.ts';
-import { looksLikeJwt, publicJwk } from '../../jose/vocabulary.ts';
+import { looksLikeJwt } from '../../jose/vocabulary.ts';
 import { GRANT_REVOCATION_MARK_MODEL, type LocalRevisions, REVOCATION_MARK_MODEL, type Store } from '../../store/store.ts';
+import { engineVerificationKeys } from '../engine/index.ts';
 import { jwtAccessTokenHandle, recordFromClaims, unverifiedJti } from './jwt-records.ts';
 import { isClientCredentialsJti, type JwtStateKey, openJwtState } from './jwt-state.ts';
 
@@ -40,8 +41,6 @@ export interface JwtAccessTokenOptions {
   provider: Provider;
   /** The issuer's store (its namespace): revocation marks live there. */
   store: Store;
-  /** The issuer's private signing keys; only their public parts are used. */
-  signingKeys: readonly JWK[];
   /** The key `customizeJwtAccessToken` sealed users' JWT state with. */
   stateKey: JwtStateKey;
 }
@@ -69,7 +68,8 @@ export class JwtAccessTokens {
   readonly #provider: Provider;
   readonly #revocations: Adapter;
   readonly #grantRevocations: Adapter;
-  readonly #ownKeys: ReturnType<typeof createLocalJWKSet>;
+  /** The keys the issuer publishes now (they change with a key rotation). */
+  readonly #ownKeys: ReturnType<typeof engineVerificationKeys>;
   readonly #stateKey: JwtStateKey;
   readonly #localRevisions: LocalRevisions | undefined;
   /** Grant standings read while `LocalRevisions.removals` was `#standingsAt`. */
@@ -80,7 +80,7 @@ export class JwtAccessTokens {
     this.#provider = options.provider;
     this.#revocations = options.store.adapterFor(REVOCATION_MARK_MODEL);
     this.#grantRevocations = options.store.adapterFor(GRANT_REVOCATION_MARK_MODEL);
-    this.#ownKeys = createLocalJWKSet({ keys: options.signingKeys.map(publicJwk) });
+    this.#ownKeys = engineVerificationKeys(options.provider);
     this.#stateKey = options.stateKey;
     this.#localRevisions = options.store.localRevisions;
   }

@@ -8,7 +8,6 @@ import type { UserDirectory } from '../../store/user-directory.ts';
 import type { ClientPolicy } from '../clients.ts';
 import { oidcScopesOf } from '../configuration.ts';
 import type { JwtAccessTokens } from '../extensions/jwt-access-tokens.ts';
-import type { IssuerKeys } from '../keys.ts';
 import type { ResourceCatalog } from '../resources.ts';
 import { registerPasswordGrant } from './password.ts';
 import { PresentedTokens } from './presented-tokens.ts';
@@ -16,7 +15,6 @@ import { registerTokenExchange } from './token-exchange.ts';
 
 export interface TestbedGrantInputs {
   fixture: Fixture;
-  keys: IssuerKeys;
   users: UserDirectory;
   resources: ResourceCatalog;
   jwtAccessTokens: JwtAccessTokens;
@@ -25,12 +23,12 @@ export interface TestbedGrantInputs {
 
 export function registerTestbedGrants(
   provider: Provider,
-  { fixture, keys, users, resources, jwtAccessTokens, policyOf }: TestbedGrantInputs,
+  { fixture, users, resources, jwtAccessTokens, policyOf }: TestbedGrantInputs,
 ): void {
   const { features } = fixture.issuer;
   const oidcScopes = oidcScopesOf(fixture);
   if (features.token_exchange) {
-    const presentedTokens = new PresentedTokens({ provider, signingKeys: keys.signing, users, jwtAccessTokens });
+    const presentedTokens = new PresentedTokens({ provider, users, jwtAccessTokens });
     registerTokenExchange(provider, {
       resources,
       presentedTokens,

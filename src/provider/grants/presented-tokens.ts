@@ -8,10 +8,11 @@
  *   client (an ID token is meant for its client only, OpenID Connect Core §2), for a known user.
  * Anything else is invalid_request (RFC 8693 §2.2.2).
  */
-import { createLocalJWKSet, decodeProtectedHeader, type JWK, type JWTPayload, jwtVerify } from 'jose';
+import { decodeProtectedHeader, type JWTPayload, jwtVerify } from 'jose';
 import { errors, type Provider } from 'oidc-provider';
-import { ASYMMETRIC_ALGORITHMS, looksLikeJwt, publicJwk } from '../../jose/vocabulary.ts';
+import { ASYMMETRIC_ALGORITHMS, looksLikeJwt } from '../../jose/vocabulary.ts';
 import type { UserDirectory } from '../../store/user-directory.ts';
+import { engineVerificationKeys } from '../engine/index.ts';
 import type { JwtAccessTokens } from '../extensions/jwt-access-tokens.ts';
 
 /** RFC 8693 §3 token type identifiers. */
@@ -37,8 +38,6 @@ export interface PresentedToken {
 
 export interface PresentedTokenOptions {
   provider: Provider;
-  /** The issuer's private signing keys; only their public parts are used. */
-  signingKeys: readonly JWK[];
   users: UserDirectory;
   jwtAccessTokens: JwtAccessTokens;
 }
@@ -47,13 +46,14 @@ export class PresentedTokens {
   readonly #provider: Provider;
   readonly #users: UserDirectory;
   readonly #jwtAccessTokens: JwtAccessTokens;
-  readonly #ownKeys: ReturnType<typeof createLocalJWKSet>;
+  /** The keys the issuer publishes now (they change with a key rotation). */
+  readonly #ownKeys: ReturnType<typeof engineVerificationKeys>;
 
   constructor(options: PresentedTokenOptions) {
     this.#provider = options.provider;
     this.#users = options.users;
     this.#jwtAccessTokens = options.jwtAccessTokens;
-    this.#ownKeys = createLocalJWKSet({ keys: options.signingKeys.map(publicJwk) });
+    this.#ownKeys = engineVerificationKeys(options.provider);
   }
 
   /** `parameter` names the token in error descriptions (subject_token, actor_token). */

@@ -29,10 +29,10 @@ export interface TokenLiveness {
 }
 
 export interface AccessTokenSettings {
-  /** Accepted `iss` values: the issuers of the testbed that serve this resource (they share one key set). */
+  /** Accepted `iss` values: the issuers of the testbed that serve this resource. */
   issuers: readonly string[];
-  /** Where the issuers' JWKS is fetched (over HTTP; refetched once on an unknown `kid`). */
-  jwksUri: string;
+  /** Where each of `issuers` publishes its JWKS, fetched over HTTP (refetched on an unknown `kid`); each may rotate its keys. */
+  jwksUris: ReadonlyMap<string, string>;
   /** Expected `aud`: the resource's audience. */
   audience: string;
   /** JWS algorithms accepted for JWT access tokens; asymmetric only. */
@@ -49,7 +49,17 @@ export interface AccessTokenSettings {
    * JWT whose `iss` is none of `issuers` is trusted when this knows it, checked against its JWKS.
    */
   issuerMadeLater?: (iss: string) => { jwksUri: string } | undefined;
+  /**
+   * The revision of the signing keys of an issuer of the testbed (one of `issuers` or made later),
+   * once it has caught up with a rotation on another replica; undefined for an issuer it does not
+   * know. When it moves, the issuer's JWKS is fetched anew (a new key is known at once, whatever
+   * jose's cooldown) and every verified token is verified again (a retired key's are refused).
+   */
+  keyRevision?: (iss: string) => Promise<string | undefined>;
 }
+
+/** How many issuers' JWKS (and key revisions) are kept. */
+const MAX_KEY_SETS = 1000;
 
 /** A cache entry: the validated token, its record id, the stamp under which it was last found live, and until when (ms). */
 interface Verified {
@@ -61,8 +71,10 @@ interface Verified {
 
 export class AccessTokenVerifier {
   readonly #settings: AccessTokenSettings;
-  readonly #jwks: ReturnType<typeof createRemoteJWKSet>;
-  readonly #laterJwks = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+  /** Remote JWKS by URI (jose caches each and refetches it on an unknown kid, at most every 30 s). */
+  readonly #jwks = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+  /** The key revision of each issuer as this verifier last saw it. */
+  readonly #keyRevisions = new Map<string, string>();
   readonly #verified: ExpiringCache<Verified>;
   /** RFC 9068 §4: what jose checks of a JWT access token besides its signature. */
   readonly #jwtChecks: JWTVerifyOptions;
@@ -71,7 +83,8 @@ export class AccessTokenVerifier {
     const weak = settings.algorithms.filter((alg) => !(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg));
     if (weak.length > 0) throw new Error(`access token algorithms must be asymmetric JWS algorithms; remove ${weak.join(', ')}`);
     this.#settings = settings;
-    this.#jwks = createRemoteJWKSet(new URL(settings.jwksUri));
+    const missing = settings.issuers.filter((issuer) => !settings.jwksUris.has(issuer));
+    if (missing.length > 0) throw new Error(`no JWKS URI for ${missing.join(', ')}`);
     this.#verified = new ExpiringCache(settings.cacheSize);
     const { issuers, audience, algorithms, clockTolerance } = settings;
     this.#jwtChecks = {
@@ -87,6 +100,7 @@ export class AccessTokenVerifier {
   /** The validated token, or a TokenError (invalid_token) saying what is wrong with it. */
   async verify(token: string): Promise<VerifiedAccessToken> {
     const { liveness } = this.#settings;
+    if (this.#settings.keyRevision && looksLikeJwt(token)) await this.#followKeyRotation(token);
     const cached = this.#verified.get(token);
     if (cached?.expired) throw invalidToken('access token expired');
     let entry = cached?.value;
@@ -109,28 +123,37 @@ export class AccessTokenVerifier {
     return entry.token;
   }
 
-  /** The issuer made later that `token` names (its `iss`, not yet verified), when it is one. */
-  #issuerMadeLater(token: string): { iss: string; jwksUri: string } | undefined {
-    const { issuerMadeLater, issuers } = this.#settings;
-    if (!issuerMadeLater) return undefined;
-    let iss: unknown;
-    try {
-      iss = decodeJwt(token).iss;
-    } catch {
-      return undefined;
-    }
-    if (typeof iss !== 'string' || issuers.includes(iss)) return undefined;
-    const known = issuerMadeLater(iss);
-    return known ? { iss, jwksUri: known.jwksUri } : undefined;
+  /**
+   * When the keys of the token's issuer changed since this verifier last looked (a rotation, here
+   * or on another replica): its JWKS is dropped, to be fetched anew, and so is every verified token.
+   */
+  async #followKeyRotation(token: string): Promise<void> {
+    const iss = this.#verified.get(token)?.value.token.issuer ?? unverifiedIssuer(token);
+    if (iss === undefined) return;
+    const revision = await this.#settings.keyRevision!(iss);
+    if (revision === undefined) return;
+    const seen = this.#keyRevisions.get(iss);
+    if (seen === revision) return;
+    if (seen === undefined && this.#keyRevisions.size >= MAX_KEY_SETS) this.#keyRevisions.delete(this.#keyRevisions.keys().next().value!);
+    this.#keyRevisions.set(iss, revision);
+    if (seen === undefined) return; // first sight: its JWKS is fetched from now on
+    const uri = this.#jwksUriOf(iss);
+    if (uri) this.#jwks.delete(uri);
+    this.#verified.clear();
   }
 
-  /** One remote JWKS per issuer made later (jose caches and refetches it on an unknown kid). */
+  /** Where the issuer `iss` (not yet verified) publishes its keys, when it is one this verifier trusts. */
+  #jwksUriOf(iss: string): string | undefined {
+    return this.#settings.jwksUris.get(iss) ?? this.#settings.issuerMadeLater?.(iss)?.jwksUri;
+  }
+
+  /** One remote JWKS per URI. */
   #jwksAt(uri: string): ReturnType<typeof createRemoteJWKSet> {
-    let jwks = this.#laterJwks.get(uri);
+    let jwks = this.#jwks.get(uri);
     if (!jwks) {
-      if (this.#laterJwks.size >= 1000) this.#laterJwks.delete(this.#laterJwks.keys().next().value!);
+      if (this.#jwks.size >= MAX_KEY_SETS) this.#jwks.delete(this.#jwks.keys().next().value!);
       jwks = createRemoteJWKSet(new URL(uri));
-      this.#laterJwks.set(uri, jwks);
+      this.#jwks.set(uri, jwks);
     }
     return jwks;
   }
@@ -149,10 +172,17 @@ export class AccessTokenVerifier {
     const { clockTolerance } = this.#settings;
     let payload: JWTPayload;
     try {
-      const later = this.#issuerMadeLater(token);
+      const { issuers, jwksUris, issuerMadeLater } = this.#settings;
+      const iss = unverifiedIssuer(token);
+      const later = iss !== undefined && !issuers.includes(iss) ? issuerMadeLater?.(iss) : undefined;
+      // A token of no issuer trusted is checked against the first one's keys (and refused for its iss, or its signature).
       ({ payload } = later
-        ? await jwtVerify(token, this.#jwksAt(later.jwksUri), { ...this.#jwtChecks, issuer: later.iss })
-        : await jwtVerify(token, this.#jwks, this.#jwtChecks));
+        ? await jwtVerify(token, this.#jwksAt(later.jwksUri), { ...this.#jwtChecks, issuer: iss })
+        : await jwtVerify(
+            token,
+            this.#jwksAt(jwksUris.get(iss !== undefined && issuers.includes(iss) ? iss : issuers[0])!),
+            this.#jwtChecks,
+          ));
     } catch (error) {
       throw invalidToken(describeJoseFailure(error, token, this.#settings));
     }
@@ -217,6 +247,16 @@ function describeJoseFailure(error: unknown, token: string, settings: AccessToke
     return `access token alg ${headerAlgorithm(token)} is not accepted (accepted: ${settings.algorithms.join(' ')})`;
   if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return 'access token is not a well-formed JWT';
   throw error; // JWKS unreachable and the like: a server problem, not the client's
+}
+
+/** The `iss` a JWT names, before it is verified. */
+function unverifiedIssuer(token: string): string | undefined {
+  try {
+    const { iss } = decodeJwt(token);
+    return typeof iss === 'string' ? iss : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function headerAlgorithm(token: string): string {

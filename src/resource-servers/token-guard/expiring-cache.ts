@@ -47,6 +47,10 @@ export class ExpiringCache<V> {
     this.#entries.delete(key);
   }
 
+  clear(): void {
+    this.#entries.clear();
+  }
+
   /**
    * One pass for a tenth of the bound's inserts, not one per insert: a Map keeps a deleted entry's
    * slot until it is rehashed, so evicting the oldest one at a time made every insert into a full
