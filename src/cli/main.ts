@@ -1,6 +1,7 @@
 /**
  * `oidc-testbed start [--config FILE] [--port 9400] [--host 127.0.0.1] [--issuer URL] …`
  * `oidc-testbed check FILE`
+ * `oidc-testbed conformance PLAN.yaml …` (conformance.ts)
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -9,6 +10,7 @@ import type { LogLevel } from '../log.ts';
 import { defaultKeysFile } from '../provider/keys.ts';
 import { StoreStartupError, StoreUnavailableError } from '../store/store-unavailable.ts';
 import { checkFixture, startTestbed, type Testbed } from '../testbed.ts';
+import { CONFORMANCE_USAGE, ConformanceUsageError, conformance } from './conformance.ts';
 import { CONTROL_TOKEN, CONTROL_TOKEN_RULE, EnvironmentError, readEnvironment } from './environment.ts';
 
 const USAGE = `Usage:
@@ -18,6 +20,7 @@ const USAGE = `Usage:
                      [--redis URL] [--redis-prefix oidc-testbed:] [--wait-for-redis]
                      [--control-token TOKEN]
   oidc-testbed check FILE
+${CONFORMANCE_USAGE}
   oidc-testbed --help`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -29,16 +32,18 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (command === 'check') return await check(rest);
     if (command === 'start') return await start(rest);
+    if (command === 'conformance') return await conformance(rest);
     throw new UsageError(`unknown command "${command}"`);
   } catch (error) {
     if (
       error instanceof FixtureError ||
       error instanceof UsageError ||
+      error instanceof ConformanceUsageError ||
       error instanceof StartupError ||
       error instanceof EnvironmentError
     ) {
       console.error(`oidc-testbed: ${error.message}`);
-      if (error instanceof UsageError) console.error(USAGE);
+      if (error instanceof UsageError || error instanceof ConformanceUsageError) console.error(USAGE);
       return 2;
     }
     throw error;

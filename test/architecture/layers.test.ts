@@ -21,6 +21,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['scenarios'], // issuers that break one rule on purpose, and their verdicts
   ['resource-servers'],
   ['testbed.ts'],
+  ['conformance'], // a whole relying party driven through a plan of scenarios, against a testbed it starts
   ['cli', 'index.ts'],
 ];
 
