@@ -13,7 +13,7 @@ import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { answerOAuthError } from '../http/error-answers.ts';
 import { JSON_TYPES, parseBody } from '../http/request-body.ts';
-import { ClientChangeError, type ClientRegistry } from '../provider/clients.ts';
+import { ClientChangeError, type ClientEntryInput, type ClientRegistry } from '../provider/clients.ts';
 import { settingsOf } from './settings.ts';
 
 export function addClientRoutes(router: Router, clients: ClientRegistry): void {
@@ -53,7 +53,7 @@ export function addClientRoutes(router: Router, clients: ClientRegistry): void {
     },
     parseEntry,
     answering(async (ctx) => {
-      const { client, replaced } = await clients.put(clientIdOf(ctx), ctx.request.body);
+      const { client, replaced } = await clients.put(clientIdOf(ctx), ctx.request.body as ClientEntryInput); // checked by `put`
       ctx.status = replaced ? 200 : 201;
       ctx.body = client;
     }),

@@ -44,10 +44,15 @@ const TESTBED_FIELDS: ReadonlySet<string> = new Set([
 export type ClientSource = 'fixture' | 'run-time' | 'registration';
 
 /** A client entry as `put` takes it: a fixture client entry, whose `client_id` may be left out (the id given wins). */
-export type ClientEntryInput = Omit<z.input<typeof clientSchema>, 'client_id'> & { client_id?: string };
+export type ClientEntryInput = {
+  [Field in keyof z.input<typeof clientSchema> as Field extends 'client_id' ? never : Field]: z.input<typeof clientSchema>[Field];
+} & { client_id?: string };
 
 /** A client as `list` shows it: its entry without `client_secret`, and where it comes from. */
-export type ListedClient = Omit<FixtureClient, 'client_secret'> & { source: ClientSource };
+// Not `Omit`: over the entry's index signature (open-ended metadata) it would drop the named fields.
+export type ListedClient = { [Field in keyof FixtureClient as Field extends 'client_secret' ? never : Field]: FixtureClient[Field] } & {
+  source: ClientSource;
+};
 
 /** Why a run-time client operation was refused; `status` and `error` are its HTTP answer. */
 export class ClientChangeError extends Error {
@@ -180,7 +185,7 @@ export class ClientRegistry {
    * paths inside the entry) and as oidc-provider validates clients, with no unknown field. The
    * client_id is `clientId`. Resolves with the stored entry and whether it replaced one.
    */
-  async put(clientId: string, input: ClientEntryInput | unknown): Promise<{ client: FixtureClient; replaced: boolean }> {
+  async put(clientId: string, input: ClientEntryInput): Promise<{ client: FixtureClient; replaced: boolean }> {
     const { provider, settings } = this.#attached();
     await this.#refuseOthers(clientId);
     const entry = await this.#validate(provider, clientId, input);

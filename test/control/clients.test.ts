@@ -4,7 +4,7 @@
  * refused; bad entries are 400s naming the field, fixture and registered clients 409s.
  */
 import { describe, expect, it } from '@jest/globals';
-import { ClientChangeError } from '../../src/index.ts';
+import { ClientChangeError, type ClientEntryInput } from '../../src/index.ts';
 import { UserAgent } from '../support/agent.ts';
 import { type JsonResponse, postForm, readJson } from '../support/http.ts';
 import { ALICE, walkInteractions } from '../support/interactions.ts';
@@ -18,7 +18,7 @@ const REDIRECT_URI = 'http://localhost:4100/callback';
 const ENTRY = {
   client_secret: 'run-time-secret',
   client_name: 'Put at run time',
-  token_endpoint_auth_method: 'client_secret_basic',
+  token_endpoint_auth_method: 'client_secret_basic' as const,
   redirect_uris: [REDIRECT_URI],
   grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
   response_types: ['code'],
@@ -216,8 +216,10 @@ describe('clients at run time', () => {
     expect((await client.clientCredentialsGrant(config)).expires_in).toBe(77);
 
     await expect(clients.put('web-app', {})).rejects.toMatchObject({ status: 409, error: 'conflict' });
-    await expect(clients.put('lib-bad', { first_party: 1 })).rejects.toThrow(/^first_party: must be a boolean$/);
-    await expect(clients.put('lib-bad', { first_party: 1 })).rejects.toBeInstanceOf(ClientChangeError);
+    await expect(clients.put('lib-bad', { first_party: 1 } as unknown as ClientEntryInput)).rejects.toThrow(
+      /^first_party: must be a boolean$/,
+    );
+    await expect(clients.put('lib-bad', { first_party: 1 } as unknown as ClientEntryInput)).rejects.toBeInstanceOf(ClientChangeError);
 
     await clients.remove('lib-client');
     expect(await clients.get('lib-client')).toBeUndefined();

@@ -15,7 +15,7 @@ const redisUp = await requireRedis();
 const REDIRECT_URI = 'http://localhost:4100/callback';
 const ENTRY = {
   client_secret: 'replicated-secret',
-  token_endpoint_auth_method: 'client_secret_basic',
+  token_endpoint_auth_method: 'client_secret_basic' as const,
   redirect_uris: [REDIRECT_URI],
   grant_types: ['authorization_code', 'client_credentials'],
   response_types: ['code'],
