@@ -97,6 +97,12 @@ export interface Testbed {
   readonly scenarios: readonly CatalogEntry[];
   /** A scenario's run (`run`: an isolated one, e.g. a random id per test), created if needed. */
   scenario(name: string, options?: { run?: string }): Promise<ScenarioHandle>;
+  /**
+   * Puts every issuer of the fixture (the main one, '/fapi2', …) back to its fixture: what each
+   * `issuer.reset()` does (users, clients, keys, faults, clock, sessions, direct tokens, record).
+   * Scenario runs are left as they are (each has its own `…/_testbed/reset`).
+   */
+  reset(): Promise<void>;
   /** Stops accepting connections, closes open ones and releases the store. */
   stop(): Promise<void>;
 }
@@ -136,7 +142,8 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     const scenarioRuns = new ScenarioRuns({
       issuer: issuerUrl,
       mountPath: main.mountPath,
-      fixture: { ...fixture, issuers: [] },
+      // Scenario runs have the main fixture's users and clients, not its fault rules.
+      fixture: { ...fixture, issuers: [], faults: [] },
       users: mainUsers,
       logger,
       mainKeys: keys,
@@ -144,6 +151,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       ...(options.scenarioIdleMs ? { idleMs: options.scenarioIdleMs } : {}),
     });
     opened.push(() => scenarioRuns.close());
+    main.console.showScenarios(() => scenarioRuns.standing()); // the scenario table of the main issuer's console
     // Runs while the mock APIs start; a client the engine refuses still stops the start.
     const clientCheck = refusedClients(fixture, issuers);
 
@@ -204,6 +212,9 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       requests,
       scenarios: scenarioRuns.catalog(),
       scenario: (name, scenarioOptions = {}) => scenarioHandle(scenarioRuns, name, scenarioOptions),
+      reset: async () => {
+        for (const issuer of Object.values(issuers)) await issuer.reset();
+      },
       stop: closeAll,
     };
   } catch (error) {

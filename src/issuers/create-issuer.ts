@@ -6,9 +6,24 @@
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { type KoaContextWithOIDC, Provider } from 'oidc-provider';
+import { addClientRoutes, followRunTimeClients } from '../control/client-routes.ts';
+import { IssuerClock, runOnIssuerClock } from '../control/clock.ts';
+import { addClock } from '../control/clock-routes.ts';
+import { addConsole, IssuerConsole } from '../control/console-routes.ts';
+import { DirectTokens } from '../control/direct-tokens.ts';
+import { issuerFaults } from '../control/fault-injection.ts';
+import { addFaultRoutes } from '../control/fault-routes.ts';
+import { Faults } from '../control/faults.ts';
+import { SigningKeyRotation } from '../control/key-rotation.ts';
+import { addKeyRotation } from '../control/key-routes.ts';
 import { addRequestRecord } from '../control/request-record-routes.ts';
+import { addReset } from '../control/reset-routes.ts';
 import { type ControlRoutes, controlRoutes } from '../control/routes.ts';
+import { addSessionRoutes } from '../control/session-routes.ts';
+import { OutgoingAnswers, Sessions } from '../control/sessions.ts';
 import { ControlSettings, readControlSettings } from '../control/settings.ts';
+import { addTokenRoutes } from '../control/token-routes.ts';
+import { addUserRoutes } from '../control/user-routes.ts';
 import { CONTROL_PATH, INTERACTION_PATH, ROUTES } from '../endpoints.ts';
 import type { Fixture } from '../fixtures/schema.ts';
 import { routeByPath } from '../http/path-routes.ts';
@@ -56,6 +71,8 @@ export interface IssuerOptions {
   controlToken?: string;
   /** Where this issuer departs from the rules on purpose (conformance scenarios); absent, it follows them. */
   misbehaviour?: Misbehaviour;
+  /** Whether `reset()` resets the users too; false where the directory is another issuer's (scenario runs share the main one's). Default true. */
+  resetsUsers?: boolean;
 }
 
 /** A rewrite of an engine route's answer, after the engine made it (`ctx.body`, `ctx.status`, headers). */
@@ -107,6 +124,7 @@ export interface Issuer {
   readonly mountPath: string;
   readonly provider: Provider;
   readonly fixture: Fixture;
+  /** Its clients and their testbed policies: the fixture's, and those put at run time (`<issuer>/_testbed/clients`). */
   readonly clients: ClientRegistry;
   readonly resources: ResourceCatalog;
   readonly store: Store;
@@ -116,6 +134,29 @@ export interface Issuer {
   readonly ciba: CibaController;
   /** What this issuer answered: the last 1,000 requests, parameters and issued tokens redacted (`<issuer>/_testbed/requests`). */
   readonly requests: RequestRecord;
+  /** Its login sessions: listed, and ended with back-channel logout tokens to their clients (`<issuer>/_testbed/sessions`). */
+  readonly sessions: Sessions;
+  /** Access and ID tokens issued without a login, for testing a resource server (`<issuer>/_testbed/tokens`). */
+  readonly tokens: DirectTokens;
+  /** Its fault rules: the fixture's `faults:` and those added at run time (`<issuer>/_testbed/faults`). */
+  readonly faults: Faults;
+  /**
+   * The users it serves, changed at run time (`<issuer>/_testbed/users`): issuers serving the main
+   * fixture's users (the main one, further issuers without `users`, scenario runs) share one directory.
+   */
+  readonly users: UserDirectory;
+  /** Its clock: real time shifted by an offset a test sets (`<issuer>/_testbed/clock`); other issuers keep theirs. */
+  readonly clock: IssuerClock;
+  /** Its signing keys: rotated at run time (`<issuer>/_testbed/keys/rotate`), listed, reset to those it started with. */
+  readonly keys: SigningKeyRotation;
+  /** Its console page (`<issuer>/_testbed/`): the live request record and the concerns above at a glance. */
+  readonly console: IssuerConsole;
+  /**
+   * Puts the issuer back to its fixture (`POST <issuer>/_testbed/reset`): faults, clock, signing keys,
+   * run-time clients, users (shared with the issuers that share its directory), sessions (ended
+   * without logout tokens), direct tokens (revoked) and the request record. Replicas see it at once.
+   */
+  reset(): Promise<void>;
 }
 
 export function createIssuer(options: IssuerOptions): Issuer {
@@ -124,6 +165,8 @@ export function createIssuer(options: IssuerOptions): Issuer {
   const resources = new ResourceCatalog(fixture.resources, fixture.issuer, clients.policyOf, oidcScopesOf(fixture));
   const misbehaviour = options.misbehaviour ?? {};
   const outgoing = misbehaviour.outgoing;
+  // The answers to the engine's outgoing requests, seen by OP-initiated logout (src/control/sessions.ts).
+  const outgoingAnswers = new OutgoingAnswers();
   const provider = new Provider(
     issuer,
     providerConfiguration({
@@ -134,12 +177,12 @@ export function createIssuer(options: IssuerOptions): Issuer {
       clients,
       resources,
       mountPath,
-      ...(outgoing
-        ? {
-            fetch: (url, init) =>
-              outgoing(toUrl(url), init as RequestInit, (to, sent) => fetchAllowingLocalTargets(to, sent as never) as Promise<Response>),
-          }
-        : {}),
+      fetch: outgoingAnswers.wrap(
+        outgoing
+          ? (url, init) =>
+              outgoing(toUrl(url), init as RequestInit, (to, sent) => fetchAllowingLocalTargets(to, sent as never) as Promise<Response>)
+          : fetchAllowingLocalTargets,
+      ),
     }),
   );
   const requests = misbehaviour.record ?? new RequestRecord();
@@ -151,11 +194,42 @@ export function createIssuer(options: IssuerOptions): Issuer {
   provider.use(recordRequests((ctx) => (isControl(ctx.path) ? undefined : requests), issuerRequestDetails));
   // The steering operations under <issuer>/_testbed (issue 20), each a concern of src/control/.
   const operations: ControlRoutes[] = [(router) => addRequestRecord(router, requests)];
+  // The signing keys a rotation (`<issuer>/_testbed/keys/rotate`, maybe on another replica) put in force, before anything is signed.
+  const signingKeys = new SigningKeyRotation({ provider, store, settings });
+  provider.use(signingKeys.follow());
+  operations.push((router) => addKeyRotation(router, signingKeys));
+  // Fault rules (the fixture's and run-time ones) act before the engine sees a request: a faulted refresh burns no token.
+  const faults = new Faults({ settings, store, fixture: fixture.faults });
+  provider.use(issuerFaults(faults));
+  operations.push((router) => addFaultRoutes(router, faults));
+  // The rest of the request runs on the issuer's clock (real time shifted by `PUT <issuer>/_testbed/clock`).
+  const clock = new IssuerClock(settings);
+  provider.use(runOnIssuerClock());
+  operations.push((router) => addClock(router, clock));
+  // Users and claims at run time; a removed user's sessions here end too (the directory may serve several issuers).
+  users.servesIssuer(issuer, store);
+  operations.push((router) => addUserRoutes(router, users));
+  // Clients at run time (in the store's Client model); each request first follows their policies to its settings' revision.
+  clients.attach(provider, store, settings);
+  provider.use(followRunTimeClients(clients));
+  operations.push((router) => addClientRoutes(router, clients));
+  // Sessions listed and ended (OP-initiated logout), and tokens issued without a login (resource-server tests).
+  const sessions = new Sessions({ provider, store, answers: outgoingAnswers });
+  operations.push((router) => addSessionRoutes(router, sessions));
+  const tokens = new DirectTokens({ provider, fixture, resources, users, store });
+  operations.push((router) => addTokenRoutes(router, tokens));
+  // Faults first, so that nothing the reset does is faulted; the record last, so that it ends empty.
+  const resettable = [faults, clock, signingKeys, clients, ...(options.resetsUsers === false ? [] : [users]), sessions, tokens];
+  const reset = async () => {
+    for (const concern of resettable) await concern.reset();
+    requests.clear();
+  };
+  operations.push((router) => addReset(router, reset));
   if (misbehaviour.respond) provider.use(rewriteAnswers(misbehaviour.respond));
   if (misbehaviour.reissue) reissueSignedJwts(provider, misbehaviour.reissue);
   provider.proxy = true;
-  const jwtAccessTokens = new JwtAccessTokens({ provider, store, signingKeys: keys.signing, stateKey: jwtStateKey(keys) });
-  registerTestbedGrants(provider, { fixture, keys, users, resources, jwtAccessTokens, policyOf: clients.policyOf });
+  const jwtAccessTokens = new JwtAccessTokens({ provider, store, stateKey: jwtStateKey(keys) });
+  registerTestbedGrants(provider, { fixture, users, resources, jwtAccessTokens, policyOf: clients.policyOf });
 
   relaxClientRulesForLocalRps(provider, {
     implicitHttpRedirects: responseTypesOf(fixture).some((type) => type.includes('id_token')),
@@ -165,6 +239,22 @@ export function createIssuer(options: IssuerOptions): Issuer {
   const { request_objects: requestObjects, ciba: cibaFeature } = fixture.issuer.features;
   const byReference = requestObjects.enabled && requestObjects.by_reference;
   const ciba = cibaController(provider, { store, logger: logger.child({ issuer }) });
+  // The console page at <issuer>/_testbed/ (issue 22): reads each concern above, acts through its control endpoints.
+  const issuerConsole = new IssuerConsole({
+    issuer,
+    mountPath,
+    fixture,
+    requests,
+    clients,
+    resources,
+    users,
+    keys: signingKeys,
+    faults,
+    clock,
+    sessions,
+    ciba: cibaFeature.enabled ? ciba : undefined,
+  });
+  operations.push((router) => addConsole(router, issuerConsole));
   const frontChannel = pinFrontChannelToIssuer(issuer);
   const rewriteResponses = rewriteRouteResponses(
     new Map([
@@ -224,7 +314,27 @@ export function createIssuer(options: IssuerOptions): Issuer {
   );
   logProviderEvents(provider, logger.child({ issuer }));
 
-  return { issuer, urls: urlsOf(issuer), mountPath, provider, fixture, clients, resources, store, jwtAccessTokens, ciba, requests };
+  return {
+    issuer,
+    urls: urlsOf(issuer),
+    mountPath,
+    provider,
+    fixture,
+    clients,
+    resources,
+    store,
+    jwtAccessTokens,
+    ciba,
+    requests,
+    users,
+    clock,
+    faults,
+    keys: signingKeys,
+    sessions,
+    tokens,
+    console: issuerConsole,
+    reset,
+  };
 }
 
 function urlsOf(issuer: string): IssuerUrls {

@@ -4,6 +4,7 @@
  * introspection credentials, so the IdP and the API always agree.
  */
 import type Koa from 'koa';
+import { apiFaults } from '../control/fault-injection.ts';
 import { ROUTES } from '../endpoints.ts';
 import type { Fixture, FixtureResource } from '../fixtures/schema.ts';
 import { oauthErrorAnswers } from '../http/error-answers.ts';
@@ -57,11 +58,13 @@ export interface MockApisOptions {
 /** What the testbed hands the APIs. */
 export interface MockApiHost {
   /** The main issuer: its fixture (the resources), identifier, mount path and provider (revocation state). */
-  main: Pick<Issuer, 'issuer' | 'mountPath' | 'fixture' | 'jwtAccessTokens' | 'store' | 'requests'>;
+  main: Pick<Issuer, 'issuer' | 'mountPath' | 'fixture' | 'jwtAccessTokens' | 'store' | 'requests' | 'faults' | 'keys'>;
   /** Further issuers (`issuers` in the fixture): their tokens for a resource they also serve are accepted too. */
-  others?: ReadonlyArray<Pick<Issuer, 'issuer' | 'fixture' | 'jwtAccessTokens' | 'store' | 'requests'>>;
+  others?: ReadonlyArray<Pick<Issuer, 'issuer' | 'mountPath' | 'fixture' | 'jwtAccessTokens' | 'store' | 'requests' | 'faults' | 'keys'>>;
   /** Issuers made while running (conformance scenario runs, with the main fixture and keys of their own): their JWTs are accepted too. */
-  madeLater?: { issuerOf(iss: string): Pick<Issuer, 'issuer' | 'mountPath' | 'jwtAccessTokens' | 'store' | 'requests'> | undefined };
+  madeLater?: {
+    issuerOf(iss: string): Pick<Issuer, 'issuer' | 'mountPath' | 'jwtAccessTokens' | 'store' | 'requests' | 'faults' | 'keys'> | undefined;
+  };
   users: UserDirectory;
   logger: Logger;
   /** Bind address (the IdP's). */
@@ -114,8 +117,7 @@ export async function startMockApis(options: MockApisOptions | false | undefined
 function buildApi(kind: MockApiKind, resource: FixtureResource, basePath: string, options: MockApisOptions, host: MockApiHost): Koa {
   const { fixture } = host.main;
   const logger = host.logger.child({ api: resource.name });
-  // The issuer as this process reaches it, whatever its public URL (containers, proxies).
-  const issuerInternalUrl = `http://${connectHost(host.host)}:${host.idpPort}${host.main.mountPath}`;
+  const issuerInternalUrl = internalUrl(host, host.main.mountPath);
   const introspection = resource.introspection_client && {
     endpoint: `${issuerInternalUrl}${ROUTES.introspection}`,
     clientId: resource.introspection_client.client_id,
@@ -124,7 +126,7 @@ function buildApi(kind: MockApiKind, resource: FixtureResource, basePath: string
   if (resource.token_format === 'opaque' && !introspection) {
     throw new Error(`resources: ${resource.name} issues opaque tokens, so its mock API needs introspection_client credentials`);
   }
-  // Every issuer of the testbed that serves this resource (they share the main issuer's keys).
+  // Every issuer of the testbed that serves this resource, each with its JWKS (their keys rotate apart).
   const trusted = [
     host.main,
     ...(host.others ?? []).filter((other) => other.fixture.resources.some((served) => served.indicator === resource.indicator)),
@@ -134,14 +136,15 @@ function buildApi(kind: MockApiKind, resource: FixtureResource, basePath: string
     realm: resource.name,
     tokens: {
       issuers: trusted.map((issuer) => issuer.issuer),
-      jwksUri: `${issuerInternalUrl}${ROUTES.jwks}`,
+      jwksUris: new Map(trusted.map((issuer) => [issuer.issuer, `${internalUrl(host, issuer.mountPath)}${ROUTES.jwks}`])),
       audience: resource.audience ?? resource.indicator,
       algorithms: options.accessTokenAlgorithms ?? [...ASYMMETRIC_ALGORITHMS],
       clockTolerance: options.clockTolerance ?? 0,
       introspection,
       liveness: issuerLiveness((iss) => trustedByIss.get(iss) ?? host.madeLater?.issuerOf(iss)),
       cacheSize: 10_000,
-      ...(host.madeLater ? { issuerMadeLater: (iss: string) => madeLaterJwks(iss, host, connectHost(host.host)) } : {}),
+      keyRevision: async (iss) => (trustedByIss.get(iss) ?? host.madeLater?.issuerOf(iss))?.keys.synchronize(),
+      ...(host.madeLater ? { issuerMadeLater: (iss: string) => madeLaterJwks(iss, host) } : {}),
     },
     dpop: {
       algorithms: options.dpopAlgorithms ?? [...DEFAULT_DPOP_ALGORITHMS],
@@ -155,6 +158,8 @@ function buildApi(kind: MockApiKind, resource: FixtureResource, basePath: string
     logger,
     trustProxy: options.trustProxy ?? false,
     issuerCalls: recordIssuerCalls(`${kind}-api`, (iss) => (trustedByIss.get(iss) ?? host.madeLater?.issuerOf(iss))?.requests),
+    // The fault rules of the issuer whose token the call carries, as the record is that issuer's; else the main issuer's.
+    faults: apiFaults(`${kind}-api`, (iss) => (trustedByIss.get(iss) ?? host.madeLater?.issuerOf(iss))?.faults, host.main.faults),
   };
   const origins = options.corsOrigins ?? clientOrigins(fixture.clients);
   if (kind === 'profile') {
@@ -210,8 +215,13 @@ function normalizeBasePath(path: string): string {
   return trimmed === '//' ? '/' : trimmed;
 }
 
+/** An issuer's URL as this process reaches it, whatever its public URL (containers, proxies). */
+function internalUrl(host: MockApiHost, mountPath: string): string {
+  return `http://${connectHost(host.host)}:${host.idpPort}${mountPath}`;
+}
+
 /** Where this process reaches the JWKS of an issuer made later (a scenario run), when it knows it. */
-function madeLaterJwks(iss: string, host: MockApiHost, bindHost: string): { jwksUri: string } | undefined {
+function madeLaterJwks(iss: string, host: MockApiHost): { jwksUri: string } | undefined {
   const issuer = host.madeLater?.issuerOf(iss);
-  return issuer && { jwksUri: `http://${bindHost}:${host.idpPort}${issuer.mountPath}${ROUTES.jwks}` };
+  return issuer && { jwksUri: `${internalUrl(host, issuer.mountPath)}${ROUTES.jwks}` };
 }

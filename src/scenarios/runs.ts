@@ -169,6 +169,14 @@ export class ScenarioRuns implements DynamicIssuers {
     return scenarioCatalog().map((info) => ({ ...info, issuer: `${this.#options.issuer}${SCENARIOS_PATH}/${info.name}` }));
   }
 
+  /** The catalog with the verdict of each standing run made so far (none for a scenario not run yet): the main console's table. */
+  standing(): Array<CatalogEntry & { verdict?: Verdict }> {
+    return this.catalog().map((entry) => {
+      const run = this.#ready.get(entry.issuer);
+      return run ? { ...entry, verdict: run.verdict() } : entry;
+    });
+  }
+
   /** A run's issuer by its identifier, once created (the mock APIs trust its access tokens). */
   issuerOf(iss: string): Issuer | undefined {
     return this.#ready.get(iss)?.issuer;
@@ -236,6 +244,8 @@ export class ScenarioRuns implements DynamicIssuers {
           logger,
           controlToken,
           store: this.#store.namespace(issuer),
+          // The users are the main issuer's (shared directory): a run's reset leaves them alone.
+          resetsUsers: false,
           misbehaviour: { ...definition.misbehave(context), record: run.record, control: (router) => runControlRoutes(router, run) },
         }),
       { issuer, keys, fixture },
@@ -250,6 +260,7 @@ export class ScenarioRuns implements DynamicIssuers {
           if (now - run.lastUsed <= this.#idleMs) return;
           this.#runs.delete(key);
           this.#ready.delete(run.issuer.issuer);
+          this.#options.users.stopServing(run.issuer.issuer);
         },
         () => undefined,
       );

@@ -116,6 +116,11 @@ export class UserDirectory {
     this.#sessionStores.set(issuer, store);
   }
 
+  /** The issuer is gone (a scenario run dropped when idle): its sessions are no longer this directory's to end. */
+  stopServing(issuer: string): void {
+    this.#sessionStores.delete(issuer);
+  }
+
   async findBySub(sub: string): Promise<User | undefined> {
     const entry = (await this.#entries()).bySub.get(sub);
     return entry ? this.#current(entry) : undefined;

@@ -13,13 +13,18 @@
  * | dpop-validation.ts: DPoP in the testbed's own grants | lib/helpers/validate_dpop.js | test/provider/token-exchange.test.ts, password-grant.test.ts |
  * | ../extensions/jwt-records.ts: JWT access-token records | the claims lib/models/formats/jwt.js writes per model field | test/provider/introspection-revocation.test.ts |
  * | issue-hook.ts: every JWT the engine signs passed through one re-sign hook (scenarios) | `provider.IdToken.prototype.issue({ use })`, per provider instance | test/scenarios/*.test.ts |
+ * | ../../control/sessions.ts: OP-initiated logout | `Client.prototype.backchannelLogout(sub, sid)` (untyped; resolves with nothing on 200/204, throws with `error.response` otherwise) sending through the `fetch` option (lib/helpers/fetch_request.js); Session payload fields `uid`, `accountId`, `loginTs`, `authorizations[clientId].{sid,grantId,persistsLogout}` | test/control/sessions.test.ts |
+ * | ../../control/direct-tokens.ts: tokens issued outside the engine's routes | `new provider.OIDCContext(ctx)` (untyped), as the engine's router makes one for each route | test/control/direct-tokens.test.ts |
+ * | keystore.ts: signing keys replaced at run time (key rotation) | `instance(provider).keystore` (KeyStore `add`/`clear`, `selectForSign` taking the first key of an alg) and `instance(provider).jwks.keys` (lib/helpers/initialize_keystore.js, the jwks route) | test/control/keys.test.ts |
  * | ../extensions/ciba.ts: a denial's description on poll | `BackchannelAuthenticationRequest.errorDescription` (backchannelResult stores another name) | test/provider/ciba.test.ts |
+ * | ../clients.ts: run-time clients refused for fields the engine would drop; found anew once replaced or removed | the `provider.Client` constructor keeping only recognized metadata (lib/helpers/client_schema.js `ensureStripUnrecognized`); `Client.find` reading the `Client` adapter on every lookup, its cache keyed by the stored metadata's hash (lib/models/client.js) | test/control/clients.test.ts |
  */
 
 export { checkDpopReplay, type DpopProof, validateDpop } from './dpop-validation.ts';
 export { type EngineForm, type EngineFormInput, readEngineForm } from './engine-form.ts';
 export { pinFrontChannelToIssuer } from './front-channel.ts';
 export { type IssuedJwt, type ReissueJwt, reissueSignedJwts, type SignedJwtUse } from './issue-hook.ts';
+export { engineSigningKeys, engineVerificationKeys, replaceEngineSigningKeys } from './keystore.ts';
 export { type ClientRuleRelaxations, fetchAllowingLocalTargets, relaxClientRulesForLocalRps } from './local-relaxations.ts';
 export { type BodyRewrite, rewriteRouteResponses } from './route-responses.ts';
 export { correctTokenErrors } from './token-error-corrections.ts';

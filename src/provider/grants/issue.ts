@@ -24,7 +24,9 @@ export interface AccessTokenRequest {
   /** Claims beside the standard ones (`act`); see `extraTokenClaims` in configuration.ts. */
   extra?: Record<string, unknown>;
   /** Binds the token to this proof's key (`cnf.jkt`, `token_type: DPoP`). */
-  dpop?: DpopProof;
+  dpop?: Pick<DpopProof, 'thumbprint'>;
+  /** Seconds; default: the issuer's access-token lifetime for the resource and client (`ttl.AccessToken`). */
+  expiresIn?: number;
 }
 
 /** Saves a Grant of `oidcScopes` and, for a target, `targetScopes` there, and returns its id. */
@@ -56,6 +58,7 @@ export async function issueAccessToken(ctx: KoaContextWithOIDC, grantId: string,
   const token = new ctx.oidc.provider.AccessToken({
     ...tokenFields(ctx, grantId, request),
     ...(request.extra ? { extra: request.extra } : {}),
+    ...(request.expiresIn ? { expiresIn: request.expiresIn } : {}),
   });
   if (request.target) token.resourceServer = new ctx.oidc.provider.ResourceServer(request.target.indicator, request.target.info);
   if (request.dpop) token.setThumbprint('jkt', request.dpop.thumbprint);
@@ -94,11 +97,14 @@ export async function issueIdToken(
   oidcScopes: readonly string[],
   accessTokenAudience: unknown,
   mode: IssuerSettings['id_token_claims'],
+  extra: Record<string, unknown> = {},
 ): Promise<string> {
   const scope = mode === 'strict' && !accessTokenAudience ? 'openid' : oidcScopes.join(' ');
   const idToken = new ctx.oidc.provider.IdToken(claims, { ctx });
   // The claims released are filtered by scope (and by these two, as oidc-provider's own grants set them).
   Object.assign(idToken, { scope, mask: {}, rejected: [] });
+  // Claims beside the user's, whatever the scope (a direct token's `claims`, src/control/direct-tokens.ts).
+  for (const [name, value] of Object.entries(extra)) idToken.set(name, value);
   // The user authenticated with this very request.
   idToken.set('auth_time', Math.floor(Date.now() / 1000));
   return idToken.issue({ use: 'idtoken' });

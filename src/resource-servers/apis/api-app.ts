@@ -17,13 +17,15 @@ export interface ApiAppParts {
   trustProxy: boolean;
   /** Where an authenticated call is recorded: the issuer's request record, by the token's `iss`. */
   issuerCalls: Middleware;
+  /** Fault rules (src/control/fault-injection.ts), before the call is handled; inside CORS (a browser sees a faulted answer) and the error layer. */
+  faults: Middleware;
 }
 
 /**
  * One mock API, assembled in the same order for both. Every request passes, outermost first:
  *
  *   call log (when info is on) → the issuer's request record → CORS → errors (a store outage as 503, the rest in the API's own
- *   shape) → body parser (POST, PUT, PATCH only) → router → the route's guard (credentials, token,
+ *   shape) → fault rules → body parser (POST, PUT, PATCH only) → router → the route's guard (credentials, token,
  *   DPoP, scope; it answers token errors itself, see protect.ts) → the route; a method no route of
  *   the path serves, a 405 in the API's error shape
  *
@@ -37,6 +39,7 @@ export function apiApp(parts: ApiAppParts): Koa {
   app.use(parts.issuerCalls);
   app.use(cors(parts.cors));
   app.use(answerErrors(parts.errors, { page: errorPage }));
+  app.use(parts.faults);
   app.use(bodiesOnly(BODY_METHODS, parseBody({ form: FORM, json: [...JSON_TYPES, 'application/merge-patch+json'], limit: 64 * 1024 })));
   app.use(parts.router.routes());
   app.use(otherMethods(parts.router, parts.errors));
