@@ -176,6 +176,7 @@ function printBanner(testbed: Testbed): void {
     `oidc-testbed is up`,
     `  issuer     ${urls.issuer}`,
     `  discovery  ${urls.discovery}`,
+    `  console    ${urls.issuer}/_testbed/`,
     `  health     ${urls.health}`,
     `  clients    ${fixture.clients.map((client) => client.client_id).join(', ')}`,
     `  users      ${fixture.users.map((user) => user.username).join(', ')}`,
