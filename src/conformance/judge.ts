@@ -99,7 +99,13 @@ export function judge(scenario: ScenarioDefinition, observed: Observed): { statu
         };
       return { status: 'failed', reason: `the RP signed the user in despite the defect: logged_in holds (${callback})` };
     }
-    return { status: 'passed', reason: `${verdict.reason}; ${callback} and it holds no session` };
+    return {
+      status: 'passed',
+      reason:
+        drive === 'refresh'
+          ? `${verdict.reason}; after the refresh its session ${observed.loggedInAtEnd ? 'holds' : 'ended'}`
+          : `${verdict.reason}; ${callback} and it holds no session`,
+    };
   }
 
   if (polarity === 'either') {

@@ -147,7 +147,15 @@ export function validatePlan(
   const result = planSchema.safeParse(input, { reportInput: true });
   const problems = result.success
     ? planProblems(result.data)
-    : result.error.issues.map((issue) => ({ path: issue.path, message: explain(issue) }));
+    : result.error.issues.flatMap((issue) =>
+        // An unknown field is named where it is (its own line), not at the object holding it.
+        issue.code === 'unrecognized_keys'
+          ? issue.keys.map((key) => ({
+              path: [...issue.path, key],
+              message: 'unknown field: remove or rename it (see the plan reference)',
+            }))
+          : [{ path: issue.path, message: explain(issue) }],
+      );
   if (problems.length > 0)
     throw new PlanError(
       source,
@@ -223,8 +231,6 @@ function planProblems(plan: z.output<typeof planSchema>): Array<{ path: Property
 
 function explain(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
-    case 'unrecognized_keys':
-      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}: remove or rename (see the plan reference)`;
     case 'invalid_type':
       return issue.input === undefined
         ? `is required (${issue.expected})`

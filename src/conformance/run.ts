@@ -48,11 +48,7 @@ export async function runConformance(
   const checked = typeof plan === 'string' ? loadPlanFile(plan) : isValidated(plan) ? plan : validatePlan(plan);
   const selection =
     options.only || options.plans
-      ? selectScenarios({ only: options.only, plans: options.plans }, options.only ? '--only' : '--plan', {
-          plans: '--plan',
-          scenarios: 'scenarios',
-          only: '--only',
-        })
+      ? selectScenarios({ only: options.only, plans: options.plans }, options.only ? '--only' : '--plan', {})
       : selectScenarios({ plans: checked.plans, scenarios: checked.scenarios }, checked.source);
   const parallel = options.parallel ?? checked.parallel;
   const ports = portRange(checked);

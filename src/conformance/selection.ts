@@ -29,19 +29,25 @@ export interface Selection {
  * The scenarios to run, in catalog order, without repeats. Unknown plans or names are a
  * PlanError at the field that named them (`source` is the plan file, or `--plan`/`--only`).
  */
-export function selectScenarios(selection: Selection, source: string, fields = { plans: 'plans', scenarios: 'scenarios', only: 'only' }) {
+export function selectScenarios(
+  selection: Selection,
+  source: string,
+  /** Where in the source each list is; none for a command-line flag (the source names it). */
+  fields: { plans?: string; scenarios?: string; only?: string } = { plans: 'plans', scenarios: 'scenarios' },
+) {
+  const at = (field: string | undefined, index: number): PropertyKey[] => (field ? [field, index] : []);
   const problems: Array<{ path: PropertyKey[]; message: string }> = [];
   const known = builtInPlans();
   const names = new Set<string>();
   selection.plans?.forEach((plan, index) => {
     if (!known.includes(plan))
-      problems.push({ path: [fields.plans, index], message: `unknown plan "${plan}": use one of ${known.join(', ')}` });
+      problems.push({ path: at(fields.plans, index), message: `unknown plan "${plan}": use one of ${known.join(', ')}` });
     else for (const scenario of scenariosOfPlan(plan)) names.add(scenario.name);
   });
-  const byName = (list: readonly string[] | undefined, field: string) =>
+  const byName = (list: readonly string[] | undefined, field: string | undefined) =>
     (list ?? []).filter((name, index) => {
       if (SCENARIO_CATALOG.has(name)) return true;
-      problems.push({ path: [field, index], message: `no scenario "${name}"${suggestion(name)} (see docs/scenarios.md)` });
+      problems.push({ path: at(field, index), message: `no scenario "${name}"${suggestion(name)} (see docs/scenarios.md)` });
       return false;
     });
   for (const name of byName(selection.scenarios, fields.scenarios)) names.add(name);
