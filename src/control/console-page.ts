@@ -64,7 +64,11 @@ select{max-width:16rem}
 #live.on::before{content:"● ";color:#1f9d48}
 #notice:empty{display:none}
 #notice{background:var(--code-bg);border-radius:8px;padding:.5rem .75rem;font-size:.85rem;white-space:pre-wrap}
-@media (max-width:640px){body{padding:0}main.wide{border-radius:0;border-left:0;border-right:0;padding:1rem .6rem}table{font-size:.8rem}th,td{padding:.35rem .3rem}}
+@media (max-width:640px){body{padding:0}main.wide{border-radius:0;border-left:0;border-right:0;padding:1rem .6rem}table{font-size:.8rem}th,td{padding:.35rem .3rem}
+#requests thead{display:none}#requests table,#requests tbody{display:block}
+#requests tr.req{display:flex;flex-wrap:wrap;align-items:baseline;gap:.15rem .6rem;padding:.4rem 0;border-bottom:1px solid var(--border)}
+#requests tr.req td{border:0;padding:0}#requests tr.req td:empty{display:none}#requests tr.req td:last-child{flex-basis:100%;min-width:0}
+#requests tr.detail:not([hidden]),#requests tr.detail>td{display:block}#requests tr.filtered{display:none}}
 `.trim();
 
 /** The page's behaviour: live rows, filters, opening rows, "expires in", copy buttons and action buttons. */
