@@ -254,7 +254,8 @@ export function consolePage(p: ConsolePageParams): string {
 ${p.rows || '<tr id="no-requests"><td colspan="6" class="muted">No requests yet: point a relying party at the discovery URL.</td></tr>'}
 </tbody></table></div>
 </section>
-<div class="bar"><h2>The issuer at a glance</h2><button type="button" id="refresh-glance" class="secondary small">Refresh</button></div>
+<div class="bar"><h2>The issuer at a glance</h2><button type="button" id="refresh-glance" class="secondary small">Refresh</button>
+<button type="button" class="secondary small" data-method="POST" data-url="${escapeHtml(`${p.base}/reset`)}" title="users, clients, keys, faults, clock and record back to the fixture">Reset to the fixture</button></div>
 <div id="glance">
 ${p.glance}
 </div>

@@ -147,6 +147,30 @@ describe('the console page', () => {
     });
   });
 
+  browserTest("a session is listed; its Log out button ends it (DELETE /_testbed/sessions/<sid>) and shows the RPs' answers", async () => {
+    await inBrowser(async (page) => {
+      await userTokens(testbed(), 'http://localhost:9401/', 'profile');
+      const sessions = (await (await fetch(`${testbed().issuer}/_testbed/sessions`)).json()) as {
+        sessions: Array<{ sid: string; sub: string }>;
+      };
+      const session = sessions.sessions.find((listed) => listed.sub === 'alice');
+      expect(session).toBeDefined();
+      await openConsole(page);
+      const row = page.locator(`#sessions tr[data-sid="${session!.sid}"]`);
+      await expect(row.textContent()).resolves.toContain('web-app');
+      await row.getByRole('button', { name: 'Log out' }).click();
+      await row.waitFor({ state: 'detached' });
+      const notice = (await page.locator('#notice').textContent()) ?? '';
+      expect(notice).toContain(`DELETE /_testbed/sessions/${session!.sid} → 200`);
+      expect(JSON.parse(notice.slice(notice.indexOf('\n') + 1))).toMatchObject({
+        ended: session!.sid,
+        logout: [expect.objectContaining({ client_id: 'web-app' })],
+      });
+      const after = (await (await fetch(`${testbed().issuer}/_testbed/sessions`)).json()) as { sessions: Array<{ sid: string }> };
+      expect(after.sessions.map((listed) => listed.sid)).not.toContain(session!.sid);
+    });
+  });
+
   browserTest('the clock offset shows, and its button puts the issuer back on real time (PUT /_testbed/clock)', async () => {
     await inBrowser(async (page) => {
       const set = await fetch(`${testbed().issuer}/_testbed/clock`, {
