@@ -10,6 +10,7 @@ import { requireRedis } from '../support/store.ts';
 import { expected, outcomes } from './outcomes.ts';
 
 const PLAN = fileURLToPath(new URL('../../examples/express-openid-connect/conformance.yaml', import.meta.url));
+const FORM_POST_PLAN = fileURLToPath(new URL('../../examples/express-openid-connect/conformance-form-post.yaml', import.meta.url));
 const PLANS = ['basic', 'config', 'refresh', 'logout'];
 const redisUp = await requireRedis();
 
@@ -35,5 +36,24 @@ const redisUp = await requireRedis();
     const byName = new Map(report.results.map((result) => [result.scenario, result]));
     expect(byName.get('backchannel-logout')!.reason).toMatch(/answered 204 to a valid logout token .*expected 200/);
     expect(byName.get('id-token-invalid-iss')).toMatchObject({ rp: { callback: { status: 400 }, logged_in_at_end: false } });
+  }, 120_000);
+
+  it('the documented basic example (its defaults: id_token by form_post) through the form-post plan', async () => {
+    const report = await runConformance(FORM_POST_PLAN);
+    expect(outcomes(report)).toEqual(
+      expected(['form-post'], {
+        // The pinned RS256 again: it signs the user in with an ID token whose algorithm discovery does not list.
+        'id-token-alternate-alg': 'failed',
+        // It never sends prompt=none, so the issuer never answers login_required by form_post.
+        'form-post-error': 'skipped',
+      }),
+    );
+    const byName = new Map(report.results.map((result) => [result.scenario, result]));
+    // Judged by the session: nothing is called after a front-channel ID token, so only logged_in tells.
+    expect(byName.get('id-token-alternate-alg')).toMatchObject({
+      verdict: { status: 'passed' },
+      reason: expect.stringMatching(/^the RP signed the user in despite the defect: logged_in holds/),
+    });
+    expect(byName.get('happy-path')!.reason).toMatch(/it called no userinfo, which the OIDF module waits for$/);
   }, 120_000);
 });

@@ -3,6 +3,7 @@
  * basic, config, refresh and logout plans when the runner drives it as its plan file says, and the
  * command line exits 0.
  */
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { runConformance } from '../../src/index.ts';
@@ -11,6 +12,8 @@ import { expected, outcomes } from './outcomes.ts';
 
 const PLAN = fileURLToPath(new URL('../../examples/openid-client/conformance.yaml', import.meta.url));
 const PLANS = ['basic', 'config', 'refresh', 'logout'];
+/** As test/support/browser.ts: with CI set it never skips (a missing Chromium fails the test). */
+const chromiumTest = existsSync('/usr/bin/chromium') || process.env.CI ? it : it.skip;
 
 describe('the conformance runner against the openid-client example', () => {
   it('passes every scenario of basic, config, refresh and logout', async () => {
@@ -50,4 +53,23 @@ describe('the conformance runner against the openid-client example', () => {
     expect(stdout.trim().split('\n').at(-1)).toMatch(/^2 scenarios: 2 passed, 0 failed, 0 skipped in /);
     expect(code).toBe(0);
   }, 60_000);
+
+  chromiumTest(
+    'signs in, refreshes and logs out the same in Chromium (--browser chromium)',
+    async () => {
+      const report = await runConformance(PLAN, {
+        browser: 'chromium',
+        only: ['happy-path', 'id-token-invalid-nonce', 'refresh-token', 'rp-init-logout', 'backchannel-logout-wrong-aud'],
+      });
+      expect(outcomes(report)).toEqual({
+        'happy-path': 'passed',
+        'id-token-invalid-nonce': 'passed',
+        'refresh-token': 'passed',
+        'rp-init-logout': 'passed',
+        'backchannel-logout-wrong-aud': 'passed',
+      });
+      expect(report.results.find((result) => result.scenario === 'id-token-invalid-nonce')!.rp.callback).toMatchObject({ status: 400 });
+    },
+    60_000,
+  );
 });
