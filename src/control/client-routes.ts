@@ -12,12 +12,12 @@
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { answerOAuthError } from '../http/error-answers.ts';
-import { JSON_TYPES, parseBody } from '../http/request-body.ts';
 import { ClientChangeError, type ClientEntryInput, type ClientRegistry } from '../provider/clients.ts';
+import { jsonObjectBody } from './json-body.ts';
 import { settingsOf } from './settings.ts';
 
 export function addClientRoutes(router: Router, clients: ClientRegistry): void {
-  const parseEntry = parseBody({ json: JSON_TYPES, limit: 64 * 1024 });
+  const clientEntry = jsonObjectBody({ limit: 64 * 1024, shape: 'a fixture client entry' });
   const clientIdOf = (ctx: Context) => (ctx.params as Record<string, string>).client_id;
   const answering = (handler: (ctx: Context) => Promise<void>) => async (ctx: Context) => {
     try {
@@ -39,19 +39,7 @@ export function addClientRoutes(router: Router, clients: ClientRegistry): void {
   });
   router.put(
     '/clients/:client_id',
-    async (ctx, next) => {
-      // Without this check a body of another type would be read as `{}`: a client with no metadata.
-      if (!ctx.request.is(...JSON_TYPES)) {
-        return answerOAuthError(
-          ctx,
-          400,
-          'invalid_request',
-          'the body must be a fixture client entry as JSON (Content-Type: application/json)',
-        );
-      }
-      return next();
-    },
-    parseEntry,
+    clientEntry,
     answering(async (ctx) => {
       const { client, replaced } = await clients.put(clientIdOf(ctx), ctx.request.body as ClientEntryInput); // checked by `put`
       ctx.status = replaced ? 200 : 201;

@@ -9,11 +9,10 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { answerOAuthError } from '../http/error-answers.ts';
-import { JSON_TYPES, parseBody } from '../http/request-body.ts';
 import { FaultRuleError, type Faults } from './faults.ts';
+import { jsonObjectBody } from './json-body.ts';
 
 export function addFaultRoutes(router: Router, faults: Faults): void {
-  const readRule = parseBody({ json: JSON_TYPES, limit: 64 * 1024 });
   const idOf = (ctx: Context) => (ctx.params as Record<string, string>).id;
   const unknown = (ctx: Context) => answerOAuthError(ctx, 404, 'not_found', `no fault "${idOf(ctx)}" is in force`);
 
@@ -21,26 +20,17 @@ export function addFaultRoutes(router: Router, faults: Faults): void {
     ctx.body = { faults: await faults.list() };
   });
 
-  router.post(
-    '/faults',
-    async (ctx, next) => {
-      if (!ctx.request.is(...JSON_TYPES)) {
-        return answerOAuthError(ctx, 400, 'invalid_request', 'the body must be a JSON fault rule (Content-Type: application/json)');
-      }
-      return readRule(ctx, next);
-    },
-    async (ctx) => {
-      try {
-        const { id } = await faults.add(ctx.request.body);
-        ctx.status = 201;
-        ctx.set('Location', new URL(`${ctx.path.replace(/\/$/, '')}/${encodeURIComponent(id)}`, ctx.href).href);
-        ctx.body = await faults.get(id);
-      } catch (error) {
-        if (!(error instanceof FaultRuleError)) throw error;
-        answerOAuthError(ctx, error.status, error.status === 409 ? 'conflict' : 'invalid_request', error.message);
-      }
-    },
-  );
+  router.post('/faults', jsonObjectBody({ limit: 64 * 1024, shape: 'a fault rule' }), async (ctx) => {
+    try {
+      const { id } = await faults.add(ctx.request.body);
+      ctx.status = 201;
+      ctx.set('Location', new URL(`${ctx.path.replace(/\/$/, '')}/${encodeURIComponent(id)}`, ctx.href).href);
+      ctx.body = await faults.get(id);
+    } catch (error) {
+      if (!(error instanceof FaultRuleError)) throw error;
+      answerOAuthError(ctx, error.status, error.status === 409 ? 'conflict' : 'invalid_request', error.message);
+    }
+  });
 
   router.get('/faults/:id', async (ctx) => {
     const rule = await faults.get(idOf(ctx));

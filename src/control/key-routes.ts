@@ -8,7 +8,7 @@ import type Router from '@koa/router';
 import { z } from 'zod';
 import { FixtureError, validateEntry } from '../fixtures/load.ts';
 import { answerOAuthError } from '../http/error-answers.ts';
-import { JSON_TYPES, parseBody } from '../http/request-body.ts';
+import { jsonObjectBody } from './json-body.ts';
 import { SIGNING_KEY_ALGORITHMS, type SigningKeyRotation } from './key-rotation.ts';
 
 const rotationSchema = z.strictObject({
@@ -17,25 +17,14 @@ const rotationSchema = z.strictObject({
 });
 
 export function addKeyRotation(router: Router, keys: SigningKeyRotation): void {
-  const readJson = parseBody({ json: JSON_TYPES, limit: 4 * 1024 });
-
   router.get('/keys', async (ctx) => {
     ctx.body = await keys.list();
   });
 
   router.post(
     '/keys/rotate',
-    async (ctx, next) => {
-      // No body at all (nor a type) is the defaults; a body is JSON.
-      if (ctx.request.length === 0 && !ctx.request.type) {
-        ctx.request.body = {};
-        return next();
-      }
-      if (!ctx.request.is(...JSON_TYPES)) {
-        return answerOAuthError(ctx, 400, 'invalid_request', 'the body must be a JSON object (Content-Type: application/json)');
-      }
-      return readJson(ctx, next);
-    },
+    // No body at all (nor a type) is the defaults.
+    jsonObjectBody({ limit: 4 * 1024, shape: '{ "alg"?: <alg>, "retire_previous"?: <boolean> }', optional: true }),
     async (ctx) => {
       let rotation: z.output<typeof rotationSchema>;
       try {

@@ -6,14 +6,12 @@
  */
 import type Router from '@koa/router';
 import { answerOAuthError } from '../http/error-answers.ts';
-import { JSON_TYPES, parseBody } from '../http/request-body.ts';
 import { DirectTokenError, type DirectTokens } from './direct-tokens.ts';
+import { jsonObjectBody } from './json-body.ts';
 
 export function addTokenRoutes(router: Router, tokens: DirectTokens): void {
-  router.post('/tokens', parseBody({ json: JSON_TYPES, limit: 64 * 1024 }), async (ctx) => {
-    if (!ctx.request.is(...JSON_TYPES)) {
-      return answerOAuthError(ctx, 400, 'invalid_request', 'the body must be application/json: { "sub": …, "client_id": …, … }');
-    }
+  const order = jsonObjectBody({ limit: 64 * 1024, shape: '{ "sub": …, "client_id": …, … }' });
+  router.post('/tokens', order, async (ctx) => {
     try {
       ctx.body = await tokens.issue(ctx.request.body);
     } catch (error) {

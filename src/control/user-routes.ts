@@ -13,17 +13,12 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { FixtureError } from '../fixtures/load.ts';
 import { answerOAuthError } from '../http/error-answers.ts';
-import { JSON_TYPES, parseBody } from '../http/request-body.ts';
 import { type User, UserConflictError, type UserDirectory } from '../store/user-directory.ts';
+import { jsonObjectBody } from './json-body.ts';
 
 export function addUserRoutes(router: Router, users: UserDirectory): void {
-  const readUser = parseBody({ json: JSON_TYPES, limit: 64 * 1024 });
-  const jsonOnly = async (ctx: Context, next: () => Promise<unknown>) => {
-    if (!ctx.request.is(...JSON_TYPES)) {
-      return answerOAuthError(ctx, 400, 'invalid_request', 'the body must be a JSON object (Content-Type: application/json)');
-    }
-    return readUser(ctx, next);
-  };
+  const userEntry = jsonObjectBody({ limit: 64 * 1024, shape: 'a fixture user entry { "password", "sub"?, "claims"?, "roles"? }' });
+  const userChange = jsonObjectBody({ limit: 64 * 1024, shape: 'the fields to change { "claims"?, "password"?, "roles"? }' });
   const usernameOf = (ctx: Context) => (ctx.params as Record<string, string>).username;
   const unknown = (ctx: Context) => answerOAuthError(ctx, 404, 'not_found', `no user "${usernameOf(ctx)}"`);
 
@@ -38,7 +33,7 @@ export function addUserRoutes(router: Router, users: UserDirectory): void {
     return undefined;
   });
 
-  router.put('/users/:username', jsonOnly, async (ctx) =>
+  router.put('/users/:username', userEntry, async (ctx) =>
     answerChange(ctx, async () => {
       const { user, created } = await users.put(usernameOf(ctx), ctx.request.body as never);
       ctx.status = created ? 201 : 200;
@@ -47,7 +42,7 @@ export function addUserRoutes(router: Router, users: UserDirectory): void {
     }),
   );
 
-  router.patch('/users/:username', jsonOnly, async (ctx) =>
+  router.patch('/users/:username', userChange, async (ctx) =>
     answerChange(ctx, async () => {
       const user = await users.patch(usernameOf(ctx), ctx.request.body as never);
       if (!user) return unknown(ctx);

@@ -156,7 +156,11 @@ describe('clients at run time', () => {
     const cases: Array<[body: unknown, description: RegExp, type?: string]> = [
       ['{"client_secret": ', /not valid JSON/],
       ['[]', /must be a JSON object/],
-      ['client_secret=x', /as JSON \(Content-Type: application\/json\)/, 'application/x-www-form-urlencoded'],
+      [
+        'client_secret=x',
+        /^the body must be a JSON object \(Content-Type: application\/json\): send a fixture client entry$/,
+        'application/x-www-form-urlencoded',
+      ],
       [{ ...ENTRY, redirect_uri: REDIRECT_URI }, /^redirect_uri: unknown field/],
       [{ ...ENTRY, first_party: 'yes' }, /^first_party: must be a boolean$/],
       [{ ...ENTRY, access_token_ttl: -5 }, /^access_token_ttl: /],

@@ -176,7 +176,7 @@ describe('direct tokens (JWT access tokens: the default fixture)', () => {
 
   it.each([
     ['malformed JSON', '{"sub": "alice",', /not valid JSON/],
-    ['a JSON array', '[]', /^body: must be an object/],
+    ['a JSON array', '[]', /^the body must be a JSON object: send \{ "sub"/],
     ['an unknown field', { sub: 'alice', client_id: 'web-app', audience: PROFILE_API }, /^body: unknown field "audience"/],
     ['sub missing', { client_id: 'web-app' }, /^sub: is required/],
     ['sub of the wrong type', { sub: 7, client_id: 'web-app' }, /^sub: must be a string/],

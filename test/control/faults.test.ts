@@ -215,7 +215,7 @@ describe('fault rules of an issuer', () => {
       ],
       [{ endpoint: 'token', body: 1 }, /^body: must be a string/],
       [{ id: 'has space', endpoint: 'token', drop: true }, /^id: must be 1 to 64 letters/],
-      [[], /^the rule: must be an object/],
+      [[], /^the body must be a JSON object: send a fault rule$/],
     ];
     for (const [rule, message] of cases) {
       const { status, body } = await addFault(issuer(), rule);

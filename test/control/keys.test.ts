@@ -213,7 +213,7 @@ describe('signing-key rotation of an issuer', () => {
       [{ retire_previous: 'yes' }, /retire_previous: must be a boolean/],
       [{ alg: 'ES256', retire: true }, /unknown field "retire"/],
       ['{"alg": "ES256"', /not valid JSON/],
-      [['ES256'], /must be an object/],
+      [['ES256'], /^the body must be a JSON object: send \{ "alg"/],
       ['alg=ES256', /must be a JSON object \(Content-Type: application\/json\)/, { 'content-type': 'application/x-www-form-urlencoded' }],
     ];
     for (const [body, description, headers] of cases) {
