@@ -146,7 +146,14 @@ async function runAll(scenarios: ScenarioDefinition[], pool: Pool): Promise<Scen
       const result =
         Date.now() >= deadline
           ? notRun(scenario, `not run: the run's limit (limit_s: ${pool.limitMs / 1000}) was reached`)
-          : await bounded(scenario, pool.context(pool.ports[slot]), Math.min(pool.timeoutMs, deadline - Date.now()));
+          : await bounded(
+              scenario,
+              pool.context(pool.ports[slot]),
+              Math.min(pool.timeoutMs, deadline - Date.now()),
+              deadline - Date.now() < pool.timeoutMs
+                ? `the run's limit (limit_s: ${pool.limitMs / 1000}) was reached during it; the RP was stopped`
+                : `timed out after ${Math.round(pool.timeoutMs / 1000)} s (timeout_s): the RP or the sign-in hung; the RP was stopped`,
+            );
       results[index] = result;
       done += 1;
       pool.onResult?.(result, done, scenarios.length);
@@ -157,7 +164,12 @@ async function runAll(scenarios: ScenarioDefinition[], pool: Pool): Promise<Scen
 }
 
 /** The scenario, or `failed` at `timeoutMs` with its RP stopped (a hung RP is killed and reported). */
-async function bounded(scenario: ScenarioDefinition, context: DriveContext, timeoutMs: number): Promise<ScenarioResult> {
+async function bounded(
+  scenario: ScenarioDefinition,
+  context: DriveContext,
+  timeoutMs: number,
+  timeoutReason: string,
+): Promise<ScenarioResult> {
   let process: RpProcess | undefined;
   let timer: NodeJS.Timeout | undefined;
   const started = Date.now();
@@ -166,10 +178,7 @@ async function bounded(scenario: ScenarioDefinition, context: DriveContext, time
       const output = process?.tail();
       await process?.stop();
       resolvePromise({
-        ...notRun(
-          scenario,
-          `timed out after ${Math.round(timeoutMs / 1000)} s (timeout_s): the RP or the sign-in hung; the RP was stopped`,
-        ),
+        ...notRun(scenario, timeoutReason),
         duration_ms: Date.now() - started,
         rp: output ? { output } : {},
       });
