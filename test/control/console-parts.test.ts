@@ -54,6 +54,30 @@ describe('the console over HTTP', () => {
     }
   });
 
+  it("records the OAuth error of an error page and of an error redirect to the client, for the rows' hints", async () => {
+    const cursor = testbed().main.requests.cursor;
+    const auth = testbed().urls.authorization;
+    const pkce = 'code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256';
+    await fetch(`${auth}?client_id=web-app&response_type=code&scope=openid&redirect_uri=http://localhost:3001/elsewhere`, {
+      redirect: 'manual',
+    });
+    const silent = await fetch(
+      `${auth}?client_id=web-app&response_type=code&scope=openid&redirect_uri=http://localhost:3001/callback&prompt=none&${pkce}`,
+      {
+        redirect: 'manual',
+      },
+    );
+    expect(silent.status).toBe(303);
+    expect(new URL(silent.headers.get('location')!).searchParams.get('error')).toBe('login_required');
+    const { requests } = (await (await fetch(`${testbed().issuer}/_testbed/requests?since=${cursor}`)).json()) as {
+      requests: Array<{ endpoint: string; status: number; error?: string }>;
+    };
+    expect(requests.map(({ endpoint, status, error }) => ({ endpoint, status, error }))).toEqual([
+      { endpoint: 'authorization', status: 400, error: 'invalid_redirect_uri' },
+      { endpoint: 'authorization', status: 303, error: 'login_required' },
+    ]);
+  });
+
   it('GET …/console/glance answers the sections; the console is not in the record', async () => {
     const cursor = testbed().main.requests.cursor;
     const answer = await fetch(`${testbed().issuer}/_testbed/console/glance`);
