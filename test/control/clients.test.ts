@@ -6,7 +6,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ClientChangeError, type ClientEntryInput } from '../../src/index.ts';
 import { UserAgent } from '../support/agent.ts';
-import { type JsonResponse, postForm, readJson } from '../support/http.ts';
+import { controlCall, type JsonResponse, postForm, readJson } from '../support/http.ts';
 import { ALICE, walkInteractions } from '../support/interactions.ts';
 import { authorizationError, client, codeRequest, discover, signIn } from '../support/openid.ts';
 import { register } from '../support/registration.ts';
@@ -31,13 +31,9 @@ describe('clients at run time', () => {
   const testbed = useTestbed({ apis: false });
   const url = (clientId = '') => `${testbed().issuer}/_testbed/clients${clientId ? `/${encodeURIComponent(clientId)}` : ''}`;
   const put = async (clientId: string, body: unknown, type = 'application/json'): Promise<JsonResponse> => {
-    const answer = await fetch(url(clientId), {
-      method: 'PUT',
-      headers: { 'content-type': type },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-    });
+    const answer = await controlCall('PUT', url(clientId), body, { type });
     expect(answer.headers.get('cache-control')).toBe('no-store');
-    return readJson(answer);
+    return answer;
   };
   const remove = (clientId: string) => fetch(url(clientId), { method: 'DELETE' });
   const clientCredentials = (clientId: string, secret: string) =>
@@ -183,13 +179,7 @@ describe('clients at run time', () => {
     expect((await readJson(await fetch(url('rt-bad')))).status).toBe(404);
 
     // Validated against the issuer it is put on: the fapi2 issuer's profile rules.
-    const fapi2 = await readJson(
-      await fetch(`${testbed().issuer}/fapi2/_testbed/clients/rt-fapi2`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(ENTRY),
-      }),
-    );
+    const fapi2 = await controlCall('PUT', `${testbed().issuer}/fapi2/_testbed/clients/rt-fapi2`, ENTRY);
     expect(fapi2).toMatchObject({
       status: 400,
       body: {

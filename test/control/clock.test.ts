@@ -9,6 +9,7 @@ import { IssuerClockError } from '../../src/control/clock.ts';
 import type { Issuer } from '../../src/index.ts';
 import { UserAgent } from '../support/agent.ts';
 import { demoSigningKey } from '../support/demo-rp.ts';
+import { controlCall } from '../support/http.ts';
 import { authorize, client, codeRequest, discover, signIn } from '../support/openid.ts';
 import { DIRECTORY_API, dpopHandle, dpopKey, dpopProof, WEB_APP_REDIRECT } from '../support/resource-servers.ts';
 import { useTestbed } from '../support/testbed.ts';
@@ -26,12 +27,11 @@ interface ClockJson {
 describe('the clock of an issuer', () => {
   const testbed = useTestbed({ apis: false });
   const clockUrl = (issuer: Issuer = testbed().main) => `${issuer.issuer}/_testbed/clock`;
-  const put = (body: string, issuer?: Issuer, type = 'application/json') =>
-    fetch(clockUrl(issuer), { method: 'PUT', headers: { 'content-type': type }, body });
+  const put = (body: unknown, issuer?: Issuer, type?: string) => controlCall<ClockJson>('PUT', clockUrl(issuer), body, { type });
   const setClock = async (offset: number, issuer?: Issuer) => {
-    const answer = await put(JSON.stringify({ offset_s: offset }), issuer);
+    const answer = await put({ offset_s: offset }, issuer);
     expect(answer.status).toBe(200);
-    return (await answer.json()) as ClockJson;
+    return answer.body;
   };
   const webApp = (metadata: Partial<client.ClientMetadata> = {}) =>
     discover(testbed(), 'web-app', undefined, metadata, client.ClientSecretPost('web-app-secret'));
@@ -46,7 +46,7 @@ describe('the clock of an issuer', () => {
     const set = await put('{"offset_s": 300}');
     expect(set.status).toBe(200);
     expect(set.headers.get('cache-control')).toBe('no-store');
-    const body = (await set.json()) as ClockJson;
+    const body = set.body;
     expect(body.offset_s).toBe(300);
     near(body.now.epoch, nowS() + 300);
     expect(Math.floor(Date.parse(body.now.iso) / 1000)).toBe(body.now.epoch);
@@ -97,7 +97,7 @@ describe('the clock of an issuer', () => {
       const answer = await put(body, undefined, type);
       expect({ body, status: answer.status }).toEqual({ body, status: 400 });
       expect(answer.headers.get('cache-control')).toBe('no-store');
-      expect(await answer.json()).toEqual({ error: 'invalid_request', error_description: expect.stringContaining(named) });
+      expect(answer.body).toEqual({ error: 'invalid_request', error_description: expect.stringContaining(named) });
     }
     expect(((await (await fetch(clockUrl())).json()) as ClockJson).offset_s).toBe(60);
   });

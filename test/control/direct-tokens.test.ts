@@ -6,6 +6,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { calculateJwkThumbprint, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { DirectTokenError, type DirectTokenResponse } from '../../src/control/direct-tokens.ts';
+import { controlCall } from '../support/http.ts';
 import { client, discover } from '../support/openid.ts';
 import { bearer, callApi, DIRECTORY_API, dpopKey, dpopProof, PROFILE_API, webApp } from '../support/resource-servers.ts';
 import { readFixture, useTestbed } from '../support/testbed.ts';
@@ -21,14 +22,8 @@ describe('direct tokens (JWT access tokens: the default fixture)', () => {
   const order = async (
     body: unknown,
     contentType = 'application/json',
-  ): Promise<Answer<DirectTokenResponse & { error?: string; error_description?: string }>> => {
-    const answer = await fetch(`${testbed().issuer}/_testbed/tokens`, {
-      method: 'POST',
-      headers: { 'content-type': contentType },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    return { status: answer.status, headers: answer.headers, body: (await answer.json()) as DirectTokenResponse };
-  };
+  ): Promise<Answer<DirectTokenResponse & { error?: string; error_description?: string }>> =>
+    controlCall('POST', `${testbed().issuer}/_testbed/tokens`, body, { type: contentType });
   const me = (token: string) => callApi(new URL('me', testbed().urls.profileApi), { headers: bearer(token) });
   const introspect = async (token: string) =>
     client.tokenIntrospection(await discover(testbed(), 'profile-api', 'profile-api-secret'), token);

@@ -6,6 +6,7 @@ import { describe, expect, it } from '@jest/globals';
 import * as client from 'openid-client';
 import type { FaultRuleInput, Testbed } from '../../src/index.ts';
 import { FaultRuleError } from '../../src/index.ts';
+import { controlCall } from '../support/http.ts';
 import { discover, signIn } from '../support/openid.ts';
 import { bearer, callApi, PROFILE_API, userTokens, WEB_APP_REDIRECT, webApp } from '../support/resource-servers.ts';
 import { readFixture, useTestbed } from '../support/testbed.ts';
@@ -25,13 +26,9 @@ async function addFault(
   issuer: string,
   rule: unknown,
 ): Promise<{ status: number; body: Listed & { error?: string; error_description?: string } }> {
-  const answer = await fetch(faultsUrl(issuer), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: typeof rule === 'string' ? rule : JSON.stringify(rule),
-  });
+  const answer = await controlCall<Listed & { error?: string; error_description?: string }>('POST', faultsUrl(issuer), rule);
   expect(answer.headers.get('cache-control')).toBe('no-store');
-  return { status: answer.status, body: (await answer.json()) as Listed & { error?: string } };
+  return answer;
 }
 
 async function listFaults(issuer: string): Promise<Listed[]> {

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
-import { basicAuthorization, postForm } from '../support/http.ts';
+import { basicAuthorization, controlCall, postForm } from '../support/http.ts';
 import { client, discover, discoverAt, signIn } from '../support/openid.ts';
 import { bearer, callApi, PROFILE_API, userTokens, WEB_APP_REDIRECT } from '../support/resource-servers.ts';
 import { useTestbed } from '../support/testbed.ts';
@@ -31,14 +31,12 @@ interface Rotated extends KeyList {
 describe('signing-key rotation of an issuer', () => {
   const testbed = useTestbed();
   const keysUrl = () => `${testbed().issuer}/_testbed/keys`;
-  const rotate = async (body?: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) => {
-    const response = await fetch(`${keysUrl()}/rotate`, {
-      method: 'POST',
-      headers: body === undefined ? {} : headers,
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  const rotate = async (body?: unknown, headers?: Record<string, string>) => {
+    const answer = await controlCall<Rotated & { error?: string; error_description?: string }>('POST', `${keysUrl()}/rotate`, body, {
+      headers,
     });
-    expect(response.headers.get('cache-control')).toBe('no-store');
-    return { status: response.status, body: (await response.json()) as Rotated & { error?: string; error_description?: string } };
+    expect(answer.headers.get('cache-control')).toBe('no-store');
+    return answer;
   };
   const listed = async () => {
     const response = await fetch(keysUrl());
@@ -162,13 +160,9 @@ describe('signing-key rotation of an issuer', () => {
     const old = (await signIn(config, parameters)).tokens.access_token;
     expect(await profile(old)).toBe(200);
 
-    const answer = await fetch(`${handle.issuer}/_testbed/keys/rotate`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ alg: 'ES256', retire_previous: true }),
-    });
+    const answer = await controlCall<Rotated>('POST', `${handle.issuer}/_testbed/keys/rotate`, { alg: 'ES256', retire_previous: true });
     expect(answer.status).toBe(200);
-    const rotated = (await answer.json()) as Rotated;
+    const rotated = answer.body;
     expect(rotated.retired).toEqual([decodeProtectedHeader(old).kid]);
     expect((await listed()).current.ES256).not.toBe(rotated.kid); // the main issuer keeps its keys
 

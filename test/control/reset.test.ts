@@ -4,17 +4,10 @@
  * fixture again — what a suite calls between tests instead of restarting the testbed.
  */
 import { describe, expect, it } from '@jest/globals';
-import { readJson } from '../support/http.ts';
+import { controlCall, readJson } from '../support/http.ts';
 import { client, discover, signIn } from '../support/openid.ts';
 import { WEB_APP_REDIRECT } from '../support/resource-servers.ts';
 import { useTestbed } from '../support/testbed.ts';
-
-const json = (method: string, url: string, body?: unknown) =>
-  fetch(url, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
 
 describe('reset', () => {
   const testbed = useTestbed({ apis: false });
@@ -27,29 +20,31 @@ describe('reset', () => {
     await signIn(webApp, { redirect_uri: WEB_APP_REDIRECT, scope: 'openid' });
 
     expect(
-      (await json('PUT', control('/users/mallory'), { password: 'mallory-password', claims: { email: 'm@example.com' } })).status,
+      (await controlCall('PUT', control('/users/mallory'), { password: 'mallory-password', claims: { email: 'm@example.com' } })).status,
     ).toBe(201);
-    expect((await json('PATCH', control('/users/alice'), { claims: { email: 'changed@example.com' } })).status).toBe(200);
+    expect((await controlCall('PATCH', control('/users/alice'), { claims: { email: 'changed@example.com' } })).status).toBe(200);
     const planted = {
       client_secret: 'planted-secret',
       redirect_uris: ['http://localhost:3999/callback'],
       grant_types: ['authorization_code'],
       response_types: ['code'],
     };
-    expect((await json('PUT', control('/clients/planted-client'), planted)).status).toBe(201);
-    expect((await json('POST', control('/keys/rotate'), { alg: 'RS256' })).status).toBe(200);
+    expect((await controlCall('PUT', control('/clients/planted-client'), planted)).status).toBe(201);
+    expect((await controlCall('POST', control('/keys/rotate'), { alg: 'RS256' })).status).toBe(200);
     expect(
       (
-        await json('POST', control('/faults'), {
+        await controlCall('POST', control('/faults'), {
           endpoint: 'jwks',
           respond: { status: 429, headers: { 'Retry-After': '1' }, body: { error: 'slow_down' } },
         })
       ).status,
     ).toBe(201);
-    expect((await json('PUT', control('/clock'), { offset_s: 300 })).status).toBe(200);
-    const direct = await readJson<{ access_token: string }>(
-      await json('POST', control('/tokens'), { sub: 'alice', client_id: 'web-app', scope: 'openid' }),
-    );
+    expect((await controlCall('PUT', control('/clock'), { offset_s: 300 })).status).toBe(200);
+    const direct = await controlCall<{ access_token: string }>('POST', control('/tokens'), {
+      sub: 'alice',
+      client_id: 'web-app',
+      scope: 'openid',
+    });
     expect(direct.status).toBe(200);
     expect((await fetch(main.urls.jwks)).status).toBe(429);
     expect((await main.sessions.list()).length).toBeGreaterThan(0);

@@ -5,6 +5,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { FixtureError, UserConflictError } from '../../src/index.ts';
 import { UserAgent } from '../support/agent.ts';
+import { controlCall } from '../support/http.ts';
 import { type Credentials, walkInteractions } from '../support/interactions.ts';
 import { client, codeRequest } from '../support/openid.ts';
 import { bearer, callApi, PROFILE_API, userTokens, WEB_APP_REDIRECT, webApp } from '../support/resource-servers.ts';
@@ -26,14 +27,9 @@ describe('users and claims at run time', () => {
   const testbed = useTestbed();
   const usersUrl = (path = '') => `${testbed().issuer}/_testbed/users${path}`;
   const call = async (method: string, path: string, body?: unknown, type = 'application/json'): Promise<Answer> => {
-    const response = await fetch(usersUrl(path), {
-      method,
-      headers: body === undefined ? {} : { 'content-type': type },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    expect(response.headers.get('cache-control')).toBe('no-store');
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+    const answer = await controlCall(method, usersUrl(path), body, { type });
+    expect(answer.headers.get('cache-control')).toBe('no-store');
+    return answer;
   };
   const reset = () => testbed().main.users.reset();
 
@@ -192,11 +188,7 @@ describe('users and claims at run time', () => {
     await reset();
     const fapi2 = testbed().issuers['/fapi2'];
     expect(fapi2.users).toBe(testbed().main.users);
-    const put = await fetch(`${fapi2.issuer}/_testbed/users/grace`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ password: 'grace-password', claims: { name: 'Grace' } }),
-    });
+    const put = await controlCall('PUT', `${fapi2.issuer}/_testbed/users/grace`, { password: 'grace-password', claims: { name: 'Grace' } });
     expect(put.status).toBe(201);
     expect((await call('GET', '/grace')).body).toMatchObject({ sub: 'grace', claims: { name: 'Grace' } });
     const run = await fetch(`${testbed().issuer}/scenarios/happy-path/runs/users-test/_testbed/users/grace`);

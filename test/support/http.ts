@@ -52,3 +52,23 @@ export async function readJson<T = Record<string, unknown>>(response: Response):
   }
   return { status: response.status, headers: response.headers, body };
 }
+
+/**
+ * A call to a JSON endpoint (the control API): `body` as JSON (a string is sent as it is, e.g.
+ * malformed JSON) with Content-Type `type` (default application/json); no body, no type. The
+ * answer's JSON is read (a 204 is `{}`).
+ */
+export async function controlCall<T = Record<string, unknown>>(
+  method: string,
+  url: string,
+  body?: unknown,
+  options: { type?: string; headers?: Record<string, string> } = {},
+): Promise<JsonResponse<T>> {
+  const response = await fetch(url, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': options.type ?? 'application/json' }), ...options.headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  if (response.status === 204) return { status: response.status, headers: response.headers, body: {} as T };
+  return readJson<T>(response);
+}
