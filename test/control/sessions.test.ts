@@ -3,18 +3,15 @@
  * ended by the test sends each of its RPs a back-channel logout token (OpenID Connect Back-Channel
  * Logout 1.0 §2.4), reports what each RP answered, and leaves the browser signed out.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { SessionNotFoundError, type SessionSummary } from '../../src/control/sessions.ts';
-import { type Switch, startSwitch, startTestbedProcess, type TestbedProcess } from '../store/testbed-processes.ts';
+import { useReplicaPair } from '../store/testbed-processes.ts';
 import type { UserAgent } from '../support/agent.ts';
-import { authorize, client, discover, discoverAt } from '../support/openid.ts';
+import { authorize, client, discover, discoverAt, signIn } from '../support/openid.ts';
 import { freePort } from '../support/ports.ts';
 import { useRpListener } from '../support/rp-listener.ts';
-import { purgePrefix, requireRedis, testRedisUrl, uniquePrefix } from '../support/store.ts';
+import { requireRedis, uniquePrefix } from '../support/store.ts';
 import { readFixture, useTestbed } from '../support/testbed.ts';
 
 const redisUp = await requireRedis();
@@ -22,6 +19,19 @@ const redisUp = await requireRedis();
 const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 const SHOP_REDIRECT = 'http://localhost:3001/callback';
 const BLOG_REDIRECT = 'http://localhost:3002/callback';
+
+/** The error of a silent authorization (prompt=none) at the shop in `agent`'s browser: `login_required` once its session ended. */
+async function silentError(config: client.Configuration, agent: UserAgent): Promise<string | null> {
+  const silent = client.buildAuthorizationUrl(config, {
+    redirect_uri: SHOP_REDIRECT,
+    scope: 'openid',
+    prompt: 'none',
+    state: client.randomState(),
+    code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+    code_challenge_method: 'S256',
+  });
+  return (await agent.follow(silent, SHOP_REDIRECT)).url.searchParams.get('error');
+}
 
 describe('sessions and OP-initiated logout', () => {
   const shopRp = useRpListener({ status: 200, headers: { 'cache-control': 'no-store' } });
@@ -143,16 +153,7 @@ describe('sessions and OP-initiated logout', () => {
 
     // The session is gone: not listed, and a silent authorization in the same browser needs a login.
     expect((await listed()).map((candidate) => candidate.sid)).not.toContain(session.sid);
-    const silent = client.buildAuthorizationUrl(shop.config, {
-      redirect_uri: SHOP_REDIRECT,
-      scope: 'openid',
-      prompt: 'none',
-      state: client.randomState(),
-      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
-      code_challenge_method: 'S256',
-    });
-    const { url } = await shop.auth.agent.follow(silent, SHOP_REDIRECT);
-    expect(url.searchParams.get('error')).toBe('login_required');
+    expect(await silentError(shop.config, shop.auth.agent)).toBe('login_required');
     // Its grants went with it, as end_session revokes them: shop's refresh token is refused.
     await expect(client.refreshTokenGrant(shop.config, shop.tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
 
@@ -196,66 +197,34 @@ describe('sessions and OP-initiated logout', () => {
     await testbed().main.sessions.reset();
     expect(await listed()).toEqual([]);
     expect(shopRp.received.length + blogRp.received.length).toBe(delivered);
-    const silent = client.buildAuthorizationUrl(first.config, {
-      redirect_uri: SHOP_REDIRECT,
-      scope: 'openid',
-      prompt: 'none',
-      state: client.randomState(),
-      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
-      code_challenge_method: 'S256',
-    });
-    expect((await first.auth.agent.follow(silent, SHOP_REDIRECT)).url.searchParams.get('error')).toBe('login_required');
+    expect(await silentError(first.config, first.auth.agent)).toBe('login_required');
     await expect(client.refreshTokenGrant(first.config, first.tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 });
 
 (redisUp ? describe : describe.skip)('sessions on two replicas of one issuer, on one Redis', () => {
   const rp = useRpListener({ status: 204 });
-  const prefix = uniquePrefix('sessions');
-  let gateway: Switch;
-  let issuer: string;
-  let one: TestbedProcess;
-  let two: TestbedProcess;
-  let fixtureDir: string | undefined;
-  const on = (replica: TestbedProcess) => {
-    gateway.target = replica.port;
-  };
-
-  beforeAll(async () => {
-    gateway = await startSwitch();
-    issuer = `http://localhost:${gateway.port}`;
-    const fixture = readFixture('backchannel-logout.yaml');
-    fixture.clients[0].backchannel_logout_uri = `${rp.origin()}/backchannel-logout`;
-    fixtureDir = mkdtempSync(join(tmpdir(), 'oidc-testbed-sessions-'));
-    const file = join(fixtureDir, 'fixture.json');
-    writeFileSync(file, JSON.stringify(fixture));
-    const options = { issuer, redis: testRedisUrl(), prefix, extraArgs: ['--config', file] };
-    [one, two] = await Promise.all([startTestbedProcess(options), startTestbedProcess(options)]);
-  }, 60000);
-
-  afterAll(async () => {
-    await Promise.all([one?.stop(), two?.stop()]);
-    await gateway?.close();
-    await purgePrefix(prefix);
-    if (fixtureDir) rmSync(fixtureDir, { recursive: true, force: true });
+  const { issuer, one, two, on } = useReplicaPair({
+    prefix: uniquePrefix('sessions'),
+    processes: true,
+    fixture: () => {
+      const fixture = readFixture('backchannel-logout.yaml');
+      fixture.clients[0].backchannel_logout_uri = `${rp.origin()}/backchannel-logout`;
+      return fixture;
+    },
   });
 
   it('a login on replica 1 is listed on 2; ended on 2 (logout token sent, 204 reported), it is gone on 1', async () => {
-    on(one);
-    const config = await discoverAt(issuer, 'shop', 'shop-secret');
-    const auth = await authorize(config, { redirect_uri: SHOP_REDIRECT, scope: 'openid' });
-    const tokens = await client.authorizationCodeGrant(config, auth.callbackUrl, {
-      pkceCodeVerifier: auth.codeVerifier,
-      expectedState: auth.state,
-      expectedNonce: auth.nonce,
-    });
+    on(one());
+    const config = await discoverAt(issuer(), 'shop', 'shop-secret');
+    const { auth, tokens } = await signIn(config, { redirect_uri: SHOP_REDIRECT, scope: 'openid' });
     const shopSid = tokens.claims()!.sid as string;
 
-    on(two);
-    const { sessions } = (await (await fetch(`${issuer}/_testbed/sessions`)).json()) as { sessions: SessionSummary[] };
+    on(two());
+    const { sessions } = (await (await fetch(`${issuer()}/_testbed/sessions`)).json()) as { sessions: SessionSummary[] };
     const session = sessions.find((candidate) => candidate.client_sids.shop === shopSid)!;
     expect(session).toMatchObject({ sub: 'alice', clients: ['shop'] });
-    const ended = await fetch(`${issuer}/_testbed/sessions/${session.sid}`, { method: 'DELETE' });
+    const ended = await fetch(`${issuer()}/_testbed/sessions/${session.sid}`, { method: 'DELETE' });
     expect(ended.status).toBe(200);
     expect(await ended.json()).toEqual({
       ended: session.sid,
@@ -264,26 +233,18 @@ describe('sessions and OP-initiated logout', () => {
     const [delivery] = await rp.receivedCount(1);
     const { payload } = await jwtVerify(
       new URLSearchParams(delivery.body).get('logout_token')!,
-      createRemoteJWKSet(new URL(`${issuer}/jwks`)),
+      createRemoteJWKSet(new URL(`${issuer()}/jwks`)),
       {
-        issuer,
+        issuer: issuer(),
         audience: 'shop',
         typ: 'logout+jwt',
       },
     );
     expect(payload).toMatchObject({ sub: 'alice', sid: shopSid });
 
-    on(one);
-    const after = (await (await fetch(`${issuer}/_testbed/sessions`)).json()) as { sessions: SessionSummary[] };
+    on(one());
+    const after = (await (await fetch(`${issuer()}/_testbed/sessions`)).json()) as { sessions: SessionSummary[] };
     expect(after.sessions.map((candidate) => candidate.sid)).not.toContain(session.sid);
-    const silent = client.buildAuthorizationUrl(config, {
-      redirect_uri: SHOP_REDIRECT,
-      scope: 'openid',
-      prompt: 'none',
-      state: client.randomState(),
-      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
-      code_challenge_method: 'S256',
-    });
-    expect((await auth.agent.follow(silent, SHOP_REDIRECT)).url.searchParams.get('error')).toBe('login_required');
+    expect(await silentError(config, auth.agent)).toBe('login_required');
   });
 });

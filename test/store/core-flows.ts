@@ -7,7 +7,7 @@ import { decodeJwt } from 'jose';
 import { UserAgent } from '../support/agent.ts';
 import { postForm } from '../support/http.ts';
 import { ALICE, answerDeviceConfirmation, formAction, hiddenInput, postPageForm, walkInteractions } from '../support/interactions.ts';
-import { authorize, client } from '../support/openid.ts';
+import { authorize, client, signIn } from '../support/openid.ts';
 
 export const REDIRECT_URI = 'http://localhost:3000/callback';
 export const PROFILE_API = 'http://localhost:9401/';
@@ -24,12 +24,7 @@ export function discoverAt(issuer: string, clientId: string, secret?: string): P
 /** Code + PKCE, userinfo, refresh per resource, introspection, revocation, and grant revocation on refresh-token reuse. */
 export async function codeRefreshIntrospectRevoke(issuer: string): Promise<void> {
   const config = await discoverAt(issuer, 'node-openid-client', 'password');
-  const auth = await authorize(config, { redirect_uri: REDIRECT_URI, scope: 'openid profile email offline_access fr:idm:*' });
-  const tokens = await client.authorizationCodeGrant(config, auth.callbackUrl, {
-    pkceCodeVerifier: auth.codeVerifier,
-    expectedState: auth.state,
-    expectedNonce: auth.nonce,
-  });
+  const { tokens } = await signIn(config, { redirect_uri: REDIRECT_URI, scope: 'openid profile email offline_access fr:idm:*' });
   expect(tokens.claims()).toMatchObject({ iss: issuer, sub: 'alice', aud: 'node-openid-client' });
   expect(await client.fetchUserInfo(config, tokens.access_token, 'alice')).toMatchObject({ sub: 'alice', name: 'Alice Example' });
 
@@ -58,11 +53,9 @@ export async function codeRefreshIntrospectRevoke(issuer: string): Promise<void>
   expect(await client.tokenIntrospection(config, directory.access_token)).toEqual({ active: false });
 
   // Revocation (RFC 7009) of an access token of a new grant.
-  const again = await authorize(config, { redirect_uri: REDIRECT_URI, scope: 'openid offline_access fr:idm:*' });
-  const fresh = await client.authorizationCodeGrant(
+  const { tokens: fresh } = await signIn(
     config,
-    again.callbackUrl,
-    { pkceCodeVerifier: again.codeVerifier, expectedState: again.state, expectedNonce: again.nonce },
+    { redirect_uri: REDIRECT_URI, scope: 'openid offline_access fr:idm:*' },
     { resource: DIRECTORY_API },
   );
   expect(await client.tokenIntrospection(config, fresh.access_token)).toMatchObject({ active: true, aud: DIRECTORY_API });

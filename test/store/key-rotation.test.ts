@@ -3,27 +3,21 @@
  * this process, one issuer URL (a switch sends each request to the replica the test names), one
  * Redis prefix. Nothing but Redis connects them.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { decodeProtectedHeader, type JSONWebKeySet } from 'jose';
-import { startTestbed, type Testbed } from '../../src/index.ts';
+import type { Testbed } from '../../src/index.ts';
+import { controlCall } from '../support/http.ts';
 import { discover, signIn } from '../support/openid.ts';
 import { bearer, callApi, PROFILE_API, userTokens, WEB_APP_REDIRECT } from '../support/resource-servers.ts';
-import { purgePrefix, requireRedis, SUITE_FIXTURE, testRedisUrl, uniquePrefix } from '../support/store.ts';
-import { type Switch, startSwitch } from './testbed-processes.ts';
+import { requireRedis, uniquePrefix } from '../support/store.ts';
+import { useReplicaPair } from './testbed-processes.ts';
 
 const redisUp = await requireRedis();
 
 (redisUp ? describe : describe.skip)('signing-key rotation shared by two replicas on one Redis', () => {
-  const prefix = uniquePrefix('key-rotation');
-  let gateway: Switch;
-  let one: Testbed;
-  let two: Testbed;
+  const { one, two, on } = useReplicaPair({ prefix: uniquePrefix('key-rotation') });
   /** The signing keys both replicas started with. */
   let startKids: Array<string | undefined> = [];
-  /** Sends the following requests (to the shared issuer URL) to a replica. */
-  const on = (replica: Testbed) => {
-    gateway.target = Number(new URL(replica.urls.health).port);
-  };
   const signingKids = async (replica: Testbed) => {
     on(replica);
     const jwks = (await (await fetch(`${replica.issuer}/jwks`)).json()) as JSONWebKeySet;
@@ -31,70 +25,47 @@ const redisUp = await requireRedis();
   };
   const profile = (replica: Testbed, token: string) => callApi(new URL('userinfo', replica.urls.profileApi), { headers: bearer(token) });
 
-  beforeAll(async () => {
-    gateway = await startSwitch();
-    const options = {
-      port: 0,
-      fixture: SUITE_FIXTURE,
-      issuer: `http://localhost:${gateway.port}`,
-      redis: { url: testRedisUrl(), prefix },
-      logLevel: 'silent' as const,
-    };
-    one = await startTestbed(options);
-    two = await startTestbed(options);
-  }, 60000);
-
-  afterAll(async () => {
-    await Promise.all([one?.stop(), two?.stop()]);
-    await gateway?.close();
-    await purgePrefix(prefix);
-  });
-
   it('replica 1 rotates; the next ID token replica 2 issues has the new kid, and its JWKS keeps the old key', async () => {
-    const start = await signingKids(two);
-    expect(await signingKids(one)).toEqual(start);
+    const start = await signingKids(two());
+    expect(await signingKids(one())).toEqual(start);
     startKids = start;
 
-    on(one);
-    const answer = await fetch(`${one.issuer}/_testbed/keys/rotate`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ alg: 'RS256' }),
-    });
+    on(one());
+    const answer = await controlCall('POST', `${one().issuer}/_testbed/keys/rotate`, { alg: 'RS256' });
     expect(answer.status).toBe(200);
-    const { kid } = (await answer.json()) as { kid: string };
+    const { kid } = answer.body as { kid: string };
 
-    on(two);
-    const config = await discover(two, 'web-app', 'web-app-secret');
+    on(two());
+    const config = await discover(two(), 'web-app', 'web-app-secret');
     const { tokens } = await signIn(config, { redirect_uri: WEB_APP_REDIRECT, scope: 'openid profile' });
     expect(decodeProtectedHeader(tokens.id_token!).kid).toBe(kid);
-    expect(await signingKids(two)).toEqual([kid, ...start]);
-    expect((await two.main.keys.list()).current.RS256).toBe(kid);
+    expect(await signingKids(two())).toEqual([kid, ...start]);
+    expect((await two().main.keys.list()).current.RS256).toBe(kid);
   });
 
   it("replica 1 retires the ES256 key: replica 2's mock API refuses a token it had accepted, and accepts a new one", async () => {
-    on(two);
-    const { tokens: old } = await userTokens(two, PROFILE_API, 'profile');
-    expect((await profile(two, old.access_token)).status).toBe(200); // replica 2's API has it cached
+    on(two());
+    const { tokens: old } = await userTokens(two(), PROFILE_API, 'profile');
+    expect((await profile(two(), old.access_token)).status).toBe(200); // replica 2's API has it cached
 
-    const retired = await one.main.keys.rotate({ alg: 'ES256', retirePrevious: true });
+    const retired = await one().main.keys.rotate({ alg: 'ES256', retirePrevious: true });
     expect(retired.retired).toEqual([decodeProtectedHeader(old.access_token).kid]);
 
-    const refused = await profile(two, old.access_token);
+    const refused = await profile(two(), old.access_token);
     expect(refused.status).toBe(401);
     expect(refused.body.error).toBe('invalid_token');
-    on(two);
-    const { tokens: fresh } = await userTokens(two, PROFILE_API, 'profile');
+    on(two());
+    const { tokens: fresh } = await userTokens(two(), PROFILE_API, 'profile');
     expect(decodeProtectedHeader(fresh.access_token).kid).toBe(retired.kid);
-    expect((await profile(two, fresh.access_token)).status).toBe(200);
+    expect((await profile(two(), fresh.access_token)).status).toBe(200);
   });
 
   it('a reset on replica 2 brings the start-up keys back on replica 1', async () => {
-    expect(await signingKids(one)).not.toEqual(startKids);
-    await two.main.keys.reset();
+    expect(await signingKids(one())).not.toEqual(startKids);
+    await two().main.keys.reset();
     expect(startKids).toHaveLength(3);
-    expect(await signingKids(one)).toEqual(startKids);
-    expect(one.main.keys.revision).toBe('start');
-    expect(await signingKids(two)).toEqual(startKids);
+    expect(await signingKids(one())).toEqual(startKids);
+    expect(one().main.keys.revision).toBe('start');
+    expect(await signingKids(two())).toEqual(startKids);
   });
 });

@@ -4,9 +4,15 @@
  * chose, the way a load balancer would (Host header kept).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from '@jest/globals';
+import { type FixtureInput, startTestbed, type Testbed } from '../../src/index.ts';
+import { purgePrefix, SUITE_FIXTURE, testRedisUrl } from '../support/store.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -138,5 +144,93 @@ export async function startSwitch(): Promise<Switch> {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+export interface ReplicaPairOptions {
+  /** The Redis key prefix both replicas share (`uniquePrefix(…)`); purged after the tests. */
+  prefix: string;
+  /**
+   * The fixture: a file path or a fixture object, or a function giving one in `beforeAll` (e.g. with
+   * a listener's URL in it). In-process the default is test/fixtures/suite.yaml; as processes, the CLI's embedded one.
+   */
+  fixture?: string | FixtureInput | (() => string | FixtureInput);
+  /** Run the mock APIs too. Default true in-process, false as processes. */
+  apis?: boolean;
+  /** For `beforeAll`; default 60 s. */
+  timeoutMs?: number;
+}
+
+/** Two replicas of one IdP behind a switch at the issuer URL; the getters hold once `beforeAll` ran. */
+export interface ReplicaPair<Replica> {
+  /** The issuer URL both replicas have: the switch's. */
+  issuer(): string;
+  one(): Replica;
+  two(): Replica;
+  /** Sends the following requests to the issuer URL to `replica`. */
+  on(replica: Replica): void;
+}
+
+/**
+ * Two testbeds with the same issuer and Redis prefix behind a switch (replicas of one IdP, nothing
+ * but Redis between them), started together in `beforeAll` — both race to create the keys; SET NX
+ * lets exactly one win — and stopped in `afterAll`, the prefix purged. `processes: true` runs each
+ * as `node src/cli/main.ts start`; otherwise both run in this process (`startTestbed`).
+ */
+export function useReplicaPair(options: ReplicaPairOptions & { processes: true }): ReplicaPair<TestbedProcess>;
+export function useReplicaPair(options: ReplicaPairOptions & { processes?: false }): ReplicaPair<Testbed>;
+export function useReplicaPair(options: ReplicaPairOptions & { processes?: boolean }): ReplicaPair<TestbedProcess | Testbed> {
+  let gateway: Switch | undefined;
+  let replicas: Array<TestbedProcess | Testbed> = [];
+  let fixtureDir: string | undefined;
+  const issuer = () => `http://localhost:${gateway!.port}`;
+  const portOf = (replica: TestbedProcess | Testbed) => ('port' in replica ? replica.port : Number(new URL(replica.urls.health).port));
+
+  beforeAll(async () => {
+    gateway = await startSwitch();
+    const fixture = typeof options.fixture === 'function' ? options.fixture() : options.fixture;
+    const redis = { url: testRedisUrl(), prefix: options.prefix };
+    const start = (): Promise<TestbedProcess | Testbed> => {
+      if (!options.processes) {
+        return startTestbed({
+          port: 0,
+          fixture: fixture ?? SUITE_FIXTURE,
+          issuer: issuer(),
+          redis,
+          ...(options.apis === false ? { apis: false as const } : {}),
+          logLevel: 'silent',
+        });
+      }
+      let file = typeof fixture === 'string' ? fixture : undefined;
+      if (fixture !== undefined && typeof fixture !== 'string') {
+        fixtureDir ??= mkdtempSync(join(tmpdir(), 'oidc-testbed-replicas-'));
+        file = join(fixtureDir, 'fixture.json');
+        writeFileSync(file, JSON.stringify(fixture));
+      }
+      return startTestbedProcess({
+        issuer: issuer(),
+        redis: redis.url,
+        prefix: redis.prefix,
+        apis: options.apis ?? false,
+        extraArgs: file === undefined ? [] : ['--config', file],
+      });
+    };
+    replicas = await Promise.all([start(), start()]);
+  }, options.timeoutMs ?? 60000);
+
+  afterAll(async () => {
+    await Promise.all(replicas.map((replica) => replica.stop()));
+    await gateway?.close();
+    await purgePrefix(options.prefix);
+    if (fixtureDir) rmSync(fixtureDir, { recursive: true, force: true });
+  });
+
+  return {
+    issuer,
+    one: () => replicas[0]!,
+    two: () => replicas[1]!,
+    on(replica) {
+      gateway!.target = portOf(replica);
+    },
   };
 }
