@@ -11,6 +11,7 @@
  */
 import type { Middleware } from 'koa';
 import type { Store } from '../store/store.ts';
+import { StoreUnavailableError } from '../store/store-unavailable.ts';
 
 const DOCUMENT = 'control';
 
@@ -22,15 +23,27 @@ const EMPTY: SettingsSnapshot = Object.freeze({});
 export class ControlSettings {
   readonly #store: Store;
   #cached: { revision: number; fields: SettingsSnapshot } | undefined;
+  #lastRead: SettingsSnapshot = EMPTY;
 
   constructor(store: Store) {
     this.#store = store;
   }
 
-  /** The fields as they stand now. */
+  /**
+   * The fields as they stand now. While the store is unavailable, the fields last read: the request
+   * goes on to the engine, which answers the outage as the protocol says (an authorization request
+   * is redirected back with `temporarily_unavailable`, RFC 6749 §4.1.2.1) instead of this layer.
+   */
   async current(): Promise<SettingsSnapshot> {
     const revisions = this.#store.localRevisions;
-    if (!revisions) return frozen(await this.#store.readFields(DOCUMENT));
+    if (!revisions) {
+      try {
+        this.#lastRead = frozen(await this.#store.readFields(DOCUMENT));
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError)) throw error;
+      }
+      return this.#lastRead;
+    }
     if (this.#cached?.revision === revisions.fieldSets) return this.#cached.fields;
     const revision = revisions.fieldSets; // read before the store: a write meanwhile makes the next call read again
     const fields = frozen(await this.#store.readFields(DOCUMENT));
