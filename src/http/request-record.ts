@@ -142,12 +142,25 @@ export function engineContext(
     : undefined;
 }
 
-/** The `error` of an OAuth error answer (`{ error, … }` with a 4xx or 5xx status). */
+const SHOWN_ERROR = Symbol('oauth error shown as a page');
+
+/** Notes the OAuth error a page shows (the engine's `renderError`): the record cannot read it from the HTML. */
+export function noteOAuthError(ctx: Context, error: string): void {
+  (ctx.state as Record<symbol, unknown>)[SHOWN_ERROR] = error;
+}
+
+/**
+ * The `error` of an OAuth error answer: `{ error, … }` with a 4xx or 5xx status, a page that noted
+ * one, or a redirect carrying one to the client (RFC 6749 §4.1.2.1 in the query, §4.2.2.1 in the fragment).
+ */
 function oauthErrorOf(ctx: Context): string | undefined {
   const body = ctx.body as { error?: unknown } | null | undefined;
-  return ctx.status >= 400 && body && typeof body === 'object' && !Buffer.isBuffer(body) && typeof body.error === 'string'
-    ? body.error
-    : undefined;
+  if (ctx.status >= 400 && body && typeof body === 'object' && !Buffer.isBuffer(body) && typeof body.error === 'string') return body.error;
+  const shown = (ctx.state as Record<symbol, unknown> | undefined)?.[SHOWN_ERROR];
+  if (typeof shown === 'string') return shown;
+  if (ctx.status < 300 || ctx.status >= 400) return undefined;
+  const location = URL.parse(ctx.response.get('location'), 'http://localhost');
+  return location?.searchParams.get('error') ?? new URLSearchParams(location?.hash.slice(1)).get('error') ?? undefined;
 }
 
 function describe(ctx: Context, at: number, path: string, ms: number): Omit<RecordedRequest, 'seq'> {

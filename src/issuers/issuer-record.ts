@@ -5,7 +5,7 @@
  * and to match one the RP logged, not enough to use.
  */
 import { createHash } from 'node:crypto';
-import { decodeJwt } from 'jose';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { Context } from 'koa';
 import { engineContext, type RecordedRequest, type RequestDetails } from '../http/request-record.ts';
 import { looksLikeJwt } from '../jose/vocabulary.ts';
@@ -69,7 +69,7 @@ function issuedBy(body: unknown): Record<string, unknown> | undefined {
       issued[member] = value;
     } else if (looksLikeJwt(value)) {
       try {
-        issued[member] = { claims: decodeJwt(value), stub: stub(value) };
+        issued[member] = { header: decodeProtectedHeader(value), claims: decodeJwt(value), stub: stub(value) };
       } catch {
         issued[member] = { stub: stub(value) };
       }

@@ -6,6 +6,7 @@ import { type Configuration, errors, type KoaContextWithOIDC, type ResponseType 
 import { INTERACTION_PATH, ROUTES } from '../endpoints.ts';
 import { FAPI2_SIGNING_ALGS } from '../fixtures/issuers.ts';
 import type { Fixture } from '../fixtures/schema.ts';
+import { noteOAuthError } from '../http/request-record.ts';
 import type { Store } from '../store/store.ts';
 import type { UserDirectory } from '../store/user-directory.ts';
 import { accountFinder, scopeClaims } from './accounts.ts';
@@ -145,6 +146,7 @@ export function providerConfiguration(inputs: ConfigurationInputs): Configuratio
     },
     interactions: { url: (_ctx, interaction) => `${mountPath}${INTERACTION_PATH}/${interaction.uid}` },
     renderError: async (ctx, out) => {
+      noteOAuthError(ctx, String(out.error)); // for the request record, which cannot read it from the page
       ctx.type = 'html';
       ctx.body = errorPage({ error: String(out.error), description: out.error_description as string | undefined, status: ctx.status });
     },
