@@ -13,6 +13,7 @@ import type { Context, Middleware, Next } from 'koa';
 import { ROUTES, WELL_KNOWN_PATH } from '../endpoints.ts';
 import type { FaultEndpoint } from '../fixtures/fault-rule.ts';
 import { readFormParameters } from '../http/form-body.ts';
+import { noteRoute } from '../http/request-record.ts';
 import { looksLikeJwt } from '../jose/vocabulary.ts';
 import type { ActiveFault, Faults } from './faults.ts';
 import { settingsOf } from './settings.ts';
@@ -63,6 +64,8 @@ export function issuerFaults(faults: Faults): Middleware {
     if (!endpoint || ctx.method === 'OPTIONS') return next();
     const rules = faults.rulesIn(settingsOf(ctx)).filter((rule) => rule.endpoint === endpoint);
     if (rules.length === 0) return next();
+    // A rule's answer never reaches the engine: the record still files it under the engine's route name.
+    noteRoute(ctx, endpoint === 'par' ? 'pushed_authorization_request' : endpoint);
     return applyFaults(ctx, next, faults, rules, () => issuerRequestOf(ctx));
   };
 }

@@ -143,6 +143,12 @@ export function engineContext(
 }
 
 const SHOWN_ERROR = Symbol('oauth error shown as a page');
+const ANSWERED_ROUTE = Symbol('route answered before the engine');
+
+/** Names the engine route of a request answered before the engine saw it (a fault rule's answer), for `?endpoint=` filters. */
+export function noteRoute(ctx: Context, route: string): void {
+  (ctx.state as Record<symbol, unknown>)[ANSWERED_ROUTE] = route;
+}
 
 /** Notes the OAuth error a page shows (the engine's `renderError`): the record cannot read it from the HTML. */
 export function noteOAuthError(ctx: Context, error: string): void {
@@ -166,7 +172,9 @@ function oauthErrorOf(ctx: Context): string | undefined {
 function describe(ctx: Context, at: number, path: string, ms: number): Omit<RecordedRequest, 'seq'> {
   const entry: Omit<RecordedRequest, 'seq'> = { at, method: ctx.method, path, status: ctx.status, ms: Math.round(ms * 10) / 10 };
   const oidc = engineContext(ctx);
+  const noted = (ctx.state as Record<symbol, unknown> | undefined)?.[ANSWERED_ROUTE];
   if (typeof oidc?.route === 'string') entry.route = oidc.route;
+  else if (typeof noted === 'string') entry.route = noted;
   if (oidc?.client) entry.client_id = oidc.client.clientId;
   if (typeof oidc?.params?.grant_type === 'string') entry.grant_type = oidc.params.grant_type;
   const error = oauthErrorOf(ctx);

@@ -124,6 +124,7 @@ describe('fault rules of an issuer', () => {
 
   it('respond: another status, body and headers (Retry-After), before the engine', async () => {
     const config = await serviceClient(testbed());
+    const cursor = testbed().main.requests.cursor;
     const fault = await testbed().main.faults.add({
       endpoint: 'token',
       match: { grant_type: 'client_credentials' },
@@ -137,6 +138,10 @@ describe('fault rules of an issuer', () => {
     const { status, error, response } = failed as client.ResponseBodyError;
     expect({ status, error }).toEqual({ status: 429, error: 'temporarily_unavailable' });
     expect(response.headers.get('retry-after')).toBe('3');
+    // The record files the faulted answer under the token endpoint, as the engine would have.
+    expect(testbed().main.requests.list({ since: cursor, route: 'token' })).toEqual([
+      expect.objectContaining({ method: 'POST', status: 429, error: 'temporarily_unavailable' }),
+    ]);
     await fault.remove();
   });
 
