@@ -14,6 +14,8 @@ const CONTROL_TOKEN = 'control-token-of-the-lock-test-4f9a2c';
  */
 const CONTROL_ENDPOINTS: ReadonlyArray<readonly [method: string, path: string]> = [
   ['GET', '/_testbed/'],
+  ['GET', '/_testbed/console/requests?since=0'],
+  ['GET', '/_testbed/console/glance'],
   ['GET', '/_testbed/ciba'],
   ['GET', '/_testbed/requests'],
   ['GET', '/_testbed/requests/stream'],
