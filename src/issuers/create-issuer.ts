@@ -9,7 +9,7 @@ import { type KoaContextWithOIDC, Provider } from 'oidc-provider';
 import { addClientRoutes, followRunTimeClients } from '../control/client-routes.ts';
 import { IssuerClock, runOnIssuerClock } from '../control/clock.ts';
 import { addClock } from '../control/clock-routes.ts';
-import { addConsole, IssuerConsole } from '../control/console-routes.ts';
+import { addConsole, IssuerConsole } from '../control/console/routes.ts';
 import { DirectTokens } from '../control/direct-tokens.ts';
 import { issuerFaults } from '../control/fault-injection.ts';
 import { addFaultRoutes } from '../control/fault-routes.ts';

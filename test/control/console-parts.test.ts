@@ -4,8 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { hintFor } from '../../src/control/console-hints.ts';
-import { curlOf, relative, userOf } from '../../src/control/console-requests.ts';
+import { hintFor } from '../../src/control/console/hints.ts';
+import { curlOf, relative, userOf } from '../../src/control/console/requests.ts';
 import type { ShownRequest } from '../../src/control/recorded-json.ts';
 import { useTestbed } from '../support/testbed.ts';
 

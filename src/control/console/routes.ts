@@ -7,24 +7,24 @@
  */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Fixture } from '../fixtures/schema.ts';
-import { authMethodOf } from '../fixtures/semantics.ts';
-import { answerOAuthError } from '../http/error-answers.ts';
-import type { RequestRecord } from '../http/request-record.ts';
-import type { ClientRegistry, ListedClient } from '../provider/clients.ts';
-import type { CibaController } from '../provider/extensions/ciba.ts';
-import type { ResourceCatalog } from '../provider/resources.ts';
-import type { UserDirectory } from '../store/user-directory.ts';
-import type { IssuerClock } from './clock.ts';
-import { type Glance, glanceSections, type ScenarioRow } from './console-glance.ts';
-import { consolePage, contentSecurityPolicy } from './console-page.ts';
-import { type RowContext, requestRowsNewestFirst } from './console-requests.ts';
-import type { Faults } from './faults.ts';
-import type { SigningKeyRotation } from './key-rotation.ts';
-import { BAD_CURSOR, CURSOR, shownRequest } from './recorded-json.ts';
-import type { Sessions } from './sessions.ts';
+import type { Fixture } from '../../fixtures/schema.ts';
+import { authMethodOf } from '../../fixtures/semantics.ts';
+import { answerOAuthError } from '../../http/error-answers.ts';
+import type { RequestRecord } from '../../http/request-record.ts';
+import type { ClientRegistry, ListedClient } from '../../provider/clients.ts';
+import type { CibaController } from '../../provider/extensions/ciba.ts';
+import type { ResourceCatalog } from '../../provider/resources.ts';
+import type { UserDirectory } from '../../store/user-directory.ts';
+import type { IssuerClock } from '../clock.ts';
+import type { Faults } from '../faults.ts';
+import type { SigningKeyRotation } from '../key-rotation.ts';
+import { BAD_CURSOR, CURSOR, shownRequest } from '../recorded-json.ts';
+import type { Sessions } from '../sessions.ts';
+import { type Glance, glanceSections, type ScenarioRow } from './glance.ts';
+import { consolePage, contentSecurityPolicy } from './page.ts';
+import { type RowContext, requestRowsNewestFirst } from './requests.ts';
 
-export type { ScenarioRow } from './console-glance.ts';
+export type { ScenarioRow } from './glance.ts';
 
 /** Where the console reads from: the issuer's concerns (each optional section shows when its concern is given). */
 export interface ConsoleSources {

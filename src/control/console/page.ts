@@ -6,9 +6,9 @@
  * each event, fetches the new rows rendered here; it also sends the action buttons' requests.
  */
 import { createHash } from 'node:crypto';
-import { escapeHtml, layout } from '../provider/ui/pages.ts';
-import { copyButton } from './console-glance.ts';
-import { relative } from './console-requests.ts';
+import { escapeHtml, layout } from '../../provider/ui/pages.ts';
+import { copyButton } from './glance.ts';
+import { relative } from './requests.ts';
 
 export interface ConsolePageParams {
   issuer: string;

@@ -5,9 +5,9 @@
  * claims as dates, and a "copy as curl" of the request with each secret as a shell variable.
  * Everything here is escaped; the rows are rendered for the page and for the rows it fetches live.
  */
-import { escapeHtml } from '../provider/ui/pages.ts';
-import { hintFor } from './console-hints.ts';
-import type { ShownRequest } from './recorded-json.ts';
+import { escapeHtml } from '../../provider/ui/pages.ts';
+import type { ShownRequest } from '../recorded-json.ts';
+import { hintFor } from './hints.ts';
 
 export interface RowContext {
   /** The issuer's origin: recorded paths are its (the mock APIs' are on ports of their own). */

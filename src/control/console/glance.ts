@@ -5,16 +5,16 @@
  * concern's library call, each action a button sending the control endpoint tests use (the page's
  * script sends it, same-origin: src/control/access.ts) — and, on the main issuer, the scenarios.
  */
-import type { FixtureResource, FixtureUser } from '../fixtures/schema.ts';
-import type { ListedClient } from '../provider/clients.ts';
-import type { PendingCibaRequest } from '../provider/extensions/ciba.ts';
-import { escapeHtml } from '../provider/ui/pages.ts';
-import type { User } from '../store/user-directory.ts';
-import type { ClockReading } from './clock.ts';
-import { relative } from './console-requests.ts';
-import type { FaultListing } from './faults.ts';
-import type { SigningKeyList } from './key-rotation.ts';
-import type { SessionSummary } from './sessions.ts';
+import type { FixtureResource, FixtureUser } from '../../fixtures/schema.ts';
+import type { ListedClient } from '../../provider/clients.ts';
+import type { PendingCibaRequest } from '../../provider/extensions/ciba.ts';
+import { escapeHtml } from '../../provider/ui/pages.ts';
+import type { User } from '../../store/user-directory.ts';
+import type { ClockReading } from '../clock.ts';
+import type { FaultListing } from '../faults.ts';
+import type { SigningKeyList } from '../key-rotation.ts';
+import type { SessionSummary } from '../sessions.ts';
+import { relative } from './requests.ts';
 
 /** A conformance scenario as the console lists it: its standing issuer and that run's verdict, once it has run. */
 export interface ScenarioRow {
