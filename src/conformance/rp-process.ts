@@ -86,8 +86,19 @@ export class RpProcess {
     const killed = setTimeout(() => signalGroup('SIGKILL'), STOP_GRACE_MS);
     await this.#exit;
     clearTimeout(killed);
-    // What the shell left behind in the group (a server it started) goes too.
+    // What the shell left behind in the group (a server it started) goes too; once none is left, its port is free.
     signalGroup('SIGKILL');
+    for (const deadline = Date.now() + STOP_GRACE_MS; Date.now() < deadline && groupAlive(this.#child.pid); )
+      await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -172,9 +172,12 @@ async function bounded(
 ): Promise<ScenarioResult> {
   let process: RpProcess | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let expired = false;
   const started = Date.now();
   const timedOut = new Promise<ScenarioResult>((resolvePromise) => {
     timer = setTimeout(async () => {
+      // From here the scenario's own result (its RP killed under it) is not the story.
+      expired = true;
       const output = process?.tail();
       await process?.stop();
       resolvePromise({
@@ -186,7 +189,12 @@ async function bounded(
   });
   const run = driveScenario(scenario, { ...context, onProcess: (made) => (process = made) });
   try {
-    return await Promise.race([run, timedOut]);
+    const first = await Promise.race([run, timedOut]);
+    if (!expired) return first;
+    // The scenario's own steps end soon once its RP is gone (every request has a timeout): waited
+    // for, so none outlives the run (and the testbed it talks to).
+    await Promise.race([run, new Promise((resolveWait) => setTimeout(resolveWait, 15_000).unref())]);
+    return await timedOut;
   } finally {
     clearTimeout(timer);
   }

@@ -4,6 +4,8 @@
  * testbed (`issuer`) is used as it is, the login page answered with the plan's password.
  */
 
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
@@ -11,6 +13,7 @@ import { type PlanInput, parsePlan, validatePlan } from '../../src/conformance/p
 import { runConformance } from '../../src/index.ts';
 import { portIsFree } from '../support/ports.ts';
 import { useTestbed } from '../support/testbed.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const NAIVE = fileURLToPath(new URL('naive.plan.yaml', import.meta.url));
 const DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -57,6 +60,44 @@ describe('conformance bounds', () => {
     expect(report.results.map((result) => result.status)).toEqual(['failed', 'failed', 'failed']);
     expect(report.results[0].reason).toBe("the run's limit (limit_s: 0.5) was reached during it; the RP was stopped");
     expect(report.results[2].reason).toBe("not run: the run's limit (limit_s: 0.5) was reached");
+  }, 30_000);
+
+  it('tells a running RP each run (rp.configure) instead of starting it', async () => {
+    const rp = spawn('node', ['naive-rp.ts'], { cwd: DIR, env: { ...process.env, PORT: '47510' }, stdio: 'ignore' });
+    try {
+      await waitFor('the naive RP to listen', async () => ((await fetch('http://localhost:47510/')).ok ? true : undefined), 10_000, 100);
+      const plan = naivePlan(
+        {
+          start: undefined,
+          env: {},
+          configure: 'http://localhost:47510/configure',
+          ports: undefined,
+          ready: undefined,
+          login: 'http://localhost:47510/login',
+          logged_in: { url: 'http://localhost:47510/profile' },
+          logout: undefined,
+          refresh: undefined,
+        },
+        // One client, for the one RP.
+        {
+          client: {
+            client_id: 'naive-rp-running',
+            client_secret: 'naive-rp-secret',
+            redirect_uris: ['http://localhost:47510/callback'],
+            grant_types: ['authorization_code'],
+            response_types: ['code'],
+          },
+        },
+      );
+      const report = await runConformance(plan, { only: ['happy-path', 'authorization-response-invalid-state'] });
+      expect(report.results.map((result) => [result.scenario, result.status])).toEqual([
+        ['happy-path', 'passed'],
+        ['authorization-response-invalid-state', 'failed'],
+      ]);
+    } finally {
+      rp.kill();
+      await once(rp, 'exit');
+    }
   }, 30_000);
 
   describe('against a running testbed (--issuer)', () => {

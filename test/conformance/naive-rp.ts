@@ -3,12 +3,13 @@
  * it), but it ignores `state` and `iss` in the authorization response, decodes the ID token
  * without checking anything, trusts UserInfo whatever its `sub`, accepts any refreshed ID token,
  * and ends sessions for any logout token. The conformance runner must fail it on the negative
- * scenarios it ignores. Environment: ISSUER, CLIENT_ID, CLIENT_SECRET, PORT.
+ * scenarios it ignores. Environment: ISSUER, CLIENT_ID, CLIENT_SECRET, PORT; or, running, told a new
+ * issuer by `POST /configure` with JSON {issuer, client_id, client_secret} (a plan's rp.configure).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
-const { ISSUER, CLIENT_ID, CLIENT_SECRET } = process.env as Record<string, string>;
+const settings = { issuer: process.env.ISSUER ?? '', clientId: process.env.CLIENT_ID ?? '', clientSecret: process.env.CLIENT_SECRET ?? '' };
 const PORT = Number(process.env.PORT);
 const BASE = `http://localhost:${PORT}`;
 
@@ -21,14 +22,15 @@ interface Session {
 const sessions = new Map<string, Session>();
 const verifiers = new Map<string, string>();
 
-const discovery = async () => (await (await fetch(`${ISSUER}/.well-known/openid-configuration`)).json()) as Record<string, string>;
+const discovery = async () => (await (await fetch(`${settings.issuer}/.well-known/openid-configuration`)).json()) as Record<string, string>;
 const decode = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8') || '{}');
-const basic = `Basic ${Buffer.from(`${encodeURIComponent(CLIENT_ID)}:${encodeURIComponent(CLIENT_SECRET)}`).toString('base64')}`;
+const basic = () =>
+  `Basic ${Buffer.from(`${encodeURIComponent(settings.clientId)}:${encodeURIComponent(settings.clientSecret)}`).toString('base64')}`;
 
 async function tokens(body: URLSearchParams) {
   const response = await fetch((await discovery()).token_endpoint, {
     method: 'POST',
-    headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { authorization: basic(), 'content-type': 'application/x-www-form-urlencoded' },
     body,
   });
   return (await response.json()) as { access_token: string; id_token?: string; refresh_token?: string };
@@ -47,13 +49,21 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   const url = new URL(req.url ?? '/', BASE);
   const session = sessions.get(cookieOf(req, 'session') ?? '');
   if (url.pathname === '/') return void res.end('naive RP');
+  if (url.pathname === '/configure' && req.method === 'POST') {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    const told = JSON.parse(body);
+    Object.assign(settings, { issuer: told.issuer, clientId: told.client_id, clientSecret: told.client_secret });
+    sessions.clear();
+    return void res.writeHead(204).end();
+  }
   if (url.pathname === '/login') {
     const verifier = randomBytes(32).toString('base64url');
     const id = randomBytes(8).toString('hex');
     verifiers.set(id, verifier);
     const authorize = new URL((await discovery()).authorization_endpoint);
     authorize.search = new URLSearchParams({
-      client_id: CLIENT_ID,
+      client_id: settings.clientId,
       response_type: 'code',
       scope: 'openid profile',
       redirect_uri: `${BASE}/callback`,
@@ -115,4 +125,4 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
 
 createServer((req, res) => {
   handle(req, res).catch((error: Error) => res.writeHead(500).end(error.message));
-}).listen(PORT, () => console.log(`naive RP at ${BASE} (issuer ${ISSUER})`));
+}).listen(PORT, () => console.log(`naive RP at ${BASE} (issuer ${settings.issuer})`));
