@@ -6,7 +6,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 
 const TAIL_BYTES = 8 * 1024;
-const STOP_GRACE_MS = 2_000;
+/** An RP under test needs no orderly shutdown: what has not exited by then is killed. */
+const STOP_GRACE_MS = 500;
 
 export class RpProcess {
   readonly #child: ChildProcess;
