@@ -88,7 +88,7 @@ export function judge(scenario: ScenarioDefinition, observed: Observed): { statu
     return { status: 'skipped', reason: 'the RP does not use refresh tokens (no refresh_token grant after signing in)' };
 
   if (polarity === 'negative') {
-    if (verdict.status === 'waiting') return { status: 'skipped', reason: `the defect was never served: ${verdict.reason} (${callback})` };
+    if (verdict.status === 'waiting') return { status: 'skipped', reason: `${neverServed(scenario)} (${callback})` };
     // After a refresh the session from the first sign-in may rightly stay; the verdict says it all.
     if (drive !== 'refresh' && observed.loggedInAtEnd) {
       const fromTokenEndpoint = verdict.requests.some((request) => request.endpoint === 'token');
@@ -109,7 +109,7 @@ export function judge(scenario: ScenarioDefinition, observed: Observed): { statu
   }
 
   if (polarity === 'either') {
-    if (verdict.status === 'waiting') return { status: 'skipped', reason: `the defect was never served: ${verdict.reason}` };
+    if (verdict.status === 'waiting') return { status: 'skipped', reason: neverServed(scenario) };
     return { status: 'passed', reason: `${verdict.reason}; the RP ${observed.loggedInAtEnd ? 'holds a session' : 'holds no session'}` };
   }
 
@@ -129,4 +129,11 @@ export function judge(scenario: ScenarioDefinition, observed: Observed): { statu
       reason: `it signed in and holds a session (${callback}); it called no userinfo, which the OIDF module waits for`,
     };
   return { status: 'failed', reason: `it holds a session but did not complete: ${verdict.reason}` };
+}
+
+/** Why a defect was never served: the RP did not ask for what the scenario breaks. */
+function neverServed(scenario: ScenarioDefinition): string {
+  if (scenario.plans.includes('jarm')) return 'the RP does not ask for JARM responses (response_mode=jwt), so the defect was never served';
+  if (scenario.plans.includes('dpop')) return 'the RP sends no DPoP proof, so the defect was never served';
+  return `the RP never got to the defect (${scenario.defect}), so it was never served`;
 }
