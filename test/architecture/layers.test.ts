@@ -12,7 +12,7 @@ const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 
 /** Bottom first. A unit is a folder of src/ or a module at its root. */
 const LAYERS: readonly (readonly string[])[] = [
-  ['types', 'node-version.ts', 'log.ts', 'endpoints.ts', 'clock.ts', 'http', 'jose'], // leaves: nothing of ours
+  ['types', 'node-version.ts', 'log.ts', 'endpoints.ts', 'clock.ts', 'jest-realm.ts', 'http', 'jose'], // leaves: nothing of ours
   ['fixtures'], // fixture → validated config
   ['store'],
   ['provider'], // the engine configured, its extensions, grants, pages and adaptations
