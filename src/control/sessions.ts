@@ -165,13 +165,21 @@ export class Sessions {
   }
 
   async #notify(clientId: string, sub: string, authorizations: Record<string, Authorization>): Promise<LogoutDelivery | undefined> {
+    return this.sendLogoutToken(clientId, sub, authorizations[clientId].sid);
+  }
+
+  /**
+   * One back-channel logout token (OIDC Back-Channel Logout 1.0 §2.4) to a client, signed and sent
+   * by the engine as its end_session does, with the RP's answer: undefined when the client has no
+   * `backchannel_logout_uri`.
+   */
+  async sendLogoutToken(clientId: string, sub: string, sid?: string): Promise<LogoutDelivery | undefined> {
     const client = await this.#provider.Client.find(clientId).catch(() => undefined);
     const uri = client?.backchannelLogoutUri;
     if (!client || !uri) return undefined;
-    const sid = authorizations[clientId].sid!;
     const events = this.#provider as unknown as EventEmitter;
     // Untyped in @types/oidc-provider: the engine's own delivery (a logout token signed as its ID tokens are).
-    const engineClient = client as unknown as { backchannelLogout(sub: string, sid: string): Promise<void> };
+    const engineClient = client as unknown as { backchannelLogout(sub: string, sid?: string): Promise<void> };
     const { status, error } = await this.#answers.observe(() => engineClient.backchannelLogout(sub, sid));
     // The engine's own events for a delivery, as end_session emits them (logged by src/provider/events.ts).
     if (error) events.emit('backchannel.error', undefined, error, client, sub, sid);

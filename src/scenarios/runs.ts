@@ -133,14 +133,8 @@ export class ScenarioRun {
     const clients = this.issuer.fixture.clients.filter((client) => typeof client.backchannel_logout_uri === 'string');
     return Promise.all(
       clients.map(async (entry) => {
-        const client = await this.issuer.provider.Client.find(entry.client_id);
-        try {
-          await (client as unknown as { backchannelLogout(sub: string, sid?: string): Promise<void> }).backchannelLogout(sub, sid);
-          return { client_id: entry.client_id, status: 200 };
-        } catch (error) {
-          const status = (error as { response?: { status?: number } }).response?.status;
-          return { client_id: entry.client_id, status: status ?? ('unreachable' as const) };
-        }
+        const delivery = await this.issuer.sessions.sendLogoutToken(entry.client_id, sub, sid);
+        return { client_id: entry.client_id, status: delivery && 'status' in delivery ? delivery.status : ('unreachable' as const) };
       }),
     );
   }

@@ -33,7 +33,9 @@ export function judgeRun(judge: Judge, state: RunState, now: number, waitMs: num
           status: 'waiting',
           reason: 'no logout token delivered yet: POST <issuer>/_testbed/logout, or log out through end_session',
         };
-      if (delivery.status !== judge.status) {
+      // Back-Channel Logout 1.0 §2.8: success is 200, and OPs should take a framework's 204 for it too.
+      const answered = judge.status === 200 && delivery.status === 204 ? 200 : delivery.status;
+      if (answered !== judge.status) {
         return {
           status: 'failed',
           reason: `the relying party answered ${delivery.status} to ${judge.status === 400 ? 'the broken' : 'a valid'} logout token at ${delivery.url}; expected ${judge.status}`,

@@ -34,6 +34,8 @@ describe('back-channel logout scenarios, against a relying party that validates 
   const app = useAppServer();
   const rp = {
     mode: 'correct' as RpMode,
+    /** Its answer to a token it takes: 200, or 204 as frameworks answer an empty body (§2.8). */
+    success: 200,
     /** The run the RP is registered with (a correct RP knows its issuer and its keys' URL). */
     issuer: '',
     jwksUri: '',
@@ -75,7 +77,7 @@ describe('back-channel logout scenarios, against a relying party that validates 
       const token = new URLSearchParams(body).get('logout_token') ?? '';
       rp.received.push(token);
       const valid = rp.mode === 'naive' || (rp.mode === 'correct' && (await validLogoutToken(token)));
-      response.writeHead(valid ? 200 : 400, { 'cache-control': 'no-store', 'content-type': 'application/json' });
+      response.writeHead(valid ? rp.success : 400, { 'cache-control': 'no-store', 'content-type': 'application/json' });
       response.end(valid ? '' : JSON.stringify({ error: 'invalid_request' }));
     });
   });
@@ -165,6 +167,17 @@ describe('back-channel logout scenarios, against a relying party that validates 
     const verdict = await handle.waitForVerdict(WAIT);
     expect(verdict.status).toBe('passed');
     expect(verdict.reason).toMatch(/answered 400/);
+  });
+
+  it('backchannel-logout passes an RP answering the valid token 204, which §2.8 tells an OP to take for 200', async () => {
+    rp.success = 204;
+    try {
+      const { verdict, delivered } = await logOut('backchannel-logout', 'correct');
+      expect(delivered).toEqual([{ client_id: 'web-app', status: 204 }]);
+      expect(verdict).toMatchObject({ status: 'passed', reason: 'the relying party answered 204 to the valid logout token' });
+    } finally {
+      rp.success = 200;
+    }
   });
 
   it('backchannel-logout fails, naming the status, when the RP refuses the valid token', async () => {
