@@ -1,7 +1,10 @@
 // First: an older Node gets one sentence, before any module it cannot run is evaluated.
 import './node-version.ts';
 
-export { type ConformanceOptions, runConformance } from './conformance/run.ts';
+import type { ConformancePlan } from './conformance/plan.ts';
+import type { ConformanceReport } from './conformance/report.ts';
+import type { ConformanceOptions } from './conformance/run.ts';
+
 export type { ClockReading, IssuerClock } from './control/clock.ts';
 export { IssuerClockError } from './control/clock.ts';
 export type { AccessTokenOrder, DirectTokenResponse, DirectTokens, TokenOrder } from './control/direct-tokens.ts';
@@ -45,3 +48,17 @@ export type { PutUser, User, UserChanges, UserDirectory, UserEntryInput } from '
 export { UserConflictError } from './store/user-directory.ts';
 export type { Testbed, TestbedOptions, TestbedUrls } from './testbed.ts';
 export { startTestbed } from './testbed.ts';
+export type { ConformanceOptions };
+
+/**
+ * Runs a conformance plan (a file path, a plan object, or a validated plan) and reports; throws
+ * PlanError for a plan that cannot run. The runner is loaded on the first call: an import of the
+ * package that never runs a plan does not pay for it.
+ */
+export async function runConformance(
+  plan: string | ConformancePlan | unknown,
+  options: ConformanceOptions = {},
+): Promise<ConformanceReport> {
+  const { runConformance: run } = await import('./conformance/run.ts');
+  return run(plan, options);
+}

@@ -4,9 +4,6 @@
  * Exit 0: nothing failed; 1: a scenario failed; 2: the plan or the command line is broken.
  */
 import { parseArgs } from 'node:util';
-import { PlanError } from '../conformance/plan.ts';
-import { progressLine, summaryLine } from '../conformance/report.ts';
-import { runConformance } from '../conformance/run.ts';
 import { CONTROL_TOKEN, CONTROL_TOKEN_RULE } from './environment.ts';
 
 export const CONFORMANCE_USAGE = `  oidc-testbed conformance PLAN.yaml [--only NAMES] [--plan basic,refresh,…] [--parallel N]
@@ -56,6 +53,12 @@ export async function conformance(args: string[]): Promise<number> {
   if (values['control-token'] !== undefined && !CONTROL_TOKEN.test(values['control-token']))
     throw new ConformanceUsageError(`--control-token ${CONTROL_TOKEN_RULE}`);
 
+  // The runner (and the scenarios it drives) is loaded only for this subcommand: `start` does not pay for it.
+  const [{ PlanError }, { progressLine, summaryLine }, { runConformance }] = await Promise.all([
+    import('../conformance/plan.ts'),
+    import('../conformance/report.ts'),
+    import('../conformance/run.ts'),
+  ]);
   try {
     const report = await runConformance(positionals[0], {
       only: list(values.only),
