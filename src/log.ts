@@ -1,4 +1,8 @@
-import { type LevelWithSilent, type Logger, pino } from 'pino';
+import { createRequire } from 'node:module';
+import type { LevelWithSilent, Logger } from 'pino';
+
+// Loaded on the first logger made (a start): an import of the package does not pay for pino.
+const loadPino = () => (createRequire(import.meta.url)('pino') as typeof import('pino')).pino;
 
 export type { Logger };
 export type LogLevel = LevelWithSilent;
@@ -21,6 +25,7 @@ export interface OwnedLogger {
  * stops, then exits).
  */
 export function createLogger(level: LogLevel = 'info'): OwnedLogger {
+  const pino = loadPino();
   const perRequest = pino.levels.values[level] !== undefined && pino.levels.values[level] <= pino.levels.values.info;
   const destination = pino.destination({ dest: 1, sync: false, minLength: perRequest ? 4096 : 0 });
   const logger = pino(
@@ -43,4 +48,9 @@ export function createLogger(level: LogLevel = 'info'): OwnedLogger {
       destination.flush();
     },
   };
+}
+
+/** A logger that writes nothing (a fixture check's issuers). */
+export function silentLogger(): Logger {
+  return loadPino()({ level: 'silent' });
 }

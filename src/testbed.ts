@@ -3,7 +3,6 @@
  * URLs and a `stop()`. The configuration flows one way: fixture → validated fixture → servers.
  */
 import Koa from 'koa';
-import { pino } from 'pino';
 import { controlAccess } from './control/access.ts';
 import { DEFAULT_FIXTURE_PATH, FixtureError, loadDefaultFixture, loadFixtureFile, validateFixture } from './fixtures/load.ts';
 import type { Fixture, FixtureInput } from './fixtures/schema.ts';
@@ -14,7 +13,7 @@ import { RequestRecord, recordRequests } from './http/request-record.ts';
 import type { Issuer, IssuerUrls } from './issuers/create-issuer.ts';
 import { routeIdpRequest } from './issuers/dispatch.ts';
 import { createIssuers, refusedClients } from './issuers/issuer-set.ts';
-import { createLogger, type Logger, type LogLevel } from './log.ts';
+import { createLogger, type Logger, type LogLevel, silentLogger } from './log.ts';
 import { keyPoolAt } from './provider/key-pool.ts';
 import { resolveKeys } from './provider/keys.ts';
 import { errorPage } from './provider/ui/pages.ts';
@@ -235,7 +234,7 @@ export async function checkFixture(options: Pick<TestbedOptions, 'fixture' | 'is
   try {
     const keys = await resolveKeys(fixture.keys, { file: false, pool: options.keyPool === false ? undefined : keyPoolAt(options.keyPool) });
     const issuerUrl = trimSlash(options.issuer ?? fixture.issuer.url ?? 'http://localhost:9400');
-    const { issuers } = createIssuers(fixture, { issuerUrl, rootStore, keys, logger: pino({ level: 'silent' }) });
+    const { issuers } = createIssuers(fixture, { issuerUrl, rootStore, keys, logger: silentLogger() });
     const refused = await refusedClients(fixture, issuers);
     if (refused.length > 0) throw new FixtureError(fixtureSource(options), refused);
     return fixture;
