@@ -20,9 +20,8 @@ import type { Faults } from '../faults.ts';
 import type { SigningKeyRotation } from '../key-rotation.ts';
 import { BAD_CURSOR, CURSOR, shownRequest } from '../recorded-json.ts';
 import type { Sessions } from '../sessions.ts';
-import { type Glance, glanceSections, type ScenarioRow } from './glance.ts';
-import { consolePage, contentSecurityPolicy } from './page.ts';
-import { type RowContext, requestRowsNewestFirst } from './requests.ts';
+import type { Glance, ScenarioRow } from './glance.ts';
+import type { RowContext } from './requests.ts';
 
 export type { ScenarioRow } from './glance.ts';
 
@@ -46,6 +45,11 @@ export interface ConsoleSources {
 /** How many requests the page shows when it opens (the stream brings the rest). */
 const PAGE_ROWS = 200;
 
+// The page's renderers are loaded on the first console request: a testbed nobody looks at does not pay for them.
+const glanceView = () => import('./glance.ts');
+const pageView = () => import('./page.ts');
+const rowsView = () => import('./requests.ts');
+
 /** An issuer's console: the page and its parts, and the scenario table it shows when it is given one. */
 export class IssuerConsole {
   readonly #sources: ConsoleSources;
@@ -67,7 +71,13 @@ export class IssuerConsole {
     const { requests, issuer } = this.#sources;
     const cursor = requests.cursor;
     const shown = requests.list().slice(-PAGE_ROWS).map(shownRequest);
-    const [glance, context] = await Promise.all([this.#glance(), this.#rowContext()]);
+    const [glance, context, { consolePage }, { glanceSections }, { requestRowsNewestFirst }] = await Promise.all([
+      this.#glance(),
+      this.#rowContext(),
+      pageView(),
+      glanceView(),
+      rowsView(),
+    ]);
     const links: Array<readonly [string, string]> = [];
     if (glance.ciba) links.push(['CIBA page', `${this.#base}/ciba`]);
     if (glance.scenarios) links.push(['scenario catalog', `${this.#base}/scenarios`]);
@@ -91,12 +101,14 @@ export class IssuerConsole {
     const { requests } = this.#sources;
     const cursor = requests.cursor;
     const listed = requests.list({ since }).map(shownRequest);
-    return { rows: requestRowsNewestFirst(listed, await this.#rowContext()), cursor };
+    const [context, { requestRowsNewestFirst }] = await Promise.all([this.#rowContext(), rowsView()]);
+    return { rows: requestRowsNewestFirst(listed, context), cursor };
   }
 
   /** The glance sections. */
   async glance(): Promise<string> {
-    return glanceSections(await this.#glance());
+    const [glance, { glanceSections }] = await Promise.all([this.#glance(), glanceView()]);
+    return glanceSections(glance);
   }
 
   async #now(): Promise<number> {
@@ -158,7 +170,7 @@ function html(ctx: Context, body: string): void {
 
 export function addConsole(router: Router, issuerConsole: IssuerConsole): void {
   router.get('/', async (ctx) => {
-    const page = await issuerConsole.page();
+    const [page, { contentSecurityPolicy }] = await Promise.all([issuerConsole.page(), pageView()]);
     ctx.set('Content-Security-Policy', contentSecurityPolicy(page));
     ctx.set('Referrer-Policy', 'same-origin');
     html(ctx, page);
