@@ -8,7 +8,7 @@
  * with `after: 2, times: 1` exactly the third matching request is hit, whichever replica serves it.
  */
 import { randomBytes } from 'node:crypto';
-import { type FaultRule, type FaultRuleInput, type FixtureFault, faultRuleSchema } from '../fixtures/fault-rule.ts';
+import { type FaultRule, type FaultRuleInput, type FixtureFault, faultSchemas } from '../fixtures/fault-rule.ts';
 import { FixtureError, formatPath, validateEntry } from '../fixtures/load.ts';
 import type { Store } from '../store/store.ts';
 import type { ControlSettings, SettingsSnapshot } from './settings.ts';
@@ -185,7 +185,7 @@ function hitsOf(rule: ActiveFault, counted: string | undefined): number {
 
 function parseRule(input: unknown): FaultRule {
   try {
-    return validateEntry(faultRuleSchema, input, 'fault rule');
+    return validateEntry(faultSchemas().faultRuleSchema, input, 'fault rule');
   } catch (error) {
     if (!(error instanceof FixtureError)) throw error;
     const described = error.problems.map(({ path, message }) => `${formatPath(path) || 'the rule'}: ${message}`);

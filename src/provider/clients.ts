@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { Adapter, AdapterPayload, ClientMetadata, Provider } from 'oidc-provider';
 import type { z } from 'zod';
 import { FixtureError, formatPath, validateEntry } from '../fixtures/load.ts';
-import { clientSchema, type Fixture, type FixtureClient } from '../fixtures/schema.ts';
+import { type Fixture, type FixtureClient, type FixtureSchemas, fixtureSchemas } from '../fixtures/schema.ts';
 import { type Problem, semanticProblems } from '../fixtures/semantics.ts';
 import type { Store } from '../store/store.ts';
 
@@ -45,7 +45,9 @@ export type ClientSource = 'fixture' | 'run-time' | 'registration';
 
 /** A client entry as `put` takes it: a fixture client entry, whose `client_id` may be left out (the id given wins). */
 export type ClientEntryInput = {
-  [Field in keyof z.input<typeof clientSchema> as Field extends 'client_id' ? never : Field]: z.input<typeof clientSchema>[Field];
+  [Field in keyof z.input<FixtureSchemas['clientSchema']> as Field extends 'client_id' ? never : Field]: z.input<
+    FixtureSchemas['clientSchema']
+  >[Field];
 } & { client_id?: string };
 
 /** A client as `list` shows it: its entry without `client_secret`, and where it comes from. */
@@ -267,7 +269,7 @@ export class ClientRegistry {
     }
     let entry: FixtureClient;
     try {
-      entry = validateEntry(clientSchema, { ...input, client_id: clientId }, 'client');
+      entry = validateEntry(fixtureSchemas().clientSchema, { ...input, client_id: clientId }, 'client');
     } catch (error) {
       if (error instanceof FixtureError) throw refusal(error.problems);
       throw error;

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { FixtureError, validateEntry } from '../fixtures/load.ts';
-import { type FixtureUser, userSchema } from '../fixtures/schema.ts';
+import { type FixtureSchemas, type FixtureUser, fixtureSchemas } from '../fixtures/schema.ts';
 import { MemoryStore } from './memory-store.ts';
 import { GRANTABLE_MODELS, type Store } from './store.ts';
 
@@ -14,7 +14,7 @@ export interface User {
 }
 
 /** A user entry as `put` takes it: a fixture user entry (`username`, when given, must be the one it is put under). */
-export type UserEntryInput = Omit<z.input<typeof userSchema>, 'username'> & { username?: string };
+export type UserEntryInput = Omit<z.input<FixtureSchemas['userSchema']>, 'username'> & { username?: string };
 
 /** What `patch` changes: claims merged (`null` removes one), the password, the roles. `sub` cannot change. */
 export interface UserChanges {
@@ -40,13 +40,21 @@ export class UserConflictError extends Error {
   }
 }
 
-const changesSchema = z.strictObject({
-  username: userSchema.shape.username.optional(),
-  sub: userSchema.shape.sub,
-  password: userSchema.shape.password.optional(),
-  claims: z.record(z.string(), z.unknown()).optional(),
-  roles: z.array(z.string()).optional(),
-});
+/** What `change` takes, built with the fixture's schemas on first use (src/fixtures/schema.ts). */
+const changesSchema = (() => {
+  let built: ReturnType<typeof build> | undefined;
+  function build() {
+    const { userSchema } = fixtureSchemas();
+    return z.strictObject({
+      username: userSchema.shape.username.optional(),
+      sub: userSchema.shape.sub,
+      password: userSchema.shape.password.optional(),
+      claims: z.record(z.string(), z.unknown()).optional(),
+      roles: z.array(z.string()).optional(),
+    });
+  }
+  return () => (built ??= build());
+})();
 
 interface Entry {
   sub: string;
@@ -160,7 +168,7 @@ export class UserDirectory {
    */
   async put(username: string, input: UserEntryInput): Promise<PutUser> {
     const source = `user "${username}"`;
-    const user = validateEntry(userSchema, isObject(input) ? { username, ...input } : input, source);
+    const user = validateEntry(fixtureSchemas().userSchema, isObject(input) ? { username, ...input } : input, source);
     if (user.username !== username)
       throw new FixtureError(source, [{ path: ['username'], message: `must be "${username}", the username it is put under` }]);
     const sub = user.sub ?? username;
@@ -187,7 +195,7 @@ export class UserDirectory {
    */
   async patch(username: string, input: UserChanges): Promise<User | undefined> {
     const source = `user "${username}"`;
-    const changes = validateEntry(changesSchema, input, source);
+    const changes = validateEntry(changesSchema(), input, source);
     const entry = (await this.#entries()).byUsername.get(username);
     if (!entry) return undefined;
     if (changes.username !== undefined && changes.username !== username) {
