@@ -11,6 +11,7 @@
  */
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 import { z } from 'zod';
+import { builtOnce } from '../fixtures/built-once.ts';
 import { FixtureError, formatPath, validateEntry } from '../fixtures/load.ts';
 import type { Fixture } from '../fixtures/schema.ts';
 import { oidcScopesOf } from '../provider/configuration.ts';
@@ -41,16 +42,18 @@ const ISSUER_CLAIMS = new Set([
   'token_type',
 ]);
 
-const requestSchema = z.strictObject({
-  sub: z.string().min(1).max(255),
-  client_id: z.string().min(1).max(255),
-  resource: z.string().min(1).max(2048).optional(),
-  scope: z.string().max(2048).optional(),
-  ttl_s: z.number().int().positive().optional(),
-  claims: z.record(z.string(), z.unknown()).optional(),
-  dpop_jkt: z.string().regex(JWK_THUMBPRINT, 'must be a JWK SHA-256 thumbprint (RFC 7638): 43 base64url characters').optional(),
-  id_token: z.boolean().optional(),
-});
+const requestSchema = builtOnce(() =>
+  z.strictObject({
+    sub: z.string().min(1).max(255),
+    client_id: z.string().min(1).max(255),
+    resource: z.string().min(1).max(2048).optional(),
+    scope: z.string().max(2048).optional(),
+    ttl_s: z.number().int().positive().optional(),
+    claims: z.record(z.string(), z.unknown()).optional(),
+    dpop_jkt: z.string().regex(JWK_THUMBPRINT, 'must be a JWK SHA-256 thumbprint (RFC 7638): 43 base64url characters').optional(),
+    id_token: z.boolean().optional(),
+  }),
+);
 
 /** What `POST <issuer>/_testbed/tokens` takes. */
 export interface AccessTokenOrder {
@@ -234,9 +237,9 @@ export class DirectTokens {
 /** The `gty` a direct token's record carries (oidc-provider's name for the grant that made a token). */
 const DIRECT_GTY = 'urn:oidc-testbed:direct';
 
-function parseOrder(input: unknown): z.output<typeof requestSchema> {
+function parseOrder(input: unknown): z.output<ReturnType<typeof requestSchema>> {
   try {
-    return validateEntry(requestSchema, input, 'body');
+    return validateEntry(requestSchema(), input, 'body');
   } catch (error) {
     if (!(error instanceof FixtureError)) throw error;
     const [first] = error.problems;

@@ -6,15 +6,18 @@
  */
 import type Router from '@koa/router';
 import { z } from 'zod';
+import { builtOnce } from '../fixtures/built-once.ts';
 import { FixtureError, validateEntry } from '../fixtures/load.ts';
 import { answerOAuthError } from '../http/error-answers.ts';
 import { jsonObjectBody } from './json-body.ts';
 import { SIGNING_KEY_ALGORITHMS, type SigningKeyRotation } from './key-rotation.ts';
 
-const rotationSchema = z.strictObject({
-  alg: z.enum(SIGNING_KEY_ALGORITHMS).optional(),
-  retire_previous: z.boolean().optional(),
-});
+const rotationSchema = builtOnce(() =>
+  z.strictObject({
+    alg: z.enum(SIGNING_KEY_ALGORITHMS).optional(),
+    retire_previous: z.boolean().optional(),
+  }),
+);
 
 export function addKeyRotation(router: Router, keys: SigningKeyRotation): void {
   router.get('/keys', async (ctx) => {
@@ -26,9 +29,9 @@ export function addKeyRotation(router: Router, keys: SigningKeyRotation): void {
     // No body at all (nor a type) is the defaults.
     jsonObjectBody({ limit: 4 * 1024, shape: '{ "alg"?: <alg>, "retire_previous"?: <boolean> }', optional: true }),
     async (ctx) => {
-      let rotation: z.output<typeof rotationSchema>;
+      let rotation: z.output<ReturnType<typeof rotationSchema>>;
       try {
-        rotation = validateEntry(rotationSchema, ctx.request.body, 'keys/rotate');
+        rotation = validateEntry(rotationSchema(), ctx.request.body, 'keys/rotate');
       } catch (error) {
         if (!(error instanceof FixtureError)) throw error;
         return answerOAuthError(ctx, 400, 'invalid_request', error.message);

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { builtOnce } from '../fixtures/built-once.ts';
 import { FixtureError, validateEntry } from '../fixtures/load.ts';
 import { type FixtureSchemas, type FixtureUser, fixtureSchemas } from '../fixtures/schema.ts';
 import { MemoryStore } from './memory-store.ts';
@@ -40,21 +41,17 @@ export class UserConflictError extends Error {
   }
 }
 
-/** What `change` takes, built with the fixture's schemas on first use (src/fixtures/schema.ts). */
-const changesSchema = (() => {
-  let built: ReturnType<typeof build> | undefined;
-  function build() {
-    const { userSchema } = fixtureSchemas();
-    return z.strictObject({
-      username: userSchema.shape.username.optional(),
-      sub: userSchema.shape.sub,
-      password: userSchema.shape.password.optional(),
-      claims: z.record(z.string(), z.unknown()).optional(),
-      roles: z.array(z.string()).optional(),
-    });
-  }
-  return () => (built ??= build());
-})();
+/** What `change` takes (the fixture's user fields), built on first use. */
+const changesSchema = builtOnce(() => {
+  const { userSchema } = fixtureSchemas();
+  return z.strictObject({
+    username: userSchema.shape.username.optional(),
+    sub: userSchema.shape.sub,
+    password: userSchema.shape.password.optional(),
+    claims: z.record(z.string(), z.unknown()).optional(),
+    roles: z.array(z.string()).optional(),
+  });
+});
 
 interface Entry {
   sub: string;
