@@ -6,9 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import { z } from 'zod';
+import type { z as Zod } from 'zod';
+import { zod } from '../fixtures/built-once.ts';
 import { formatPath } from '../fixtures/load.ts';
 import { PLACEHOLDERS, placeholdersIn } from './placeholders.ts';
+
+// The package's one copy of zod (src/fixtures/built-once.ts); this module is loaded only by a conformance run.
+const z = zod();
 
 /** A plan that cannot be run: each problem with the file, the path inside it and what to do. */
 export class PlanError extends Error {
@@ -92,9 +96,9 @@ export const planSchema = z.strictObject({
   parallel: z.number().int().min(1).max(64).default(1),
 });
 
-export type PlanInput = z.input<typeof planSchema>;
+export type PlanInput = Zod.input<typeof planSchema>;
 
-export interface ConformancePlan extends z.output<typeof planSchema> {
+export interface ConformancePlan extends Zod.output<typeof planSchema> {
   /** The file it came from, or `plan`; relative paths inside it are resolved from `baseDir`. */
   source: string;
   baseDir: string;
@@ -161,7 +165,7 @@ export function validatePlan(
       source,
       problems.map((problem) => ({ ...problem, line: lineOf(problem.path) })),
     );
-  return { ...(result.data as z.output<typeof planSchema>), source, baseDir };
+  return { ...(result.data as Zod.output<typeof planSchema>), source, baseDir };
 }
 
 /** The ports of `rp.ports` ("3100-3119"), or none. */
@@ -173,7 +177,7 @@ export function portRange(plan: Pick<ConformancePlan, 'rp'>): number[] {
 }
 
 /** What the schema cannot say: placeholders, and the settings that need each other. */
-function planProblems(plan: z.output<typeof planSchema>): Array<{ path: PropertyKey[]; message: string }> {
+function planProblems(plan: Zod.output<typeof planSchema>): Array<{ path: PropertyKey[]; message: string }> {
   const problems: Array<{ path: PropertyKey[]; message: string }> = [];
   const known = new Set<string>(PLACEHOLDERS);
   const check = (path: PropertyKey[], text: string | undefined) => {
@@ -229,7 +233,7 @@ function planProblems(plan: z.output<typeof planSchema>): Array<{ path: Property
   return problems;
 }
 
-function explain(issue: z.core.$ZodIssue): string {
+function explain(issue: Zod.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
       return issue.input === undefined

@@ -10,8 +10,8 @@
  * (on any replica) revokes every direct token issued since.
  */
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
-import { z } from 'zod';
-import { builtOnce } from '../fixtures/built-once.ts';
+import type { z } from 'zod';
+import { builtOnce, zod } from '../fixtures/built-once.ts';
 import { FixtureError, formatPath, validateEntry } from '../fixtures/load.ts';
 import type { Fixture } from '../fixtures/schema.ts';
 import { oidcScopesOf } from '../provider/configuration.ts';
@@ -42,8 +42,9 @@ const ISSUER_CLAIMS = new Set([
   'token_type',
 ]);
 
-const requestSchema = builtOnce(() =>
-  z.strictObject({
+const requestSchema = builtOnce(() => {
+  const z = zod();
+  return z.strictObject({
     sub: z.string().min(1).max(255),
     client_id: z.string().min(1).max(255),
     resource: z.string().min(1).max(2048).optional(),
@@ -52,8 +53,8 @@ const requestSchema = builtOnce(() =>
     claims: z.record(z.string(), z.unknown()).optional(),
     dpop_jkt: z.string().regex(JWK_THUMBPRINT, 'must be a JWK SHA-256 thumbprint (RFC 7638): 43 base64url characters').optional(),
     id_token: z.boolean().optional(),
-  }),
-);
+  });
+});
 
 /** What `POST <issuer>/_testbed/tokens` takes. */
 export interface AccessTokenOrder {

@@ -5,19 +5,20 @@
  *                       → `{ kid, alg, retired: [<kid>, …], keys, current }`: the new key signs for alg from the next request
  */
 import type Router from '@koa/router';
-import { z } from 'zod';
-import { builtOnce } from '../fixtures/built-once.ts';
+import type { z } from 'zod';
+import { builtOnce, zod } from '../fixtures/built-once.ts';
 import { FixtureError, validateEntry } from '../fixtures/load.ts';
 import { answerOAuthError } from '../http/error-answers.ts';
 import { jsonObjectBody } from './json-body.ts';
 import { SIGNING_KEY_ALGORITHMS, type SigningKeyRotation } from './key-rotation.ts';
 
-const rotationSchema = builtOnce(() =>
-  z.strictObject({
+const rotationSchema = builtOnce(() => {
+  const z = zod();
+  return z.strictObject({
     alg: z.enum(SIGNING_KEY_ALGORITHMS).optional(),
     retire_previous: z.boolean().optional(),
-  }),
-);
+  });
+});
 
 export function addKeyRotation(router: Router, keys: SigningKeyRotation): void {
   router.get('/keys', async (ctx) => {

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
-import { builtOnce } from '../fixtures/built-once.ts';
+import type { z } from 'zod';
+import { builtOnce, zod } from '../fixtures/built-once.ts';
 import { FixtureError, validateEntry } from '../fixtures/load.ts';
 import { type FixtureSchemas, type FixtureUser, fixtureSchemas } from '../fixtures/schema.ts';
 import { MemoryStore } from './memory-store.ts';
@@ -43,6 +43,7 @@ export class UserConflictError extends Error {
 
 /** What `change` takes (the fixture's user fields), built on first use. */
 const changesSchema = builtOnce(() => {
+  const z = zod();
   const { userSchema } = fixtureSchemas();
   return z.strictObject({
     username: userSchema.shape.username.optional(),
