@@ -17,10 +17,9 @@ import { createLogger, type Logger, type LogLevel, silentLogger } from './log.ts
 import { keyPoolAt } from './provider/key-pool.ts';
 import { resolveKeys } from './provider/keys.ts';
 import { errorPage } from './provider/ui/pages.ts';
-import { type MockApisOptions, startMockApis } from './resource-servers/start-apis.ts';
-import { scenarioCatalogRoute } from './scenarios/catalog-page.ts';
-import { type ScenarioHandle, scenarioHandle } from './scenarios/handle.ts';
-import { type CatalogEntry, ScenarioRuns } from './scenarios/runs.ts';
+import type { MockApisOptions } from './resource-servers/start-apis.ts';
+import type { ScenarioHandle } from './scenarios/handle.ts';
+import type { CatalogEntry } from './scenarios/runs.ts';
 import { MemoryStore } from './store/memory-store.ts';
 import { openStore } from './store/open-store.ts';
 import type { RedisStoreOptions } from './store/redis-store.ts';
@@ -107,6 +106,8 @@ export interface Testbed {
 }
 
 export async function startTestbed(options: TestbedOptions = {}): Promise<Testbed> {
+  // Loaded while the store opens, the port binds and the keys are read, not at import (issue 24).
+  const later = laterModules();
   const fixture = resolveFixture(options);
   const ownLog = options.logger ? undefined : createLogger(options.logLevel ?? 'warn');
   const logger = options.logger ?? ownLog!.logger;
@@ -138,6 +139,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     });
     const { issuers, mainUsers } = createIssuers(fixture, { issuerUrl, rootStore, keys, logger, controlToken: options.controlToken });
     const main = issuers[''];
+    const { ScenarioRuns, scenarioCatalogRoute, scenarioHandle, startMockApis } = await later;
     const scenarioRuns = new ScenarioRuns({
       issuer: issuerUrl,
       mountPath: main.mountPath,
@@ -220,6 +222,23 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     await closeAll();
     throw error;
   }
+}
+
+/** The scenario runs and the mock APIs: every start needs them, an import of the package does not. */
+function laterModules() {
+  const loading = Promise.all([
+    import('./scenarios/runs.ts'),
+    import('./scenarios/catalog-page.ts'),
+    import('./scenarios/handle.ts'),
+    import('./resource-servers/start-apis.ts'),
+  ]).then(([{ ScenarioRuns }, { scenarioCatalogRoute }, { scenarioHandle }, { startMockApis }]) => ({
+    ScenarioRuns,
+    scenarioCatalogRoute,
+    scenarioHandle,
+    startMockApis,
+  }));
+  loading.catch(() => {}); // awaited later; a start that fails first must not leave it unhandled
+  return loading;
 }
 
 /**
