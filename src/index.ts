@@ -7,8 +7,8 @@ import type { ConformanceOptions } from './conformance/run.ts';
 
 export type { ClockReading, IssuerClock } from './control/clock.ts';
 export { IssuerClockError } from './control/clock.ts';
+export { DirectTokenError } from './control/direct-token-error.ts';
 export type { AccessTokenOrder, DirectTokenResponse, DirectTokens, TokenOrder } from './control/direct-tokens.ts';
-export { DirectTokenError } from './control/direct-tokens.ts';
 export type { ActiveFault, FaultEndpoint, FaultHandle, FaultListing, FaultRule, FaultRuleInput, Faults } from './control/faults.ts';
 export { FaultRuleError } from './control/faults.ts';
 export type {

@@ -12,7 +12,6 @@ import { requestLog } from './http/request-log.ts';
 import { RequestRecord, recordRequests } from './http/request-record.ts';
 import type { Issuer, IssuerUrls } from './issuers/create-issuer.ts';
 import { routeIdpRequest } from './issuers/dispatch.ts';
-import { createIssuers, refusedClients } from './issuers/issuer-set.ts';
 import { createLogger, type Logger, type LogLevel, silentLogger } from './log.ts';
 import { keyPoolAt } from './provider/key-pool.ts';
 import { resolveKeys } from './provider/keys.ts';
@@ -108,6 +107,7 @@ export interface Testbed {
 export async function startTestbed(options: TestbedOptions = {}): Promise<Testbed> {
   // Loaded while the store opens, the port binds and the keys are read, not at import (issue 24).
   const later = laterModules();
+  later.catch(() => {}); // awaited below; a start that fails first must not leave it unhandled
   const fixture = resolveFixture(options);
   const ownLog = options.logger ? undefined : createLogger(options.logLevel ?? 'warn');
   const logger = options.logger ?? ownLog!.logger;
@@ -137,9 +137,9 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
       shared: sharedStore ? rootStore.namespace(issuerUrl) : undefined,
       pool,
     });
+    const { createIssuers, refusedClients, ScenarioRuns, scenarioCatalogRoute, scenarioHandle, startMockApis } = await later;
     const { issuers, mainUsers } = createIssuers(fixture, { issuerUrl, rootStore, keys, logger, controlToken: options.controlToken });
     const main = issuers[''];
-    const { ScenarioRuns, scenarioCatalogRoute, scenarioHandle, startMockApis } = await later;
     const scenarioRuns = new ScenarioRuns({
       issuer: issuerUrl,
       mountPath: main.mountPath,
@@ -224,21 +224,18 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
   }
 }
 
-/** The scenario runs and the mock APIs: every start needs them, an import of the package does not. */
-function laterModules() {
-  const loading = Promise.all([
-    import('./scenarios/runs.ts'),
-    import('./scenarios/catalog-page.ts'),
-    import('./scenarios/handle.ts'),
-    import('./resource-servers/start-apis.ts'),
-  ]).then(([{ ScenarioRuns }, { scenarioCatalogRoute }, { scenarioHandle }, { startMockApis }]) => ({
-    ScenarioRuns,
-    scenarioCatalogRoute,
-    scenarioHandle,
-    startMockApis,
-  }));
-  loading.catch(() => {}); // awaited later; a start that fails first must not leave it unhandled
-  return loading;
+/**
+ * What every start needs and an import of the package does not: the issuers (the engine configured,
+ * the control routes), the scenario runs and the mock APIs. One after another: jest's ESM loader
+ * fails to link a module that two pending dynamic imports share.
+ */
+async function laterModules() {
+  const { createIssuers, refusedClients } = await import('./issuers/issuer-set.ts');
+  const { ScenarioRuns } = await import('./scenarios/runs.ts');
+  const { scenarioCatalogRoute } = await import('./scenarios/catalog-page.ts');
+  const { scenarioHandle } = await import('./scenarios/handle.ts');
+  const { startMockApis } = await import('./resource-servers/start-apis.ts');
+  return { createIssuers, refusedClients, ScenarioRuns, scenarioCatalogRoute, scenarioHandle, startMockApis };
 }
 
 /**
@@ -253,6 +250,7 @@ export async function checkFixture(options: Pick<TestbedOptions, 'fixture' | 'is
   try {
     const keys = await resolveKeys(fixture.keys, { file: false, pool: options.keyPool === false ? undefined : keyPoolAt(options.keyPool) });
     const issuerUrl = trimSlash(options.issuer ?? fixture.issuer.url ?? 'http://localhost:9400');
+    const { createIssuers, refusedClients } = await import('./issuers/issuer-set.ts');
     const { issuers } = createIssuers(fixture, { issuerUrl, rootStore, keys, logger: silentLogger() });
     const refused = await refusedClients(fixture, issuers);
     if (refused.length > 0) throw new FixtureError(fixtureSource(options), refused);

@@ -19,6 +19,7 @@ import { grantFor, issueAccessToken, issueIdToken, scopeList, type Target } from
 import type { ResourceCatalog } from '../provider/resources.ts';
 import type { Store } from '../store/store.ts';
 import type { UserDirectory } from '../store/user-directory.ts';
+import { DirectTokenError } from './direct-token-error.ts';
 import { revokeGrant } from './sessions.ts';
 
 /** RFC 7638 SHA-256 JWK thumbprint: 32 bytes, base64url without padding. */
@@ -87,16 +88,7 @@ export interface DirectTokenResponse {
   id_token?: string;
 }
 
-/** An order the issuer would not fill: `field` names what to change (HTTP 400 `invalid_request`). */
-export class DirectTokenError extends Error {
-  readonly field: string;
-
-  constructor(field: string, message: string) {
-    super(field ? `${field}: ${message}` : message);
-    this.name = 'DirectTokenError';
-    this.field = field;
-  }
-}
+export { DirectTokenError };
 
 export interface DirectTokensOptions {
   provider: Provider;
