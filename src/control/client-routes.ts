@@ -57,8 +57,8 @@ export function addClientRoutes(router: Router, clients: ClientRegistry): void {
 
 /** Brings the run-time client policies up to the settings this request was read with (another replica may have changed them). */
 export function followRunTimeClients(clients: ClientRegistry): Middleware {
-  return async function followRunTimeClients(ctx, next) {
-    await clients.follow(settingsOf(ctx));
-    return next();
+  return function followRunTimeClients(ctx, next) {
+    const reading = clients.follow(settingsOf(ctx));
+    return reading ? reading.then(() => next()) : next();
   };
 }

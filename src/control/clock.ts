@@ -90,10 +90,10 @@ export function readingAt(offsetS: number): ClockReading {
  * translates the `Expires` of the cookies it set back to real time.
  */
 export function runOnIssuerClock(): Middleware {
-  return async function runOnIssuerClock(ctx, next) {
+  return function runOnIssuerClock(ctx, next) {
     const offsetMs = offsetOf(settingsOf(ctx)) * 1000;
-    await runWithOffset(offsetMs, next);
-    if (offsetMs !== 0) expireCookiesOnRealTime(ctx.res, offsetMs);
+    if (offsetMs === 0) return runWithOffset(0, next);
+    return runWithOffset(offsetMs, next).then(() => expireCookiesOnRealTime(ctx.res, offsetMs));
   };
 }
 

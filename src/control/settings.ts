@@ -51,6 +51,12 @@ export class ControlSettings {
     return fields;
   }
 
+  /** The fields as last read, when nothing in this process wrote a field set since (process-local stores only). */
+  cached(): SettingsSnapshot | undefined {
+    const revisions = this.#store.localRevisions;
+    return revisions && this.#cached?.revision === revisions.fieldSets ? this.#cached.fields : undefined;
+  }
+
   async write(fields: Record<string, string>): Promise<void> {
     await this.#store.writeFields(DOCUMENT, fields);
   }
@@ -70,9 +76,17 @@ const SNAPSHOT = Symbol('oidc-testbed control settings');
 
 /** Reads the issuer's settings once for the request, for `settingsOf` in the layers after it. */
 export function readControlSettings(settings: ControlSettings): Middleware {
-  return async function readControlSettings(ctx, next) {
-    (ctx.state as Record<symbol, SettingsSnapshot>)[SNAPSHOT] = await settings.current();
-    return next();
+  return function readControlSettings(ctx, next) {
+    const state = ctx.state as Record<symbol, SettingsSnapshot>;
+    const cached = settings.cached();
+    if (cached) {
+      state[SNAPSHOT] = cached;
+      return next();
+    }
+    return settings.current().then((fields) => {
+      state[SNAPSHOT] = fields;
+      return next();
+    });
   };
 }
 

@@ -49,7 +49,9 @@ export type RequestListener = (request: RecordedRequest) => void;
 
 export class RequestRecord {
   readonly #limit: number;
+  /** A ring once full: the oldest at `#oldest` (a full record overwrites it instead of shifting 1,000 entries). */
   readonly #requests: RecordedRequest[] = [];
+  #oldest = 0;
   /** Entries whose `later` details are not worked out yet. */
   readonly #later = new WeakMap<RecordedRequest, LaterDetails>();
   readonly #listeners = new Set<RequestListener>();
@@ -63,9 +65,12 @@ export class RequestRecord {
   add(entry: Omit<RecordedRequest, 'seq'>, later?: LaterDetails): void {
     this.#seq += 1;
     const request = { seq: this.#seq, ...entry };
-    this.#requests.push(request);
+    if (this.#requests.length < this.#limit) this.#requests.push(request);
+    else {
+      this.#requests[this.#oldest] = request;
+      this.#oldest = (this.#oldest + 1) % this.#limit;
+    }
     if (later) this.#later.set(request, later);
-    if (this.#requests.length > this.#limit) this.#requests.splice(0, this.#requests.length - this.#limit);
     if (this.#listeners.size === 0) return;
     this.#complete(request);
     for (const listener of this.#listeners) listener(request);
@@ -74,12 +79,12 @@ export class RequestRecord {
   /** The kept requests, oldest first; `since`: only those after that `seq`; `route`: only that engine route. */
   list(filter: { since?: number; route?: string } = {}): readonly RecordedRequest[] {
     const { since, route } = filter;
+    const kept =
+      this.#oldest === 0 ? [...this.#requests] : [...this.#requests.slice(this.#oldest), ...this.#requests.slice(0, this.#oldest)];
     const listed =
       since === undefined && route === undefined
-        ? [...this.#requests]
-        : this.#requests.filter(
-            (request) => (since === undefined || request.seq > since) && (route === undefined || request.route === route),
-          );
+        ? kept
+        : kept.filter((request) => (since === undefined || request.seq > since) && (route === undefined || request.route === route));
     for (const request of listed) this.#complete(request);
     return listed;
   }
@@ -98,6 +103,7 @@ export class RequestRecord {
 
   clear(): void {
     this.#requests.length = 0;
+    this.#oldest = 0;
   }
 
   /** Calls `listener` for each request from now on; returns the function that stops it. */

@@ -151,9 +151,10 @@ export class ClientRegistry {
    * Brings the run-time policies up to the revision a request was read with (its control settings
    * snapshot): a no-op unless another replica, or a reset, changed the run-time clients since.
    */
-  async follow(settings: Readonly<Record<string, string>>): Promise<void> {
+  follow(settings: Readonly<Record<string, string>>): Promise<void> | undefined {
     const revision = settings[CLIENTS_REVISION_FIELD];
-    if (revision !== this.#revision && this.#attachment) await this.#read(revision);
+    // Nothing to read (every request but the first after a change): no promise on the hot path.
+    return revision !== this.#revision && this.#attachment ? this.#read(revision) : undefined;
   }
 
   /** A client's entry (with its secret), whatever its source; `undefined` for an unknown client_id. */
