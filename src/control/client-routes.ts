@@ -10,11 +10,10 @@
  * `invalid_client_metadata` the control API's callers would have to tell apart from its other 400s).
  */
 import type Router from '@koa/router';
-import type { Context, Middleware } from 'koa';
+import type { Context } from 'koa';
 import { answerOAuthError } from '../http/error-answers.ts';
 import { ClientChangeError, type ClientEntryInput, type ClientRegistry } from '../provider/clients.ts';
 import { jsonObjectBody } from './json-body.ts';
-import { settingsOf } from './settings.ts';
 
 export function addClientRoutes(router: Router, clients: ClientRegistry): void {
   const clientEntry = jsonObjectBody({ limit: 64 * 1024, shape: 'a fixture client entry' });
@@ -53,12 +52,4 @@ export function addClientRoutes(router: Router, clients: ClientRegistry): void {
       ctx.status = 204;
     }),
   );
-}
-
-/** Brings the run-time client policies up to the settings this request was read with (another replica may have changed them). */
-export function followRunTimeClients(clients: ClientRegistry): Middleware {
-  return function followRunTimeClients(ctx, next) {
-    const reading = clients.follow(settingsOf(ctx));
-    return reading ? reading.then(() => next()) : next();
-  };
 }

@@ -7,18 +7,17 @@
  * Shared by replicas: a rotated key set (private keys, as the start-up keys are) is a field of the
  * issuer's `signing-keys` field-set document, named by a revision, and the control settings'
  * `keys` field names the revision in force (none: the start-up keys). Each request of the issuer
- * passes `follow()`, which applies the revision its settings name when this process has not yet.
+ * passes `follow` (a follower of its control settings), which applies the revision its settings name when this process has not yet.
  * Rotation is per issuer: issuers that started with one key set (src/issuers/issuer-set.ts) each
  * keep a copy of it in their engine, and nothing here writes to the IssuerKeys they were given.
  */
 import { randomUUID } from 'node:crypto';
 import type { JWK } from 'jose';
-import type { Middleware } from 'koa';
 import type { Provider } from 'oidc-provider';
 import { engineSigningKeys, replaceEngineSigningKeys } from '../provider/engine/index.ts';
 import { generateSigningKey, SIGNING_KEY_ALGORITHMS, type SigningKeyAlgorithm } from '../provider/keys.ts';
 import type { Store } from '../store/store.ts';
-import { type ControlSettings, settingsOf } from './settings.ts';
+import type { ControlSettings, SettingsSnapshot } from './settings.ts';
 
 export { SIGNING_KEY_ALGORITHMS, type SigningKeyAlgorithm };
 
@@ -138,14 +137,12 @@ export class SigningKeyRotation {
     return this.#applied;
   }
 
-  /** Per request, before the engine signs or serves the JWKS: the key set the request's settings name. */
-  follow(): Middleware {
-    return (ctx, next) => {
-      const named = settingsOf(ctx)[SETTINGS_FIELD];
-      if ((named ?? START_REVISION) === this.#applied) return next();
-      return this.#serially(() => this.#followNow(named)).then(() => next());
-    };
-  }
+  /** Brings the engine to the key set a request's settings name (a ControlSettings follower, run before the engine signs or serves the JWKS). */
+  readonly follow = (fields: SettingsSnapshot): Promise<void> | undefined => {
+    const named = fields[SETTINGS_FIELD];
+    if ((named ?? START_REVISION) === this.#applied) return undefined;
+    return this.#serially(() => this.#followNow(named));
+  };
 
   async #followNow(named: string | undefined): Promise<void> {
     const revision = named ?? START_REVISION;

@@ -20,8 +20,17 @@ export type SettingsSnapshot = Readonly<Record<string, string>>;
 
 const EMPTY: SettingsSnapshot = Object.freeze({});
 
+/**
+ * What brings a concern of this process up to a new snapshot of the settings (a rotated key set or
+ * run-time client policies to read); undefined when it is up to date already.
+ */
+export type SettingsFollower = (fields: SettingsSnapshot) => Promise<void> | undefined;
+
 export class ControlSettings {
   readonly #store: Store;
+  readonly #followers: SettingsFollower[] = [];
+  /** The snapshot every follower was last brought up to. */
+  #followed: SettingsSnapshot | undefined;
   #cached: { revision: number; fields: SettingsSnapshot } | undefined;
   #lastRead: SettingsSnapshot = EMPTY;
 
@@ -51,6 +60,22 @@ export class ControlSettings {
     return fields;
   }
 
+  /** Brings `follower` up to each new snapshot before the request it was read for goes on. */
+  follow(follower: SettingsFollower): void {
+    this.#followers.push(follower);
+  }
+
+  /** Runs the followers for `fields` unless they have seen that very snapshot (the common case: nothing changed). */
+  followed(fields: SettingsSnapshot): Promise<void> | undefined {
+    if (fields === this.#followed) return undefined;
+    return this.#runFollowers(fields);
+  }
+
+  async #runFollowers(fields: SettingsSnapshot): Promise<void> {
+    for (const follower of this.#followers) await follower(fields);
+    this.#followed = fields;
+  }
+
   /** The fields as last read, when nothing in this process wrote a field set since (process-local stores only). */
   cached(): SettingsSnapshot | undefined {
     const revisions = this.#store.localRevisions;
@@ -74,19 +99,20 @@ export class ControlSettings {
 
 const SNAPSHOT = Symbol('oidc-testbed control settings');
 
-/** Reads the issuer's settings once for the request, for `settingsOf` in the layers after it. */
+/**
+ * Reads the issuer's settings once for the request, for `settingsOf` in the layers after it, and
+ * brings the followers (keys, run-time clients) up to them first when they changed.
+ */
 export function readControlSettings(settings: ControlSettings): Middleware {
   return function readControlSettings(ctx, next) {
     const state = ctx.state as Record<symbol, SettingsSnapshot>;
-    const cached = settings.cached();
-    if (cached) {
-      state[SNAPSHOT] = cached;
-      return next();
-    }
-    return settings.current().then((fields) => {
+    const go = (fields: SettingsSnapshot) => {
       state[SNAPSHOT] = fields;
-      return next();
-    });
+      const following = settings.followed(fields);
+      return following ? following.then(() => next()) : next();
+    };
+    const cached = settings.cached();
+    return cached ? go(cached) : settings.current().then(go);
   };
 }
 

@@ -6,7 +6,7 @@
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { type KoaContextWithOIDC, Provider } from 'oidc-provider';
-import { addClientRoutes, followRunTimeClients } from '../control/client-routes.ts';
+import { addClientRoutes } from '../control/client-routes.ts';
 import { IssuerClock, runOnIssuerClock } from '../control/clock.ts';
 import { addClock } from '../control/clock-routes.ts';
 import { addConsole, IssuerConsole } from '../control/console/routes.ts';
@@ -196,7 +196,7 @@ export function createIssuer(options: IssuerOptions): Issuer {
   const operations: ControlRoutes[] = [(router) => addRequestRecord(router, requests)];
   // The signing keys a rotation (`<issuer>/_testbed/keys/rotate`, maybe on another replica) put in force, before anything is signed.
   const signingKeys = new SigningKeyRotation({ provider, store, settings });
-  provider.use(signingKeys.follow());
+  settings.follow(signingKeys.follow);
   operations.push((router) => addKeyRotation(router, signingKeys));
   // Fault rules (the fixture's and run-time ones) act before the engine sees a request: a faulted refresh burns no token.
   const faults = new Faults({ settings, store, fixture: fixture.faults });
@@ -211,7 +211,7 @@ export function createIssuer(options: IssuerOptions): Issuer {
   operations.push((router) => addUserRoutes(router, users));
   // Clients at run time (in the store's Client model); each request first follows their policies to its settings' revision.
   clients.attach(provider, store, settings);
-  provider.use(followRunTimeClients(clients));
+  settings.follow((fields) => clients.follow(fields));
   operations.push((router) => addClientRoutes(router, clients));
   // Sessions listed and ended (OP-initiated logout), and tokens issued without a login (resource-server tests).
   const sessions = new Sessions({ provider, store, answers: outgoingAnswers });
