@@ -20,7 +20,10 @@ const docs = fileURLToPath(new URL('../docs/console.png', import.meta.url));
 const testbed = await startTestbed({ port: 0, apis: false, logLevel: 'silent', keyPool: false });
 let browser: Browser | undefined;
 try {
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
   await traffic(testbed.issuer, browser);
   mkdirSync(out, { recursive: true });
   const shots: Array<[name: string, options: { width: number; height: number; dark: boolean; fullPage: boolean }]> = [
