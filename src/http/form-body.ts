@@ -20,11 +20,19 @@ const MAX_BODY_BYTES = 56 * 1024;
 function peekBody(req: IncomingMessage, declaredLength: number | undefined): Promise<Buffer | undefined> {
   if (declaredLength !== undefined && declaredLength > MAX_BODY_BYTES) return Promise.resolve(undefined);
   if (declaredLength === 0) return Promise.resolve(Buffer.alloc(0)); // nothing to read: the stream stays untouched
+  // Cut off before anyone listened (a layer before this one awaited its store): no event will come.
+  if (req.readableAborted || (req.destroyed && !req.complete)) return Promise.reject(new Error('the client closed the request'));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const settle = () => {
-      req.off('readable', onReadable).off('error', onError);
+      req.off('readable', onReadable).off('error', onError).off('close', onClose);
+    };
+    // A request closed before its body was complete, whether or not an 'error' came with it.
+    const onClose = () => {
+      if (req.complete) return;
+      settle();
+      reject(new Error('the client closed the request'));
     };
     const onReadable = () => {
       let chunk: Buffer | null;
@@ -48,7 +56,7 @@ function peekBody(req: IncomingMessage, declaredLength: number | undefined): Pro
       settle();
       reject(error);
     };
-    req.on('readable', onReadable).on('error', onError);
+    req.on('readable', onReadable).on('error', onError).on('close', onClose);
   });
 }
 
