@@ -4,11 +4,10 @@
  * are: every problem names the file, the path inside it, the line and the fix (exit 2).
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import type { z as Zod } from 'zod';
 import { zod } from '../fixtures/built-once.ts';
-import { formatPath } from '../fixtures/load.ts';
+import { formatPath, parseLinedDocument } from '../fixtures/load.ts';
 import { PLACEHOLDERS, placeholdersIn } from './placeholders.ts';
 
 // The package's one copy of zod (src/fixtures/built-once.ts); this module is loaded only by a conformance run.
@@ -104,8 +103,6 @@ export interface ConformancePlan extends Zod.output<typeof planSchema> {
   baseDir: string;
 }
 
-const yaml = () => createRequire(import.meta.url)('yaml') as typeof import('yaml');
-
 export function loadPlanFile(file: string): ConformancePlan {
   let text: string;
   try {
@@ -118,27 +115,14 @@ export function loadPlanFile(file: string): ConformancePlan {
 }
 
 export function parsePlan(text: string, source: string, baseDir = process.cwd()): ConformancePlan {
-  const { LineCounter, parseDocument } = yaml();
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (document.errors.length > 0) {
+  const { value, errors, lineOf } = parseLinedDocument(text);
+  if (errors.length > 0) {
     throw new PlanError(
       source,
-      document.errors.map((error) => ({
-        path: [],
-        message: `not valid YAML: ${error.message.split('\n')[0]}`,
-        line: lineCounter.linePos(error.pos[0]).line,
-      })),
+      errors.map(({ message, line }) => ({ path: [], message: `not valid YAML: ${message}`, line })),
     );
   }
-  const lineOf = (path: readonly PropertyKey[]): number | undefined => {
-    for (let depth = path.length; depth >= 0; depth -= 1) {
-      const node = document.getIn(path.slice(0, depth) as unknown[], true) as { range?: [number] } | undefined;
-      if (node?.range) return lineCounter.linePos(node.range[0]).line;
-    }
-    return undefined;
-  };
-  return validatePlan(document.toJS() ?? {}, source, baseDir, lineOf);
+  return validatePlan(value, source, baseDir, lineOf);
 }
 
 /** Validates a plan object (the library takes these directly). */
